@@ -1,0 +1,115 @@
+"""Stage 4: gather, for each diagnostic block of a case, its relief, agent and steroid statements.
+
+A statement belongs to a block when it names the block's date (the nearest
+date before it in its sentence, else after it), or, with no date of its own,
+when it sits in the block's own note outside the history and plan sections.
+A block known only from another note's history ("MBB on 09/03/2025: 90%
+relief x 2 h") becomes a record without a session: evidence, not a claim.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from extractor.facts import ExtractedDocument, Fact
+
+from drafting.cases import Case
+from drafting.sessions import Session, evidence_of
+
+__all__ = ["BlockRecord", "collect_blocks"]
+
+_NOT_OWN_SESSION = {"indication", "history", "past_history", "plan", "consent", "medications",
+                    "allergies", "diagnosis", "chief_complaint", "family_history", "social_history"}
+_SEGMENT_BREAK = re.compile(r"\n|\.\s")
+_ATTRIBUTED = ("relief", "anesthetic", "steroid")
+_FACET_PROCEDURES = {"facet_rfa", "medial_branch_block", "facet_injection"}
+
+
+@dataclass
+class BlockRecord:
+    date: str
+    session: Session | None = None
+    reliefs: list = field(default_factory=list)     # (Fact, ExtractedDocument)
+    agents: list = field(default_factory=list)
+    steroids: list = field(default_factory=list)
+    no_steroid: list = field(default_factory=list)
+    mentions: list = field(default_factory=list)
+
+    def add(self, fact: Fact, doc: ExtractedDocument) -> None:
+        if fact.kind == "relief" and not (fact.negated or fact.hypothetical) and fact.section != "consent":
+            self.reliefs.append((fact, doc))
+        elif fact.kind == "anesthetic" and fact.value.get("role") != "skin" and not fact.hypothetical:
+            self.agents.append((fact, doc))
+        elif fact.kind == "steroid":
+            if fact.negated:
+                self.no_steroid.append((fact, doc))
+            elif not fact.hypothetical:
+                self.steroids.append((fact, doc))
+
+    def evidence(self, kinds: tuple[str, ...]) -> list[dict]:
+        pools = {"relief": self.reliefs, "anesthetic": self.agents, "steroid": self.steroids,
+                 "no_steroid": self.no_steroid}
+        out = []
+        for kind in kinds:
+            out.extend(evidence_of(f, d) for f, d in pools[kind])
+        return out
+
+
+def _segments(doc: ExtractedDocument) -> list[tuple[int, int]]:
+    bounds, start = [], 0
+    for m in _SEGMENT_BREAK.finditer(doc.text):
+        bounds.append((start, m.start() + 1))
+        start = m.end()
+    bounds.append((start, len(doc.text)))
+    return bounds
+
+
+def _date_for(fact: Fact, dates: list[Fact]) -> Fact | None:
+    before = [d for d in dates if d.end <= fact.start]
+    if before:
+        return before[-1]
+    after = [d for d in dates if d.start >= fact.end]
+    return after[0] if after else None
+
+
+def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
+    """Block records of a case, oldest first, limited to dates before `before` (ISO)."""
+    records: dict[str, BlockRecord] = {}
+    for summary in case.documents:
+        s = summary.session
+        if s is not None and s.procedure == "facet_block" and s.date and (before is None or s.date < before):
+            records.setdefault(s.date, BlockRecord(s.date)).session = s
+    session_dates = set(records)
+
+    for summary in case.ordered():
+        doc = summary.doc
+        if before is not None and summary.date and summary.date > before:
+            continue
+        own = records.get(summary.date) if summary.kind == "block_note" else None
+        facts = doc.facts
+        for seg_start, seg_end in _segments(doc):
+            seg = [f for f in facts if seg_start <= f.start < seg_end]
+            if not any(f.kind in _ATTRIBUTED for f in seg):
+                continue
+            dates = [f for f in seg if f.kind in ("date", "service_date") and f.value]
+            other_procedure = any(f.kind == "procedure" and f.value not in _FACET_PROCEDURES for f in seg)
+            for fact in seg:
+                if fact.kind not in _ATTRIBUTED:
+                    continue
+                date = _date_for(fact, dates)
+                target = None
+                if date is not None and date.value != summary.date:
+                    if date.value in session_dates:
+                        target = records[date.value]
+                    elif (not other_procedure and fact.kind == "relief" and (before is None or date.value < before)
+                          and not fact.hypothetical):
+                        target = records.setdefault(date.value, BlockRecord(date.value))
+                    if target is not None:
+                        target.mentions.append(evidence_of(date, doc))
+                elif own is not None and fact.section not in _NOT_OWN_SESSION:
+                    target = own
+                if target is not None:
+                    target.add(fact, doc)
+    # A history-only date with no relief figure was not a block after all.
+    kept = [r for r in records.values() if r.session is not None or r.reliefs]
+    return sorted(kept, key=lambda r: r.date)

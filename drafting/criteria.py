@@ -1,0 +1,247 @@
+"""Stage 5: an ablation session and its case -> medical-necessity criteria with evidence.
+
+Each criterion is `met`, `not_met` or `missing`, with a one-sentence reason
+and the evidence spans it rests on, judged on the case's documents dated up
+to the ablation. Negated and hypothetical statements never count; history is
+used only where the rule is about history (care tried, blocks done).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from extractor.facts import ExtractedDocument, Fact
+
+from drafting.blocks import BlockRecord, collect_blocks
+from drafting.cases import Case
+from drafting.sessions import Session, evidence_of
+from drafting.tables import codes
+
+__all__ = ["evaluate", "CRITERIA"]
+
+CRITERIA: dict[str, Callable] = {}
+_PRE_PROCEDURE_EXCLUDED = {"post_procedure", "plan", "consent"}
+
+
+def criterion(name: str):
+    def wrap(fn):
+        CRITERIA[name] = fn
+        return fn
+    return wrap
+
+
+def _result(cid: str, status: str, reason: str, evidence: list | None = None) -> dict:
+    return {"id": cid, "status": status, "reason": reason, "evidence": (evidence or [])[:12]}
+
+
+def _facts(case: Case, rfa: Session, kind: str, allow_historical: bool = True) -> list[tuple[Fact, ExtractedDocument]]:
+    out = []
+    for summary in case.ordered():
+        if summary.date and rfa.date and summary.date > rfa.date:
+            continue
+        for fact in summary.doc.facts:
+            if fact.kind != kind or fact.negated or fact.hypothetical:
+                continue
+            if fact.historical and not allow_historical:
+                continue
+            out.append((fact, summary.doc))
+    return out
+
+
+@criterion("conservative_care")
+def conservative_care(case, rfa, blocks, profile) -> dict:
+    found = _facts(case, rfa, "conservative_care")
+    need = float(profile["conservative_care_weeks"])
+    if not found:
+        return _result("conservative_care", "missing", "no conservative treatment is documented")
+    weeks = [(f.value["weeks"], f, d) for f, d in found if f.value.get("weeks")]
+    longest = max(weeks, key=lambda w: w[0], default=None)
+    if need <= 0 or (longest and longest[0] >= need):
+        ev = [evidence_of(longest[1], longest[2])] if longest else []
+        ev += [evidence_of(f, d) for f, d in found[:5]]
+        span = f"{longest[0]:g} weeks" if longest else "failed care"
+        return _result("conservative_care", "met", f"conservative care documented ({span}; at least {need:g} weeks required)", ev)
+    if longest:
+        return _result("conservative_care", "not_met",
+                       f"conservative care documented for {longest[0]:g} weeks, less than {need:g}",
+                       [evidence_of(longest[1], longest[2])])
+    return _result("conservative_care", "missing", f"conservative care is named but its duration (at least {need:g} weeks) is not",
+                   [evidence_of(f, d) for f, d in found[:5]])
+
+
+@criterion("pain_duration")
+def pain_duration(case, rfa, blocks, profile) -> dict:
+    found = _facts(case, rfa, "pain_duration")
+    need = float(profile["pain_duration_months"])
+    if not found:
+        return _result("pain_duration", "missing", "how long the pain has lasted is not documented")
+    best = max(found, key=lambda x: x[0].value["months"])
+    months = best[0].value["months"]
+    status = "met" if months > need or (months >= need and need > 0) else "not_met"
+    return _result("pain_duration", status, f"pain documented for about {months:g} months ({need:g} required)",
+                   [evidence_of(best[0], best[1])])
+
+
+@criterion("pain_scale")
+def pain_scale(case, rfa, blocks, profile) -> dict:
+    found = [(f, d) for f, d in _facts(case, rfa, "pain_score", allow_historical=False)
+             if f.section not in _PRE_PROCEDURE_EXCLUDED]
+    if not found:
+        return _result("pain_scale", "missing", "no pain score (NRS/VAS n/10) before the ablation")
+    best = max(found, key=lambda x: x[0].value["score"])
+    score = best[0].value["score"]
+    if score <= 3:
+        return _result("pain_scale", "not_met", f"pain scores show only mild pain (highest {score:g}/10)",
+                       [evidence_of(best[0], best[1])])
+    return _result("pain_scale", "met", f"pain score {score:g}/10 recorded before the ablation", [evidence_of(best[0], best[1])])
+
+
+@criterion("functional_impairment")
+def functional_impairment(case, rfa, blocks, profile) -> dict:
+    found = _facts(case, rfa, "function")
+    if not found:
+        return _result("functional_impairment", "missing", "no functional deficit (ODI, limits on activities) documented")
+    return _result("functional_impairment", "met", f"functional impairment documented ({found[0][0].text})",
+                   [evidence_of(f, d) for f, d in found[:6]])
+
+
+def _used_blocks(blocks: list[BlockRecord], profile: dict) -> list[BlockRecord]:
+    return blocks[-int(profile["blocks_required"]):] if blocks else []
+
+
+def _block_evidence(block: BlockRecord) -> list[dict]:
+    ev = []
+    if block.session is not None and block.session.procedure_fact is not None:
+        ev.append(evidence_of(block.session.procedure_fact, block.session.document))
+    return ev + block.mentions[:2]
+
+
+@criterion("diagnostic_blocks")
+def diagnostic_blocks(case, rfa, blocks, profile) -> dict:
+    need = int(profile["blocks_required"])
+    dates = [b.date for b in blocks]
+    ev = [e for b in blocks for e in _block_evidence(b)]
+    if not blocks:
+        return _result("diagnostic_blocks", "missing", "no diagnostic medial branch block before the ablation is documented")
+    if len(blocks) < need:
+        return _result("diagnostic_blocks", "not_met",
+                       f"{len(blocks)} diagnostic block(s) ({', '.join(dates)}); {need} on separate days required", ev)
+    return _result("diagnostic_blocks", "met",
+                   f"{len(blocks)} diagnostic blocks on separate days before the ablation: {', '.join(dates)}", ev)
+
+
+def _best_relief(block: BlockRecord) -> tuple[Fact, ExtractedDocument] | None:
+    return max(block.reliefs, key=lambda x: x[0].value["percent"], default=None)
+
+
+@criterion("block_relief")
+def block_relief(case, rfa, blocks, profile) -> dict:
+    need = float(profile["relief_threshold"])
+    used = _used_blocks(blocks, profile)
+    if not used:
+        return _result("block_relief", "missing", "no diagnostic block with a relief result")
+    parts, ev, status = [], [], "met"
+    for block in used:
+        best = _best_relief(block)
+        if best is None:
+            status = "missing" if status == "met" else status
+            parts.append(f"{block.date}: relief not documented")
+            continue
+        pct = best[0].value["percent"]
+        ev.append(evidence_of(*best))
+        parts.append(f"{block.date}: {pct:g}%")
+        if pct < need:
+            status = "not_met"
+    return _result("block_relief", status, f"relief per block ({need:g}% required): " + "; ".join(parts), ev)
+
+
+@criterion("block_anesthetic_only")
+def block_anesthetic_only(case, rfa, blocks, profile) -> dict:
+    used = _used_blocks(blocks, profile)
+    if not used:
+        return _result("block_anesthetic_only", "missing", "no diagnostic block documented")
+    with_steroid = [b for b in used if b.steroids]
+    if with_steroid and profile["steroid_in_block"] != "allow":
+        ev = [e for b in with_steroid for e in b.evidence(("steroid",))]
+        names = ", ".join(sorted({f.value.get("agent") or "steroid" for b in with_steroid for f, _ in b.steroids}))
+        status = "not_met" if profile["steroid_in_block"] == "fail" else "met"
+        risk = "" if status == "not_met" else " (flagged as a risk by this profile)"
+        return _result("block_anesthetic_only", status,
+                       f"block(s) of {', '.join(b.date for b in with_steroid)} included a steroid ({names}){risk}", ev)
+    unknown = [b for b in used if not b.agents and not b.no_steroid]
+    ev = [e for b in used for e in b.evidence(("anesthetic", "no_steroid"))]
+    if unknown:
+        return _result("block_anesthetic_only", "missing",
+                       f"the injectate of the block(s) of {', '.join(b.date for b in unknown)} is not documented", ev)
+    return _result("block_anesthetic_only", "met", "the blocks used local anesthetic only, no steroid", ev)
+
+
+@criterion("relief_duration")
+def relief_duration(case, rfa, blocks, profile) -> dict:
+    need_pct = float(profile["relief_threshold"])
+    hours_for = codes()["anesthetic_hours"]
+    used = _used_blocks(blocks, profile)
+    if not used:
+        return _result("relief_duration", "missing", "no diagnostic block documented")
+    parts, ev, status = [], [], "met"
+    for block in used:
+        agents = {f.value.get("agent") for f, _ in block.agents if f.value.get("agent")}
+        if not agents:
+            status = "missing" if status == "met" else status
+            parts.append(f"{block.date}: anesthetic not documented")
+            continue
+        expected = max(hours_for.get(a, 1.0) for a in agents)
+        good = [(f, d) for f, d in block.reliefs if f.value["percent"] >= need_pct]
+        lasting = [(f, d) for f, d in good if f.value.get("expected_duration")
+                   or (f.value.get("duration_hours") or 0) >= expected]
+        timed = [(f, d) for f, d in good if f.value.get("duration_hours")]
+        ev.extend(evidence_of(f, d) for f, d in block.agents[:1])
+        if lasting:
+            ev.append(evidence_of(*lasting[0]))
+            parts.append(f"{block.date}: relief lasted as expected for {'/'.join(sorted(agents))} ({expected:g} h)")
+        elif timed:
+            longest = max(timed, key=lambda x: x[0].value["duration_hours"])
+            ev.append(evidence_of(*longest))
+            status = "not_met"
+            parts.append(f"{block.date}: relief lasted {longest[0].value['duration_hours']:g} h, "
+                         f"less than the {expected:g} h expected of {'/'.join(sorted(agents))}")
+        else:
+            status = "missing" if status == "met" else status
+            parts.append(f"{block.date}: how long the relief lasted is not documented")
+    return _result("relief_duration", status, "; ".join(parts), ev)
+
+
+@criterion("imaging_guidance")
+def imaging_guidance(case, rfa, blocks, profile) -> dict:
+    doc = rfa.document
+    found = [f for f in doc.facts if f.kind == "imaging" and not f.negated and not f.hypothetical and not f.historical
+             and f.section not in {"indication", "history", "past_history", "imaging", "plan"}]
+    qualifying = [f for f in found if f.value in ("fluoroscopy", "ct")]
+    if qualifying:
+        return _result("imaging_guidance", "met", f"the ablation was done under {qualifying[0].value}",
+                       [evidence_of(f, doc) for f in qualifying[:3]])
+    if found:
+        return _result("imaging_guidance", "not_met", "the ablation was guided by ultrasound only, which does not qualify",
+                       [evidence_of(f, doc) for f in found[:3]])
+    return _result("imaging_guidance", "missing", "the ablation note does not state fluoroscopic or CT guidance")
+
+
+@criterion("levels_consistent")
+def levels_consistent(case, rfa, blocks, profile) -> dict:
+    used = [b for b in _used_blocks(blocks, profile) if b.session is not None and b.session.region]
+    if not used:
+        return _result("levels_consistent", "missing", "the levels of the diagnostic blocks are not documented")
+    ev = list(rfa.evidence[:4])
+    for block in used:
+        ev.extend(block.session.evidence[:4])
+        for side in ("left", "right"):
+            extra = set(rfa.joints[side]) - set(block.session.joints[side])
+            if extra:
+                return _result("levels_consistent", "not_met",
+                               f"{side} {', '.join(sorted(extra))} ablated but not tested by the block of {block.date}", ev)
+    return _result("levels_consistent", "met", "every joint and side ablated was tested by the diagnostic blocks", ev)
+
+
+def evaluate(case: Case, rfa: Session, profile: dict) -> list[dict]:
+    """All criteria the profile names, for one ablation session."""
+    blocks = collect_blocks(case, before=rfa.date)
+    return [CRITERIA[cid](case, rfa, blocks, profile) for cid in profile["criteria"]]

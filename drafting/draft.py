@@ -1,0 +1,106 @@
+"""Stage 5: documents -> cases -> claims with lines, criteria and gaps (the output contract).
+
+`draft_documents` is the one entry point the CLI, the drop folder and the
+review page share, so all of them print the same claims for the same notes.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from extractor.errors import IngestError
+from extractor.facts import ExtractedDocument
+
+from drafting.blocks import collect_blocks
+from drafting.cases import Case, group_cases
+from drafting.claims import claim_lines
+from drafting.criteria import evaluate
+from drafting.diagnosis import diagnoses_for
+from drafting.queries import documentation_queries
+from drafting.sessions import Session, summarise
+from drafting.tables import load_profile
+
+__all__ = ["draft_documents", "extract_all", "expand_paths", "DOCUMENT_SUFFIXES"]
+
+DOCUMENT_SUFFIXES = {".txt", ".md", ".pdf"}
+
+
+def expand_paths(paths: list[str]) -> list[Path]:
+    """Files named, and the documents inside folders named, in a stable order."""
+    out: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES
+                              and not any(part.startswith(".") for part in p.relative_to(path).parts)))
+        else:
+            out.append(path)
+    return out
+
+
+def extract_all(paths: list[Path]) -> tuple[list[ExtractedDocument], list[dict]]:
+    """Extract every document; a document that cannot be read becomes an error entry."""
+    from extractor.pipeline import extract_path
+
+    docs, errors = [], []
+    for path in paths:
+        try:
+            docs.append(extract_path(str(path)))
+        except IngestError as exc:
+            errors.append({"path": str(path), "error": exc.message})
+    return docs, errors
+
+
+def _claim(case: Case, session: Session, setting: str, profile: dict) -> dict:
+    claim = {
+        "date_of_service": session.date,
+        "procedure": session.procedure,
+        "region": session.region,
+        "joints": {s: list(session.joints[s]) for s in ("left", "right")},
+        "lines": claim_lines(session, setting, profile),
+        "diagnoses": diagnoses_for(session),
+        "document": session.document.path if session.document else None,
+        "evidence": session.evidence[:12],
+        "gaps": list(session.gaps),
+        "conflicts": list(session.conflicts),
+    }
+    for line in claim["lines"]:
+        line["evidence"] = [e for e in session.evidence if e.get("kind") in ("level", "procedure")][:8]
+    if session.procedure == "facet_rfa":
+        criteria = evaluate(case, session, profile)
+        claim["criteria"] = criteria
+        blocks = [b.date for b in collect_blocks(case, before=session.date)][-int(profile["blocks_required"]):]
+        claim["queries"] = documentation_queries(criteria, blocks)
+        ready = all(c["status"] == "met" for c in criteria)
+    else:
+        ready = True
+    ready = ready and not claim["gaps"] and not claim["conflicts"] and bool(claim["lines"])
+    claim["status"] = "ready" if ready else "needs_review"
+    return claim
+
+
+def draft_case(case: Case, setting: str, profile: dict) -> dict:
+    claims, warnings = [], []
+    for summary in case.ordered():
+        warnings.extend(summary.warnings)
+        s = summary.session
+        if s is not None and s.procedure in ("facet_rfa", "facet_block"):
+            claims.append(_claim(case, s, setting, profile))
+    return {
+        "case_id": case.case_id,
+        "patient": case.patient,
+        "documents": [{"path": d.doc.path, "sha256": d.doc.sha256, "kind": d.kind, "date": d.date,
+                       "pages": d.doc.source.page_count or None, "warnings": list(d.doc.warnings)}
+                      for d in case.ordered()],
+        "claims": claims,
+        "warnings": warnings,
+        "errors": [],
+    }
+
+
+def draft_documents(docs: list[ExtractedDocument], setting: str = "office", profile_name: str = "default",
+                    errors: list[dict] | None = None) -> dict:
+    """The contract JSON for a set of extracted documents."""
+    profile = load_profile(profile_name)
+    cases = group_cases([summarise(d) for d in docs])
+    return {"setting": setting, "profile": profile_name,
+            "cases": [draft_case(c, setting, profile) for c in cases], "errors": list(errors or [])}

@@ -1,0 +1,158 @@
+"""Stage 4: one ExtractedDocument -> what it says about identity and the procedure done that day.
+
+A procedure note describes one session: its date, the procedure, and the
+joints per side named in the procedure statement (the "Procedure:" section).
+Joints come from joint mentions when the statement has them, else from the
+nerves by the supply rule; the two are compared and a disagreement is kept
+as a conflict with both pieces of evidence.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from extractor.facts import ExtractedDocument, Fact
+from extractor.interpret.levels import joints_from_nerves
+
+from drafting.tables import codes
+
+__all__ = ["Session", "DocumentSummary", "summarise", "joint_sort_key", "evidence_of"]
+
+_STATEMENT_SECTIONS = {"procedure", "title", None}
+_SIDES = ("left", "right")
+
+
+def evidence_of(fact: Fact, doc: ExtractedDocument) -> dict:
+    return {"document": doc.path, "start": fact.start, "end": fact.end, "page": fact.page,
+            "text": fact.text, "kind": fact.kind, "pattern_id": fact.pattern_id}
+
+
+def joint_sort_key(joint: str) -> tuple:
+    order = "CTLS"
+    return (order.index(joint[0]) if joint[:1] in order else 9, int("".join(c for c in joint.split("-")[0][1:] if c.isdigit()) or 0))
+
+
+@dataclass
+class Session:
+    """A procedure done on one day, as its own note describes it."""
+
+    procedure: str                      # facet_rfa | facet_block | a not_facet kind
+    date: str | None
+    region: str | None                  # lumbar_sacral | cervical_thoracic
+    joints: dict = field(default_factory=lambda: {"left": [], "right": []})
+    evidence: list = field(default_factory=list)
+    gaps: list = field(default_factory=list)
+    conflicts: list = field(default_factory=list)
+    document: ExtractedDocument | None = None
+    procedure_fact: Fact | None = None
+
+
+@dataclass
+class DocumentSummary:
+    doc: ExtractedDocument
+    kind: str                          # rfa_note | block_note | clinic_note | other_procedure
+    date: str | None
+    name: dict | None
+    dob: str | None
+    mrn: str | None
+    session: Session | None
+    warnings: list = field(default_factory=list)
+
+
+def _first(doc: ExtractedDocument, kind: str) -> Fact | None:
+    return next((f for f in doc.facts if f.kind == kind and f.value), None)
+
+
+def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
+    """The first asserted procedure in a procedure statement, and the facts of its section."""
+    procedures = [f for f in doc.facts if f.kind == "procedure" and f.asserted and f.section in _STATEMENT_SECTIONS]
+    in_procedure = [f for f in procedures if f.section == "procedure"]
+    chosen = (in_procedure or procedures or [None])[0]
+    if chosen is None:
+        return None, []
+    # The statement runs from the section's first fact to the next blank line or section change.
+    text = doc.text
+    start = text.rfind("\n\n", 0, chosen.start) + 1
+    nxt = text.find("\n\n", chosen.end)
+    end = len(text) if nxt == -1 else nxt
+    facts = [f for f in doc.facts if start <= f.start < end and f.section == chosen.section]
+    return chosen, facts
+
+
+def _joints_from(levels: list[Fact]) -> tuple[dict, dict, list[Fact]]:
+    """Joints per side from joint mentions and from nerve mentions, separately."""
+    by_joint = {s: set() for s in _SIDES}
+    nerves = {s: set() for s in _SIDES}
+    unsided = []
+    for fact in levels:
+        side = fact.value.get("side")
+        sides = _SIDES if side == "bilateral" else ((side,) if side in _SIDES else ())
+        if not sides:
+            unsided.append(fact)
+            continue
+        for s in sides:
+            if fact.value["form"] == "joint":
+                by_joint[s].update(fact.value["joints"])
+            else:
+                nerves[s].update(fact.value["nerves"])
+    by_nerve = {s: set(joints_from_nerves(nerves[s])) for s in _SIDES}
+    return by_joint, by_nerve, unsided
+
+
+def _region(joints: dict) -> str | None:
+    regions = {("cervical_thoracic" if j[0] in "CT" else "lumbar_sacral") for s in _SIDES for j in joints[s]}
+    return regions.pop() if len(regions) == 1 else None
+
+
+def _session(doc: ExtractedDocument, date: str | None) -> tuple[Session | None, list[str]]:
+    chosen, facts = _statement_facts(doc)
+    if chosen is None:
+        return None, []
+    table = codes()
+    kind = table["billable"].get(chosen.value)
+    warnings = []
+    if kind is None:
+        reason = table["not_facet"].get(chosen.value, "not a facet procedure")
+        warnings.append(f"no facet claim for the procedure of {date or 'unknown date'}: {reason}")
+        return Session(procedure=chosen.value, date=date, region=None, document=doc, procedure_fact=chosen), warnings
+    levels = [f for f in facts if f.kind == "level" and not f.negated and not f.hypothetical]
+    by_joint, by_nerve, unsided = _joints_from(levels)
+    has_joints = any(by_joint[s] for s in _SIDES)
+    chosen_joints = by_joint if has_joints else by_nerve
+    joints = {s: sorted(chosen_joints[s], key=joint_sort_key) for s in _SIDES}
+    session = Session(procedure=kind, date=date, region=_region(joints), joints=joints,
+                      document=doc, procedure_fact=chosen)
+    session.evidence = [evidence_of(chosen, doc)] + [evidence_of(f, doc) for f in levels]
+    if has_joints and any(by_nerve[s] for s in _SIDES) and any(by_nerve[s] - by_joint[s] for s in _SIDES):
+        session.conflicts.append({
+            "message": "the joints named and the nerves named in the procedure statement do not agree",
+            "evidence": [evidence_of(f, doc) for f in levels]})
+    if not any(joints[s] for s in _SIDES):
+        what = "side" if unsided else "level"
+        session.gaps.append({"id": f"missing_{what}", "severity": "blocks_submission",
+                             "message": f"the procedure statement does not state the {what} of the joints treated",
+                             "evidence": [evidence_of(chosen, doc)]})
+    if date is None:
+        session.gaps.append({"id": "missing_date_of_service", "severity": "blocks_submission",
+                             "message": "no date of service found", "evidence": []})
+    return session, warnings
+
+
+def summarise(doc: ExtractedDocument) -> DocumentSummary:
+    """Identity, date and procedure session of one document."""
+    service = _first(doc, "service_date") or _first(doc, "date")
+    date = service.value if service else None
+    name = _first(doc, "patient_name")
+    dob = _first(doc, "dob")
+    mrn = _first(doc, "mrn")
+    session, warnings = _session(doc, date)
+    if session is None:
+        kind = "clinic_note"
+    elif session.procedure == "facet_rfa":
+        kind = "rfa_note"
+    elif session.procedure == "facet_block":
+        kind = "block_note"
+    else:
+        kind = "other_procedure"
+    return DocumentSummary(doc=doc, kind=kind, date=date, name=name.value if name else None,
+                           dob=dob.value if dob else None, mrn=mrn.value if mrn else None,
+                           session=session, warnings=warnings)

@@ -1,0 +1,1 @@
+"""facet-claims extractor: documents -> text with origins -> facts with evidence."""

@@ -1,0 +1,128 @@
+"""Stage 3: procedure, imaging, pain, function, duration, care, setting and diagnosis spans -> facts."""
+from __future__ import annotations
+
+import re
+
+from extractor.interpret import Context, Draft
+from extractor.interpret.relief import duration_weeks
+from extractor.registry import interpreter
+
+_NUM = re.compile(r"\d+(?:\.\d+)?")
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+_PAIN_WORDS = {"pain", "lbp", "ache", "aching", "symptoms", "discomfort", "neck", "back", "axial"}
+_CARE_LINK_WINDOW = 14  # tokens between a treatment and its duration
+_FUNCTION_MEASURES = {"odi": "odi", "oswestry": "odi", "ndi": "ndi", "rmdq": "rmdq"}
+_FUNCTION_WORDS = {"stand": "standing", "standing": "standing", "walk": "walking", "walking": "walking",
+                   "sit": "sitting", "sitting": "sitting", "sleep": "sleep", "sleeping": "sleep",
+                   "work": "work", "working": "work", "lift": "lifting", "lifting": "lifting",
+                   "bend": "bending", "bending": "bending", "drive": "driving", "driving": "driving"}
+
+
+def _simple(kind: str):
+    def interpret(span, ctx: Context) -> list[Draft]:
+        return [Draft(kind, ctx.values.get(span.id_), span.start_char, span.end_char, span.id_, kind, span)]
+    interpret.__name__ = f"interpret_{kind}"
+    return interpret
+
+
+interpreter("PROCEDURE")(_simple("procedure"))
+interpreter("IMAGING")(_simple("imaging"))
+interpreter("SETTING")(_simple("setting"))
+
+
+@interpreter("PAIN_SCORE")
+def interpret_pain_score(span, ctx: Context) -> list[Draft]:
+    numbers = [float(t.text) for t in span if _NUM.fullmatch(t.text)]
+    scores = [n for n in numbers[:-1]] if numbers and numbers[-1] == 10 else numbers
+    if not scores:
+        return []
+    score = scores[-1]
+    scale = next((t.text.upper() for t in span if t.text.upper() in {"NRS", "VAS", "NPRS"}), None)
+    if scale is None:
+        prev = ctx.doc[max(0, span.start - 3): span.start]
+        scale = next((t.text.upper() for t in prev if t.text.upper() in {"NRS", "VAS", "NPRS"}), None)
+    value = {"score": score, "scale": scale}
+    return [Draft("pain_score", value, span.start_char, span.end_char, span.id_, "n/10 score", span)]
+
+
+@interpreter("FUNCTION")
+def interpret_function(span, ctx: Context) -> list[Draft]:
+    fixed = ctx.values.get(span.id_)
+    words = [t.text.lower() for t in span]
+    measure = fixed or next((_FUNCTION_MEASURES[w] for w in words if w in _FUNCTION_MEASURES), None)
+    if measure is None:
+        measure = next((_FUNCTION_WORDS[w] for w in words if w in _FUNCTION_WORDS), "general")
+    numbers = [float(t.text) for t in span if _NUM.fullmatch(t.text)]
+    value = {"measure": measure, "value": numbers[0] if numbers and measure in {"odi", "ndi", "rmdq"} else None}
+    return [Draft("function", value, span.start_char, span.end_char, span.id_, measure, span)]
+
+
+@interpreter("PAIN_DURATION")
+def interpret_pain_duration(span, ctx: Context) -> list[Draft]:
+    sentence_words = {t.lower_ for t in span.sent}
+    if not (sentence_words & _PAIN_WORDS):
+        return []
+    nxt = ctx.doc[span.end] if span.end < len(ctx.doc) else None
+    if nxt is not None and nxt.lower_ in {"old", "-", "/", "o"}:
+        return []  # "67 year old", "68 y/o"
+    # A duration right after a treatment is the treatment's, not the pain's.
+    before = ctx.doc[max(0, span.start - 3): span.start]
+    if any(s.label_ == "CONSERVATIVE" and s.end >= span.start - 2 for s in ctx.same_sentence(span)) and \
+            not any(t.lower_ in _PAIN_WORDS for t in before):
+        return []
+    months = None
+    year_tok = next((t for t in span if re.fullmatch(r"(19|20)\d{2}", t.text)), None)
+    if year_tok is not None and span.id_ == "duration.pain_since_year":
+        if ctx.document_date is None:
+            return []
+        month = next((_MONTHS[t.lower_[:3]] for t in span if t.lower_[:3] in _MONTHS and t is not year_tok), None)
+        if month is None:
+            month = 3 if any(t.lower_ in {"early"} for t in span) else (10 if any(t.lower_ == "late" for t in span) else 7)
+        months = (ctx.document_date.year - int(year_tok.text)) * 12 + (ctx.document_date.month - month)
+    else:
+        weeks = duration_weeks(span)
+        months = None if weeks is None else round(weeks / 4.345, 1)
+    if months is None or months < 0:
+        return []
+    return [Draft("pain_duration", {"months": months}, span.start_char, span.end_char, span.id_,
+                  "pain duration", span)]
+
+
+@interpreter("CONSERVATIVE")
+def interpret_conservative(span, ctx: Context) -> list[Draft]:
+    therapy = ctx.values.get(span.id_)
+    weeks = None
+    for other in sorted(ctx.same_sentence(span, "DURATION"), key=lambda s: s.start):
+        if span.end <= other.start <= span.end + _CARE_LINK_WINDOW:
+            between = ctx.doc[span.end: other.start]
+            if any(t.text in {";"} for t in between):
+                break
+            weeks = duration_weeks(other)
+            break
+    value = {"therapy": therapy, "weeks": weeks}
+    return [Draft("conservative_care", value, span.start_char, span.end_char, span.id_, therapy or "", span)]
+
+
+@interpreter("ICD10")
+def interpret_icd10(span, ctx: Context) -> list[Draft]:
+    return [Draft("diagnosis", {"code": span.text.upper(), "suggested": False, "words": None},
+                  span.start_char, span.end_char, span.id_, "ICD-10-CM code written in the note", span)]
+
+
+@interpreter("DX_WORDS")
+def interpret_dx_words(span, ctx: Context) -> list[Draft]:
+    return [Draft("diagnosis", {"code": None, "suggested": True, "words": span.text.lower()},
+                  span.start_char, span.end_char, span.id_, "diagnosis in words", span)]
+
+
+@interpreter("BLOCK_NUMBER")
+def interpret_block_number(span, ctx: Context) -> list[Draft]:
+    words = {t.lower_ for t in span}
+    if words & {"second", "2nd", "confirmatory", "2", "repeat"}:
+        number = 2
+    elif words & {"first", "1st", "initial", "1"}:
+        number = 1
+    else:
+        return []
+    return [Draft("block_number", number, span.start_char, span.end_char, span.id_, "block number", span)]

@@ -1,0 +1,38 @@
+"""Stage 3: ANESTHETIC and STEROID spans -> anesthetic and steroid facts.
+
+An anesthetic used to numb the skin before the needle is not the block's
+study agent; it is marked `role: "skin"` when a skin-infiltration word sits
+close to it in the same sentence.
+"""
+from __future__ import annotations
+
+import re
+
+from extractor.interpret import Context, Draft
+from extractor.registry import interpreter
+
+_CONCENTRATION = re.compile(r"(\d+(?:\.\d+)?)\s*%")
+_SKIN_WINDOW = 8  # tokens
+
+
+def _role(span, ctx: Context) -> str:
+    for other in ctx.same_sentence(span, "SKIN_LOCAL"):
+        gap = other.start - span.end if other.start >= span.end else span.start - other.end
+        if gap <= _SKIN_WINDOW:
+            return "skin"
+    return "injectate"
+
+
+@interpreter("ANESTHETIC")
+def interpret_anesthetic(span, ctx: Context) -> list[Draft]:
+    match = _CONCENTRATION.search(span.text)
+    value = {"agent": ctx.values.get(span.id_), "concentration": f"{match.group(1)}%" if match else None,
+             "role": _role(span, ctx)}
+    return [Draft("anesthetic", value, span.start_char, span.end_char, span.id_,
+                  f"{value['agent']} ({value['role']})", span)]
+
+
+@interpreter("STEROID")
+def interpret_steroid(span, ctx: Context) -> list[Draft]:
+    agent = ctx.values.get(span.id_)
+    return [Draft("steroid", {"agent": agent}, span.start_char, span.end_char, span.id_, agent or "", span)]

@@ -1,0 +1,89 @@
+"""Stage 3: header CUE spans -> patient_name, mrn and provider facts.
+
+The value is read from the tokens right after the cue ("Patient:", "MRN",
+"Attending:") up to the end of the field; the fact's span covers the value
+only, not the cue.
+"""
+from __future__ import annotations
+
+import re
+
+from extractor.interpret import Context, Draft
+from extractor.registry import interpreter
+
+__all__ = ["parse_name"]
+
+_NAME_TOKEN = re.compile(r"^[A-Za-z][A-Za-z'\-]*\.?$|^,$")
+_STOP_WORDS = {"mrn", "dob", "date", "sex", "age", "dos", "account", "acct", "md", "do", "id", "|"}
+_ID_TOKEN = re.compile(r"^[A-Z]{0,3}\d{4,12}$", re.I)
+
+
+def _field_tokens(span, doc, accept) -> list:
+    tokens = []
+    for tok in doc[span.end:]:
+        if tok.text in {":", "#"} and not tokens:
+            continue
+        if tok.is_space or tok.text.lower().strip(".:") in _STOP_WORDS or not accept(tok):
+            break
+        tokens.append(tok)
+        if len(tokens) >= 6:
+            break
+    while tokens and tokens[-1].text == ",":
+        tokens.pop()
+    return tokens
+
+
+def parse_name(text: str) -> dict | None:
+    """'HALVORSEN, MARGARET A' or 'Margaret A. Halvorsen' -> first/middle/last."""
+    if "," in text:
+        last, _, rest = text.partition(",")
+        parts = rest.split()
+        if not parts:
+            return None
+        first, middle = parts[0], " ".join(parts[1:])
+    else:
+        parts = text.split()
+        if len(parts) < 2:
+            return None
+        first, last, middle = parts[0], parts[-1], " ".join(parts[1:-1])
+
+    def clean(word: str) -> str:
+        word = word.strip(" .")
+        return word[:1].upper() + word[1:].lower() if word.isupper() or word.islower() else word
+
+    return {"first": clean(first), "middle": clean(middle).replace(".", ""), "last": clean(last.strip())}
+
+
+@interpreter("CUE")
+def interpret_cue(span, ctx: Context) -> list[Draft]:
+    role = ctx.values.get(span.id_)
+    doc = ctx.doc
+    if role == "patient_name":
+        tokens = _field_tokens(span, doc, lambda t: bool(_NAME_TOKEN.match(t.text)))
+        if len(tokens) < 2:
+            return []
+        text = doc[tokens[0].i: tokens[-1].i + 1].text
+        value = parse_name(text)
+        if value is None:
+            return []
+        return [Draft("patient_name", value, tokens[0].idx, tokens[-1].idx + len(tokens[-1].text),
+                      span.id_, "name after the patient cue", span)]
+    if role == "mrn":
+        tokens = _field_tokens(span, doc, lambda t: bool(_ID_TOKEN.match(t.text)))
+        if not tokens:
+            return []
+        tok = tokens[0]
+        return [Draft("mrn", tok.text, tok.idx, tok.idx + len(tok.text), span.id_, "id after the MRN cue", span)]
+    if role == "provider":
+        tokens = _field_tokens(span, doc, lambda t: bool(_NAME_TOKEN.match(t.text)) and t.text != ",")
+        if not tokens:
+            return []
+        end_tok = tokens[-1]
+        # Include a credential written after a comma: "Priya Raghunathan, MD".
+        following = doc[end_tok.i + 1: end_tok.i + 3]
+        if len(following) == 2 and following[0].text == "," and following[1].text.upper() in {"MD", "DO", "PA", "NP"}:
+            end_tok = following[1]
+        text = doc[tokens[0].i: end_tok.i + 1].text
+        return [Draft("provider", text, tokens[0].idx, end_tok.idx + len(end_tok.text), span.id_,
+                      "name after the provider cue", span)]
+    return []

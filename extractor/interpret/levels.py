@@ -1,0 +1,166 @@
+"""Stage 3: JOINT / NERVE / VERTEBRA_RANGE / SIDE / REGION spans -> level and side facts.
+
+A level fact names facet joints ("L4-L5") whether the note wrote joints or
+nerves; nerves become joints by the supply rule in patterns/nerve_joints.json.
+Each level also carries the side the sentence gives it.
+"""
+from __future__ import annotations
+
+import re
+
+from extractor.interpret import Context, Draft
+from extractor.patterns import load_json_data
+from extractor.registry import interpreter
+
+__all__ = ["joints_from_nerves", "normalise_joint", "region_of", "link_side"]
+
+_VERTEBRA = re.compile(r"^([CTLS])(\d{1,2})$")
+_NERVE_SPLIT = re.compile(r"[CTLS]\d{1,2}")
+_CLAUSE_BREAKS = {";", "|"}
+_REGION = {"C": "cervical", "T": "thoracic", "L": "lumbar", "S": "sacral"}
+
+
+def _vertebrae() -> list[str]:
+    return load_json_data("nerve_joints.json")["vertebrae"]
+
+
+def region_of(joint_or_vertebra: str) -> str:
+    """Region of a joint by its upper vertebra ("L5-S1" is lumbar)."""
+    return _REGION.get(joint_or_vertebra[:1].upper(), "unknown")
+
+
+def normalise_joint(upper: str, lower: str) -> str | None:
+    """"L4", "5" -> "L4-L5"; returns None when the pair is not adjacent vertebrae."""
+    order = _vertebrae()
+    upper = upper.upper()
+    if lower[:1].isdigit():
+        lower = upper[0] + lower
+        # "L5-1" is how some write L5-S1.
+        if upper == "L5" and lower == "L1":
+            lower = "S1"
+    lower = lower.upper()
+    if upper not in order or lower not in order:
+        return None
+    if order.index(lower) - order.index(upper) != 1:
+        return None
+    return f"{upper}-{lower}"
+
+
+def joints_between(upper: str, lower: str) -> list[str]:
+    """Joints between two vertebrae: "L3" .. "L5" -> ["L3-L4", "L4-L5"]."""
+    order = _vertebrae()
+    upper, lower = upper.upper(), lower.upper()
+    if upper not in order or lower not in order:
+        return []
+    i, j = order.index(upper), order.index(lower)
+    return [f"{order[k]}-{order[k + 1]}" for k in range(i, j)] if j > i else []
+
+
+def joints_from_nerves(nerves: list[str] | set[str]) -> list[str]:
+    """Joints whose two supplying nerves are both in `nerves` (names like "L3")."""
+    data = load_json_data("nerve_joints.json")
+    order, offsets = data["vertebrae"], data["offset_by_region"]
+    have = {n.upper() for n in nerves}
+    joints = []
+    for i in range(len(order) - 1):
+        region = region_of(order[i])
+        offset = offsets.get(region)
+        if offset is None or i + offset < 0:
+            continue
+        needs = {order[i + offset], order[i + 1 + offset]}
+        if needs <= have:
+            joints.append(f"{order[i]}-{order[i + 1]}")
+    return joints
+
+
+def link_side(span, ctx: Context) -> tuple[str | None, object]:
+    """The side a level span has in its sentence.
+
+    The nearest side word before it in the same clause wins; else the first
+    one after it in the clause ("L4-5 and L5-S1 bilaterally"); else the
+    nearest before it in the sentence.
+    """
+    sides = ctx.same_sentence(span, "SIDE")
+    doc = ctx.doc
+    before = [s for s in sides if s.end <= span.start]
+    after = [s for s in sides if s.start >= span.end]
+
+    def clause_clear(a: int, b: int) -> bool:
+        return not any(doc[i].text in _CLAUSE_BREAKS for i in range(a, b))
+
+    for side in reversed(before):
+        if clause_clear(side.end, span.start):
+            return ctx.values.get(side.id_), side
+    for side in after:
+        levels_between = [s for s in ctx.spans if s.label_ in {"JOINT", "NERVE", "VERTEBRA_RANGE"}
+                          and span.end <= s.start and s.end <= side.start
+                          and not clause_clear(span.end, s.start)]
+        if clause_clear(span.end, side.start) and not levels_between:
+            return ctx.values.get(side.id_), side
+    if before:
+        return ctx.values.get(before[-1].id_), before[-1]
+    return None, None
+
+
+def _level(span, ctx: Context, joints: list[str], form: str, nerves: list[str]) -> list[Draft]:
+    side, side_span = link_side(span, ctx)
+    region = region_of(joints[0] if joints else (nerves[0] if nerves else span.text))
+    how = f"{form} form; side from {side_span.text!r}" if side_span is not None else f"{form} form; no side stated"
+    return [Draft("level", {"joints": joints, "form": form, "nerves": nerves, "region": region, "side": side},
+                  span.start_char, span.end_char, span.id_, how, span)]
+
+
+@interpreter("JOINT")
+def interpret_joint(span, ctx: Context) -> list[Draft]:
+    fixed = ctx.values.get(span.id_)
+    if fixed:
+        return _level(span, ctx, [fixed], "joint", [])
+    tokens = [t.text for t in span if _VERTEBRA.match(t.text.upper()) or t.text.isdigit()]
+    if len(tokens) < 2:
+        return []
+    upper, lower = tokens[0], tokens[-1]
+    if span.id_ == "level.joint_to":
+        joints = joints_between(upper, lower if not lower.isdigit() else upper[0] + lower)
+    else:
+        joint = normalise_joint(upper, lower)
+        joints = [joint] if joint else []
+    return _level(span, ctx, joints, "joint", []) if joints else []
+
+
+@interpreter("VERTEBRA_RANGE")
+def interpret_vertebra_range(span, ctx: Context) -> list[Draft]:
+    upper, lower = span[0].text, span[-1].text
+    joints = joints_between(upper, lower)
+    return _level(span, ctx, joints, "joint", []) if joints else []
+
+
+@interpreter("NERVE")
+def interpret_nerve(span, ctx: Context) -> list[Draft]:
+    nerves = [n.upper() for n in _NERVE_SPLIT.findall(span.text.upper())]
+    ordered = _vertebrae()
+    if span.id_ == "level.nerve_mb_of" or "through" in span.text.lower():
+        pass
+    # "L3-L5 medial branches" names a run of nerves: fill it in.
+    if re.search(r"[CTLS]\d{1,2}\s*[-–]\s*[CTLS]?\d", span.text) and len(nerves) == 2:
+        a, b = nerves
+        if a in ordered and b in ordered and ordered.index(b) > ordered.index(a):
+            nerves = ordered[ordered.index(a): ordered.index(b) + 1]
+    if not nerves:
+        return []
+    return _level(span, ctx, joints_from_nerves(nerves), "nerve", nerves)
+
+
+@interpreter("SIDE")
+def interpret_side(span, ctx: Context) -> list[Draft]:
+    value = ctx.values.get(span.id_)
+    end = span.end_char
+    if span.id_ in {"side.left_letter", "side.right_letter"}:
+        end = span[0].idx + len(span[0].text)  # the letter only, not the level after it
+    return [Draft("side", value, span.start_char, end, span.id_, "side word", span)]
+
+
+@interpreter("REGION")
+def interpret_region(span, ctx: Context) -> list[Draft]:
+    word = span.text.lower()
+    value = "lumbar" if word == "lumbosacral" else word
+    return [Draft("region", value, span.start_char, span.end_char, span.id_, "region word", span)]

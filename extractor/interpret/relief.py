@@ -1,0 +1,78 @@
+"""Stage 3: RELIEF spans (with a DURATION after them) -> relief facts."""
+from __future__ import annotations
+
+import re
+
+from extractor.interpret import Context, Draft
+from extractor.registry import interpreter
+
+__all__ = ["duration_hours", "duration_weeks"]
+
+_NUM = re.compile(r"\d+(?:\.\d+)?")
+_WORD_NUMBERS = {"one": 1, "a": 1, "an": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+                 "seven": 7, "eight": 8, "ten": 10, "twelve": 12, "several": 3}
+_UNIT_HOURS = {"min": 1 / 60, "mins": 1 / 60, "minute": 1 / 60, "minutes": 1 / 60,
+               "h": 1, "hr": 1, "hrs": 1, "hour": 1, "hours": 1,
+               "d": 24, "day": 24, "days": 24, "wk": 168, "wks": 168, "week": 168, "weeks": 168,
+               "mo": 730, "mos": 730, "month": 730, "months": 730,
+               "yr": 8760, "yrs": 8760, "year": 8760, "years": 8760, "y": 8760}
+
+
+def _amount_and_unit(span) -> tuple[float | None, str | None]:
+    words = [t.text.lower() for t in span]
+    unit = next((w for w in reversed(words) if w in _UNIT_HOURS), None)
+    numbers = [float(t.text) for t in span if _NUM.fullmatch(t.text)]
+    if not numbers:
+        numbers = [_WORD_NUMBERS[w] for w in words if w in _WORD_NUMBERS]
+    # A range ("6-8 hours") counts at its lower bound.
+    return (min(numbers) if numbers else None), unit
+
+
+def duration_hours(span) -> float | None:
+    amount, unit = _amount_and_unit(span)
+    if amount is None or unit is None:
+        return None
+    return round(amount * _UNIT_HOURS[unit], 3)
+
+
+def duration_weeks(span) -> float | None:
+    hours = duration_hours(span)
+    return None if hours is None else round(hours / 168, 2)
+
+
+def _percent(span, ctx: Context) -> tuple[float | None, str]:
+    fixed = ctx.values.get(span.id_)
+    if fixed is not None:
+        return float(fixed), "words"
+    numbers = [float(t.text) for t in span if _NUM.fullmatch(t.text)]
+    if span.id_ == "relief.scores_to" and len(numbers) >= 4:
+        before, after = numbers[0], numbers[2]
+        if before <= 0:
+            return None, "scores"
+        return round((before - after) / before * 100, 1), "scores"
+    if span.id_ == "relief.pct_range_relief" and len(numbers) >= 2:
+        return min(numbers[0], numbers[1]), "range"
+    pct = [n for n in numbers if n <= 100]
+    return (pct[0] if pct else None), "percent"
+
+
+@interpreter("RELIEF")
+def interpret_relief(span, ctx: Context) -> list[Draft]:
+    percent, basis = _percent(span, ctx)
+    if percent is None or percent > 100:
+        return []
+    # The duration is the first one after the relief in the same sentence,
+    # before any other relief figure.
+    later = [s for s in ctx.same_sentence(span) if s.start >= span.start and s is not span]
+    hours, expected = None, False
+    for other in sorted(later, key=lambda s: s.start):
+        if other.label_ == "RELIEF" and other.start >= span.end:
+            break
+        if other.label_ == "DURATION":
+            if ctx.values.get(other.id_) == "expected":
+                expected = True
+            else:
+                hours = duration_hours(other)
+            break
+    value = {"percent": percent, "basis": basis, "duration_hours": hours, "expected_duration": expected}
+    return [Draft("relief", value, span.start_char, span.end_char, span.id_, f"relief from {basis}", span)]
