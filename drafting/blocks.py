@@ -93,6 +93,11 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                 continue
             dates = [f for f in seg if f.kind in ("date", "service_date") and f.value]
             other_procedure = any(f.kind == "procedure" and f.value not in _FACET_PROCEDURES for f in seg)
+            # A date known only from history is a block when its sentence names a
+            # facet block or the study agent ("Nov 4 (lidocaine 2%) ~90% x 2 h").
+            describes_block = not other_procedure and any(
+                (f.kind == "procedure" and f.value in _FACET_PROCEDURES and f.value != "facet_rfa")
+                or (f.kind == "anesthetic" and f.value.get("role") != "skin") for f in seg)
             for fact in seg:
                 if fact.kind not in _ATTRIBUTED:
                     continue
@@ -101,7 +106,9 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                 if date is not None and date.value != summary.date:
                     if date.value in session_dates:
                         target = records[date.value]
-                    elif (not other_procedure and fact.kind == "relief" and (before is None or date.value < before)
+                    elif own is not None and date.value > own.date:
+                        target = own  # a follow-up date in the block's own note (addendum, diary review)
+                    elif (describes_block and fact.kind == "relief" and (before is None or date.value < before)
                           and not fact.hypothetical):
                         target = records.setdefault(date.value, BlockRecord(date.value))
                     if target is not None:

@@ -11,7 +11,7 @@ _NUM = re.compile(r"\d+(?:\.\d+)?")
 _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 _PAIN_WORDS = {"pain", "lbp", "ache", "aching", "symptoms", "discomfort", "neck", "back", "axial"}
-_CARE_LINK_WINDOW = 14  # tokens between a treatment and its duration
+_CARE_LINK_WINDOW = 30  # tokens between a treatment and its duration
 _FUNCTION_MEASURES = {"odi": "odi", "oswestry": "odi", "ndi": "ndi", "rmdq": "rmdq"}
 _FUNCTION_WORDS = {"stand": "standing", "standing": "standing", "walk": "walking", "walking": "walking",
                    "sit": "sitting", "sitting": "sitting", "sleep": "sleep", "sleeping": "sleep",
@@ -93,13 +93,23 @@ def interpret_pain_duration(span, ctx: Context) -> list[Draft]:
 def interpret_conservative(span, ctx: Context) -> list[Draft]:
     therapy = ctx.values.get(span.id_)
     weeks = None
-    for other in sorted(ctx.same_sentence(span, "DURATION"), key=lambda s: s.start):
-        if span.end <= other.start <= span.end + _CARE_LINK_WINDOW:
-            between = ctx.doc[span.end: other.start]
-            if any(t.text in {";"} for t in between):
-                break
+    sentence = sorted(ctx.same_sentence(span), key=lambda s: s.start)
+    for other in sentence:
+        # "PT x 10 wks", "physical therapy ... (10 weeks)": the first duration
+        # after the treatment, unless another treatment comes first.
+        if other.start < span.end or other.start > span.end + _CARE_LINK_WINDOW:
+            continue
+        if other.label_ == "CONSERVATIVE":
+            break
+        if other.label_ == "DURATION":
             weeks = duration_weeks(other)
             break
+    if weeks is None:
+        # "more than 6 months of conservative care"
+        for other in sentence:
+            if other.label_ == "DURATION" and 0 <= span.start - other.end <= 4 and \
+                    any(t.lower_ == "of" for t in ctx.doc[other.end: span.start]):
+                weeks = duration_weeks(other)
     value = {"therapy": therapy, "weeks": weeks}
     return [Draft("conservative_care", value, span.start_char, span.end_char, span.id_, therapy or "", span)]
 
