@@ -47,10 +47,8 @@ def write_case_outputs(case: dict, out_dir: str | Path, docs=None, setting: str 
     folder = Path(out_dir) / case["case_id"]
     atomic_write(folder / "claim.json", json.dumps({"cases": [case]}, indent=2, default=str))
     atomic_write(folder / "claim.csv", claim_csv(case, setting or "office"))
-    try:
-        from drafting.letter import render_letters
-    except ImportError:
-        return folder
+    from drafting.letter import render_letters
+
     for name, text in render_letters(case).items():
         atomic_write(folder / name, text)
     return folder

@@ -108,6 +108,13 @@ def _session(doc: ExtractedDocument, date: str | None) -> tuple[Session | None, 
     if chosen is None:
         return None, []
     table = codes()
+    # "Radiofrequency ablation of the genicular nerves": the generic ablation
+    # words yield to the structure named in the same statement when no facet
+    # level is named there.
+    others = [f for f in facts if f.kind == "procedure" and f.value in table["not_facet"] and f.asserted]
+    if chosen.value not in table["not_facet"] and others and not any(
+            f.kind == "level" and f.value["joints"] for f in facts):
+        chosen = others[0]
     kind = table["billable"].get(chosen.value)
     warnings = []
     if kind is None:

@@ -1,7 +1,8 @@
 """Stage 1 (ingest): PDF bytes -> SourceText (kind "pdf") with a box per character.
 
-Characters and their boxes come from pypdfium2 (PDFium), which measured ~20x
-faster than pdfplumber for the same text (docs/ingest.md). PDFium's own text
+Characters and their boxes come from pypdfium2 (PDFium), which measured 5-6x
+faster than pdfplumber for the same text (docs/ingest.md). PDFium is not
+thread-safe: read PDFs from one thread per process. PDFium's own text
 output inserts spaces and line breaks by stream order, so we ignore its
 generated characters and lay the page out ourselves, as pdfplumber's
 `extract_text(layout=False)` does: lines by vertical position, characters by
@@ -12,9 +13,10 @@ draws, so the review page can overlay them on a page image.
 """
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -37,6 +39,7 @@ _LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi",
               "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"}
 _OPEN_ERRORS = {pdfium_c.FPDF_ERR_UNKNOWN: "unknown error", pdfium_c.FPDF_ERR_FILE: "file error",
                 pdfium_c.FPDF_ERR_FORMAT: "format error", pdfium_c.FPDF_ERR_PAGE: "page error"}
+_CHAR_TEXT: dict[int, str | None] = {}  # code point -> text, memoised: called per character
 _X_TOLERANCE = 3.0     # pt: pdfplumber's default word gap, the most we ever require
 _GUTTER_MIN = 9.0      # pt: an empty vertical band at least this wide may separate columns
 _MIN_COLUMN_LINES = 6
@@ -74,7 +77,7 @@ def read_pdf(path: str, data: bytes, *, max_pages: int, ocr_page: OcrHook | None
         pages = [_read_page(path, pdf, i, ocr_page) for i in range(count)]
     finally:
         pdf.close()
-    if not any(info.has_text_layer or info.ocr for info, _, _ in pages):
+    if not any(page.info.has_text_layer or page.info.ocr for page in pages):
         numbers = "1" if count == 1 else f"1-{count}"
         raise IngestError(path, Messages.E007.format(pages=numbers))
     return _assemble(path, pages)
@@ -89,8 +92,16 @@ def _check_markers(path: str, data: bytes) -> None:
         raise IngestError(path, Messages.E003.format(detail="truncated (no %%EOF marker)"))
 
 
-def _read_page(path: str, pdf: pdfium.PdfDocument, index: int,
-               ocr_page: OcrHook | None) -> tuple[PageInfo, list[list[Char]], list[str]]:
+class _Page(NamedTuple):
+    info: PageInfo
+    lines: list[list[Char]]   # in reading order, boxes in the layout frame
+    warnings: list[str]
+    turn_back: int            # quarter turns (clockwise) from layout frame to displayed page
+    width: float              # of the layout frame
+    height: float
+
+
+def _read_page(path: str, pdf: pdfium.PdfDocument, index: int, ocr_page: OcrHook | None) -> _Page:
     number = index + 1
     try:
         page = pdf[index]
@@ -112,7 +123,12 @@ def _read_page(path: str, pdf: pdfium.PdfDocument, index: int,
             chars = []
         info = PageInfo(number=number, width=frame.width, height=frame.height,
                         has_text_layer=has_text, ocr=ocr)
-        return info, _reading_order(chars, frame.width), warnings
+        # Lay out text that runs sideways or upside down as displayed in a
+        # frame where it reads left to right; _assemble turns the boxes back.
+        turn = _text_turn(textpage, frame.rotation) if has_text else 0
+        width, height = (frame.height, frame.width) if turn % 2 else (frame.width, frame.height)
+        chars = [(c[0], *_turn(c[1:], turn, frame.width, frame.height)) for c in chars] if turn else chars
+        return _Page(info, _reading_order(chars, width), warnings, (4 - turn) % 4, width, height)
     finally:
         textpage.close()
         page.close()
@@ -132,18 +148,44 @@ class _Frame:
     def place(self, left: float, bottom: float, right: float, top: float) -> tuple[float, ...] | None:
         """Display-frame (x0, top, x1, bottom) clamped to the page, or None if off-page."""
         u0, u1, v0, v1 = left - self.left, right - self.left, self.top - top, self.top - bottom
-        if self.rotation == 90:    # /Rotate turns the page clockwise
+        if self.rotation == 0:
+            if 0 <= u0 and u1 <= self.width and 0 <= v0 and v1 <= self.height:
+                return u0, v0, u1, v1  # the common case, kept cheap: it runs per character
+            x0, y0, x1, y1 = u0, v0, u1, v1
+        elif self.rotation == 90:  # /Rotate turns the page clockwise
             x0, y0, x1, y1 = self.h - v1, u0, self.h - v0, u1
         elif self.rotation == 180:
             x0, y0, x1, y1 = self.w - u1, self.h - v1, self.w - u0, self.h - v0
-        elif self.rotation == 270:
-            x0, y0, x1, y1 = v0, self.w - u1, v1, self.w - u0
         else:
-            x0, y0, x1, y1 = u0, v0, u1, v1
-        if x1 < 0 or y1 < 0 or x0 > self.width or y0 > self.height:
-            return None
-        return (round(max(x0, 0.0), 2), round(max(y0, 0.0), 2),
-                round(min(x1, self.width), 2), round(min(y1, self.height), 2))
+            x0, y0, x1, y1 = v0, self.w - u1, v1, self.w - u0
+        return _clamp(x0, y0, x1, y1, self.width, self.height)
+
+
+def _clamp(x0: float, y0: float, x1: float, y1: float, width: float, height: float) -> tuple[float, ...] | None:
+    if x1 < 0 or y1 < 0 or x0 > width or y0 > height:
+        return None
+    if x0 < 0 or y0 < 0 or x1 > width or y1 > height:
+        x0, y0, x1, y1 = max(x0, 0.0), max(y0, 0.0), min(x1, width), min(y1, height)
+    return x0, y0, x1, y1
+
+
+def _turn(box: tuple[float, ...], quarters: int, width: float, height: float) -> tuple[float, ...]:
+    """Turn a box on a width x height page clockwise by `quarters` quarter turns."""
+    x0, top, x1, bottom = box
+    for _ in range(quarters):
+        x0, top, x1, bottom, width, height = height - bottom, x0, height - top, x1, height, width
+    return x0, top, x1, bottom
+
+
+def _text_turn(textpage: pdfium.PdfTextPage, rotation: int) -> int:
+    """Quarter turns (clockwise) that make most of the page's text read left to right."""
+    raw, votes = textpage.raw, Counter()
+    count = pdfium_c.FPDFText_CountChars(raw)
+    for i in range(0, count, max(1, count // 64)):  # a sample is enough to vote
+        angle = pdfium_c.FPDFText_GetCharAngle(raw, i)  # radians, clockwise as seen
+        if angle >= 0 and not pdfium_c.FPDFText_IsGenerated(raw, i):
+            votes[(round(angle / (math.pi / 2)) + rotation // 90) % 4] += 1
+    return (-votes.most_common(1)[0][0]) % 4 if votes else 0
 
 
 def _char_text(code: int) -> str | None:
@@ -159,22 +201,25 @@ def _char_text(code: int) -> str | None:
 
 def _text_layer_chars(textpage: pdfium.PdfTextPage, frame: _Frame) -> tuple[list[Char], int]:
     raw, rect = textpage.raw, pdfium_c.FS_RECTF()
-    chars: list[Char] = []
-    outside = 0
+    is_generated, unicode, loose_box = (pdfium_c.FPDFText_IsGenerated, pdfium_c.FPDFText_GetUnicode,
+                                        pdfium_c.FPDFText_GetLooseCharBox)
+    memo = _CHAR_TEXT
+    found: list[tuple[str, float, float, float, float]] = []
     for i in range(pdfium_c.FPDFText_CountChars(raw)):
-        # Generated characters are PDFium's guesses at spaces and line breaks
-        # in stream order; we lay out the page from positions instead.
-        if pdfium_c.FPDFText_IsGenerated(raw, i) == 1:
+        code = unicode(raw, i)
+        ch = memo[code] if code in memo else memo.setdefault(code, _char_text(code))
+        # Generated characters (always whitespace) are PDFium's guesses at
+        # spaces and line breaks in stream order; we lay out from positions.
+        if ch is None or (ch == " " and is_generated(raw, i) == 1) or not loose_box(raw, i, rect):
             continue
-        ch = _char_text(pdfium_c.FPDFText_GetUnicode(raw, i))
-        if ch is None or not pdfium_c.FPDFText_GetLooseCharBox(raw, i, rect):
-            continue
-        box = frame.place(rect.left, rect.bottom, rect.right, rect.top)
-        if box is None:
-            outside += ch != " "
-            continue
-        chars.append((ch, *box))
-    return chars, outside
+        found.append((ch, rect.left, rect.bottom, rect.right, rect.top))
+    chars: list[Char] = []
+    place = frame.place
+    for ch, left, bottom, right, top in found:
+        box = place(left, bottom, right, top)
+        if box is not None:
+            chars.append((ch, *box))
+    return chars, sum(c[0] != " " for c in found) - sum(c[0] != " " for c in chars)
 
 
 def _ocr_chars(page: pdfium.PdfPage, frame: _Frame, ocr_page: OcrHook) -> list[Char]:
@@ -184,16 +229,16 @@ def _ocr_chars(page: pdfium.PdfPage, frame: _Frame, ocr_page: OcrHook) -> list[C
         if not ch:
             continue
         text = " " if ch.isspace() else ch
-        box = (x0 / OCR_SCALE, top / OCR_SCALE, x1 / OCR_SCALE, bottom / OCR_SCALE)
-        if box[2] >= 0 and box[3] >= 0 and box[0] <= frame.width and box[1] <= frame.height:
-            chars.append((text, round(max(box[0], 0.0), 2), round(max(box[1], 0.0), 2),
-                          round(min(box[2], frame.width), 2), round(min(box[3], frame.height), 2)))
+        box = _clamp(x0 / OCR_SCALE, top / OCR_SCALE, x1 / OCR_SCALE, bottom / OCR_SCALE,
+                     frame.width, frame.height)
+        if box is not None:
+            chars.append((text, *box))
     return chars
 
 
 def _reading_order(chars: list[Char], width: float) -> list[list[Char]]:
     """Lines (each sorted by x) in reading order; lines without ink are dropped."""
-    lines = [line for line in _cluster_lines(chars) if any(c[0] != " " for c in line)]
+    lines = [line for line in _cluster_lines(chars) if _ink(line)]
     return _order_columns(lines, width)
 
 
@@ -228,65 +273,83 @@ def _order_columns(lines: list[list[Char]], width: float) -> list[list[Char]]:
     """Read a two-column block column by column; everything else top to bottom.
 
     A gutter is an x in the middle 40% of the page that no ink crosses over a
-    run of consecutive lines covering at least half the text height, with ink
-    on both sides and lines filling each column like prose (so a table with
-    an empty band between two short columns stays row by row).
+    run of consecutive lines (not split by a tall blank, which sets off a
+    footer) holding half the lines or half the text height. The columns must
+    look like prose: each at least a fifth of the page wide, lines filling it,
+    and the two sides close to the gutter, so a two-column table ("drug ...
+    dose") or a label/value header stays row by row.
     """
     if len(lines) < _MIN_COLUMN_LINES:
         return lines
-    segments = [_ink_segments(line) for line in lines]
+    xs = range(int(width * 0.3), int(width * 0.7) + 1, 3)
+    crossed = [bytearray(len(xs)) for _ in lines]  # crossed[line][k]: ink spans xs[k]
+    for row, line in zip(crossed, lines):
+        for a, b in _ink_segments(line):
+            k0, k1 = max(0, int((a - xs.start) // 3) + 1), min(len(xs), math.ceil((b - xs.start) / 3))
+            if k1 > k0:
+                row[k0:k1] = b"\x01" * (k1 - k0)
+    tops = [min(c[2] for c in line) for line in lines]
+    bottoms = [max(c[4] for c in line) for line in lines]
+    tall_gap = 3 * sorted(b - t for t, b in zip(tops, bottoms))[len(lines) // 2]
+    breaks = [i > 0 and tops[i] - bottoms[i - 1] > tall_gap for i in range(len(lines))]
     best = (0, 0, 0.0)  # run length, run end (exclusive), gutter x
-    for x in range(int(width * 0.3), int(width * 0.7) + 1, 3):
+    for k, x in enumerate(xs):
         run = 0
-        for i, segs in enumerate(segments):
-            run = 0 if any(a < x < b for a, b in segs) else run + 1
+        for i, row in enumerate(crossed):
+            run = 0 if row[k] else (1 if breaks[i] else run + 1)
             if run > best[0]:
                 best = (run, i + 1, float(x))
     run, end, x = best
     start = end - run
-    if run < _MIN_COLUMN_LINES:
+    if run < _MIN_COLUMN_LINES or (run < 0.5 * len(lines)
+                                   and bottoms[end - 1] - tops[start] < 0.5 * (bottoms[-1] - tops[0])):
         return lines
     block = lines[start:end]
-    height = max(c[4] for c in lines[-1]) - min(c[2] for c in lines[0])
-    if max(c[4] for c in block[-1]) - min(c[2] for c in block[0]) < 0.5 * height:
+    left = [part for part in ([c for c in line if c[1] + c[3] < 2 * x] for line in block) if _ink(part)]
+    right = [part for part in ([c for c in line if c[1] + c[3] >= 2 * x] for line in block) if _ink(part)]
+    if min(len(left), len(right)) < 0.4 * run:
         return lines
-    left = [[c for c in line if (c[1] + c[3]) / 2 < x] for line in block]
-    right = [[c for c in line if (c[1] + c[3]) / 2 >= x] for line in block]
-    left = [line for line in left if any(c[0] != " " for c in line)]
-    right = [line for line in right if any(c[0] != " " for c in line)]
-    if not (_fills_column(left, run) and _fills_column(right, run)):
-        return lines
-    return lines[:start] + left + right + lines[end:]
+    (l_lo, l_hi), (r_lo, r_hi) = _extent(left), _extent(right)
+    prose = (r_lo - l_hi <= 0.1 * width and min(l_hi - l_lo, r_hi - r_lo) >= 0.2 * width
+             and _fill(left) >= 0.6 * (l_hi - l_lo) and _fill(right) >= 0.6 * (r_hi - r_lo))
+    return lines[:start] + left + right + lines[end:] if prose else lines
 
 
-def _fills_column(parts: list[list[Char]], run: int) -> bool:
-    if len(parts) < 0.4 * run:
-        return False
-    ink = [[c for c in line if c[0] != " "] for line in parts]
-    lo, hi = min(line[0][1] for line in ink), max(line[-1][3] for line in ink)
-    mean = sum(line[-1][3] - line[0][1] for line in ink) / len(ink)
-    return mean >= 0.6 * (hi - lo)
+def _ink(line: list[Char]) -> list[Char]:
+    return [c for c in line if c[0] != " "]
 
 
-def _assemble(path: str, pages: list[tuple[PageInfo, list[list[Char]], list[str]]]) -> SourceText:
+def _extent(lines: list[list[Char]]) -> tuple[float, float]:
+    return min(_ink(line)[0][1] for line in lines), max(_ink(line)[-1][3] for line in lines)
+
+
+def _fill(lines: list[list[Char]]) -> float:
+    """Mean width of the ink of each line."""
+    return sum(_ink(line)[-1][3] - _ink(line)[0][1] for line in lines) / len(lines)
+
+
+def _assemble(path: str, pages: list[_Page]) -> SourceText:
     out: list[str] = []
     boxes: list[Box | None] = []
     starts: list[int] = []
-    warnings: list[str] = []
-    for info, lines, page_warnings in pages:
+    for page in pages:
         if starts:
             out.append(PAGE_SEPARATOR)
             boxes.extend([None] * len(PAGE_SEPARATOR))
         starts.append(len(boxes))
-        for j, line in enumerate(lines):
+        for j, line in enumerate(page.lines):
             if j:
                 out.append("\n")
                 boxes.append(None)
-            _emit_line(line, info.number, out, boxes)
-        warnings.extend(page_warnings)
+            _emit_line(line, page.info.number, out, boxes)
+        if page.turn_back:
+            for i in range(starts[-1], len(boxes)):
+                if boxes[i] is not None:
+                    number, *box = boxes[i]
+                    boxes[i] = (number, *_turn(box, page.turn_back, page.width, page.height))
     return SourceText(text="".join(out), path=path, kind="pdf", boxes=boxes,
-                      pages=tuple(info for info, _, _ in pages), page_starts=tuple(starts),
-                      warnings=tuple(warnings))
+                      pages=tuple(page.info for page in pages), page_starts=tuple(starts),
+                      warnings=tuple(w for page in pages for w in page.warnings))
 
 
 def _emit_line(line: list[Char], page: int, out: list[str], boxes: list[Box | None]) -> None:

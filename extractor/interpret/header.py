@@ -21,8 +21,8 @@ _ID_TOKEN = re.compile(r"^[A-Z]{0,3}\d{4,12}$", re.I)
 def _field_tokens(span, doc, accept) -> list:
     tokens = []
     for tok in doc[span.end:]:
-        if tok.text in {":", "#"} and not tokens:
-            continue
+        if not tokens and (tok.text in {":", "#"} or (tok.is_space and "\n" not in tok.text)):
+            continue  # the cue's colon and the padding of aligned headers
         if tok.is_space or tok.text.lower().strip(".:") in _STOP_WORDS or not accept(tok):
             break
         tokens.append(tok)

@@ -138,13 +138,14 @@ def interpret_vertebra_range(span, ctx: Context) -> list[Draft]:
 def interpret_nerve(span, ctx: Context) -> list[Draft]:
     nerves = [n.upper() for n in _NERVE_SPLIT.findall(span.text.upper())]
     ordered = _vertebrae()
-    if span.id_ == "level.nerve_mb_of" or "through" in span.text.lower():
-        pass
-    # "L3-L5 medial branches" names a run of nerves: fill it in.
-    if re.search(r"[CTLS]\d{1,2}\s*[-–]\s*[CTLS]?\d", span.text) and len(nerves) == 2:
-        a, b = nerves
-        if a in ordered and b in ordered and ordered.index(b) > ordered.index(a):
-            nerves = ordered[ordered.index(a): ordered.index(b) + 1]
+    if span.id_ == "level.nerve_run":
+        upper, lower = span[0].text, span[2].text
+        joint = normalise_joint(upper, lower)
+        if joint:  # "L4-5 medial branch block" names the joint
+            return _level(span, ctx, [joint], "joint", [])
+        lower = lower if not lower[:1].isdigit() else upper[0] + lower
+        if upper.upper() in ordered and lower.upper() in ordered:
+            nerves = ordered[ordered.index(upper.upper()): ordered.index(lower.upper()) + 1]
     if not nerves:
         return []
     return _level(span, ctx, joints_from_nerves(nerves), "nerve", nerves)

@@ -1,0 +1,1 @@
+"""Letter and review-page templates (package data of facet-claims)."""
