@@ -50,7 +50,7 @@ def claim_lines(session: Session, setting: str = "office", profile: dict | None 
             mods = [modifier] + [m for m in extra_mods if cpt in _KX_CODES]
             key = (cpt, tuple(mods))
             line = lines.setdefault(key, {"cpt": cpt, "modifiers": mods, "units": 0, "joints": []})
-            line["units"] += 1
+            line["units"] = 1 if cpt in codes()["one_unit_codes"] else line["units"] + 1
             line["joints"].append(joint)
     return list(lines.values())
 

@@ -78,6 +78,12 @@ def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
     return chosen, facts
 
 
+def _guidance(doc: ExtractedDocument) -> set[str]:
+    """Imaging named for this session (history and plans aside)."""
+    return {f.value for f in doc.facts if f.kind == "imaging" and f.asserted
+            and f.section not in {"indication", "history", "past_history", "imaging", "plan"}}
+
+
 def _joints_from(levels: list[Fact]) -> tuple[dict, dict, list[Fact]]:
     """Joints per side from joint mentions and from nerve mentions, separately."""
     by_joint = {s: set() for s in _SIDES}
@@ -121,6 +127,12 @@ def _session(doc: ExtractedDocument, date: str | None) -> tuple[Session | None, 
         reason = table["not_facet"].get(chosen.value, "not a facet procedure")
         warnings.append(f"no facet claim for the procedure of {date or 'unknown date'}: {reason}")
         return Session(procedure=chosen.value, date=date, region=None, document=doc, procedure_fact=chosen), warnings
+    guidance = _guidance(doc)
+    if guidance == {"ultrasound"}:
+        warnings.append(f"no facet claim for the procedure of {date or 'unknown date'}: "
+                        f"{table['ultrasound_only']}")
+        return Session(procedure=chosen.value, date=date, region=None, document=doc,
+                       procedure_fact=chosen), warnings
     levels = [f for f in facts if f.kind == "level" and not f.negated and not f.hypothetical]
     by_joint, by_nerve, unsided = _joints_from(levels)
     has_joints = any(by_joint[s] for s in _SIDES)

@@ -7,6 +7,7 @@ and Sectionizer over the surviving spans. No model is loaded or downloaded.
 """
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import spacy
@@ -31,6 +32,7 @@ _EXTRA_INFIXES = [
     r"(?<=[0-9])(?=(?:h|hr|hrs|wk|wks|mo|mos|yr|yrs|min|mins|mg|ml|mL|cc|x)\b)",
 ]
 _EXTRA_PREFIXES = [r"~", r"x(?=[0-9])", r"≥", r"≤", r"#"]
+_UNIT_WITH_DOT = re.compile(r"^(h|hr|hrs|min|mins|wk|wks|mo|mos|yr|yrs|d)\.$", re.I)
 _EXTRA_SUFFIXES = [r"(?<=[0-9])(?:h|hr|hrs|wk|wks|mo|mos|yr|yrs|min|mins|mg|ml|mL|cc)"]
 
 
@@ -41,7 +43,9 @@ def _tune_tokenizer(nlp: Language) -> None:
     nlp.tokenizer.suffix_search = compile_suffix_regex(_EXTRA_SUFFIXES + list(defaults.suffixes)).search
     # Special cases such as "a.m." would otherwise shadow our splits of
     # shorthand like "s/p" or "B/L"; keep only those without digits or slashes.
-    rules = {k: v for k, v in nlp.tokenizer.rules.items() if "/" not in k and "-" not in k}
+    # "h." and "min." would otherwise stay whole and hide the unit of "~6 h.".
+    rules = {k: v for k, v in nlp.tokenizer.rules.items()
+             if "/" not in k and "-" not in k and not _UNIT_WITH_DOT.match(k)}
     nlp.tokenizer.rules = rules
 
 
@@ -87,10 +91,14 @@ def build_nlp() -> Language:
     ruler.add_patterns([spec.ruler_pattern() for spec in load_patterns(PATTERN_DIR)])
     nlp.add_pipe("resolve_candidates")
 
-    context = nlp.add_pipe("medspacy_context", config={"input_span_type": "group",
+    context = nlp.add_pipe("medspacy_context", config={"input_span_type": "group", "rules": None,
                                                        "span_group_name": RESOLVED})
-    context.add([ConTextRule(**_context_kwargs(rule))
-                 for rule in load_json_data("context_rules.json")["context_rules"]])
+    ours = load_json_data("context_rules.json")
+    # medspaCy's default rules, less those our file overrides (its "cannot"
+    # negates "cannot stand", which is a functional limit, not a denial).
+    dropped = {lit.lower() for lit in ours.get("drop_default_literals", [])}
+    defaults = [r for r in ConTextRule.from_json(context.DEFAULT_RULES_FILEPATH) if r.literal.lower() not in dropped]
+    context.add(defaults + [ConTextRule(**_context_kwargs(rule)) for rule in ours["context_rules"]])
     sectionizer = nlp.add_pipe("medspacy_sectionizer", config={
         "rules": None, "input_span_type": "group", "span_group_name": RESOLVED})
     sectionizer.add([SectionRule(**rule) for rule in load_json_data("section_rules.json")["section_rules"]])

@@ -46,13 +46,14 @@ def assert_fact(fact, kind: str, text: str, pattern_id: str | None = None, value
         assert value_matches(value, fact.value), f"{kind} {text!r} has value {fact.value!r}, expected {value!r}"
 
 
-def assert_evidence_points_to_source(fact, source) -> None:
+def assert_evidence_points_to_source(fact, source, label: str | None = None) -> None:
     """The fact's offsets index its own text in the source, and its boxes lie on real pages.
 
     `start` is inclusive and `end` exclusive, so `source.text[start:end]` must
-    be exactly `fact.text` and non-empty.
+    be exactly `fact.text` and non-empty. `label` names the document in
+    messages (default: its path; pass a label when the file name holds a name).
     """
-    where = f"{source.path}: {fact.kind} [{fact.start}:{fact.end}] ({fact.pattern_id})"
+    where = f"{label or source.path}: {fact.kind} [{fact.start}:{fact.end}] ({fact.pattern_id})"
     if not 0 <= fact.start < fact.end <= len(source.text):
         pytest.fail(f"{where}: offsets outside 0..{len(source.text)} or empty span")
     if source.text[fact.start:fact.end] != fact.text:
@@ -64,7 +65,7 @@ def assert_evidence_points_to_source(fact, source) -> None:
         assert_boxes_on_pages(source, fact.boxes, what=where)
 
 
-def assert_boxes_on_pages(source, boxes: Iterable, what: str = "") -> None:
+def assert_boxes_on_pages(source, boxes: Iterable, what: str) -> None:
     """Every non-None box `(page, x0, top, x1, bottom)` lies within its page's width and height."""
     pages = {p.number: p for p in source.pages}
     bad = []
@@ -80,4 +81,4 @@ def assert_boxes_on_pages(source, boxes: Iterable, what: str = "") -> None:
                        f"({info.width:.1f} x {info.height:.1f})")
     if bad:
         shown = "\n  ".join(bad[:10])
-        pytest.fail(f"{what or source.path}: {len(bad)} box(es) off the page\n  {shown}")
+        pytest.fail(f"{what}: {len(bad)} box(es) off the page\n  {shown}")

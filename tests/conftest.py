@@ -6,19 +6,23 @@
 * `extract_file(path)`: an `ExtractedDocument` for a file, cached for the
   whole session so that every corpus document is read and extracted once,
   however many test modules look at it.
-* `corpus_set` ("acceptance", "corpus") and `corpus_document` (every document
+* `corpus_set` (a `CorpusSet(name, case_dirs)`, "acceptance" and "corpus")
+  and `corpus_document` (a `CorpusDocument(path, label)` for every document
   of every case folder) are parametrised from the folders on disk: `corpus/`
   and the held-out acceptance cases in `../shared/acceptance/cases` (override
   with FACET_CLAIMS_ACCEPTANCE_DIR). When a folder is absent its tests are
   skipped, not silently dropped.
 
-Test output never includes document text: the corpus documents stand in for
-protected health information. Failure messages name files, offsets and ids.
+Test output never includes document text or patient names: the corpus
+documents stand in for protected health information, and their file names
+often carry the patient's name, so test ids and messages name a document by
+its case and position ("corpus/c01_demo_bilateral/02.txt"), plus offsets and ids.
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -28,6 +32,20 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS_DIR = ROOT / "corpus"
 ACCEPTANCE_DIR = Path(os.environ.get("FACET_CLAIMS_ACCEPTANCE_DIR", ROOT.parent / "shared" / "acceptance" / "cases"))
 CASE_SETS = {"corpus": CORPUS_DIR, "acceptance": ACCEPTANCE_DIR}
+
+
+class CorpusDocument(NamedTuple):
+    """One corpus document and a label for messages that does not repeat its file name."""
+
+    path: Path
+    label: str
+
+
+class CorpusSet(NamedTuple):
+    """A named set of case folders ("corpus" or "acceptance")."""
+
+    name: str
+    case_dirs: tuple[Path, ...]
 
 
 def case_dirs(which: str) -> list[Path]:
@@ -53,14 +71,17 @@ def _missing(which: str):
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrise `corpus_set` and `corpus_document` from the folders on disk."""
     if "corpus_set" in metafunc.fixturenames:
-        metafunc.parametrize("corpus_set", [which if case_dirs(which) else _missing(which)
+        metafunc.parametrize("corpus_set", [pytest.param(CorpusSet(which, tuple(case_dirs(which))), id=which)
+                                            if case_dirs(which) else _missing(which)
                                             for which in sorted(CASE_SETS)])
     if "corpus_document" in metafunc.fixturenames:
         params = []
         for which in sorted(CASE_SETS):
             dirs = case_dirs(which)
-            params += [pytest.param(p, id=f"{which}/{case.name}/{p.name}")
-                       for case in dirs for p in case_documents(case)] or [_missing(which)]
+            # File names can carry a patient's name: ids and labels use the position instead.
+            params += [pytest.param(CorpusDocument(p, f"{which}/{case.name}/{i:02d}{p.suffix.lower()}"),
+                                    id=f"{which}/{case.name}/{i:02d}{p.suffix.lower()}")
+                       for case in dirs for i, p in enumerate(case_documents(case), 1)] or [_missing(which)]
         metafunc.parametrize("corpus_document", params)
 
 
@@ -108,3 +129,11 @@ def extract_file(nlp):
         return result
 
     return extract
+
+
+@pytest.fixture(scope="session")
+def acceptance_dir() -> Path:
+    """The held-out acceptance cases folder; tests that need it skip when it is absent."""
+    if not ACCEPTANCE_DIR.is_dir():
+        pytest.skip(f"no acceptance cases under {ACCEPTANCE_DIR}")
+    return ACCEPTANCE_DIR

@@ -10,6 +10,7 @@ no per-character boxes: `SourceText.origin` derives line and column.
 from __future__ import annotations
 
 import codecs
+import re
 
 from extractor.errors import IngestError, Messages
 from extractor.sourcetext import SourceText
@@ -24,6 +25,8 @@ _NOT_CONTROL = bytes(b for b in range(256) if b not in _CONTROL)
 _MAX_CONTROL_SHARE = 0.05
 
 _FALLBACK = "facet_claims_cp1252"
+# A lead byte and a continuation byte: the file has some UTF-8 worth keeping.
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 
 
 def _cp1252_then_latin1(exc: UnicodeError) -> tuple[str, int]:
@@ -69,7 +72,10 @@ def decode_text(data: bytes) -> tuple[str, list[str], bool]:
     try:
         return data.decode("utf-8"), [], False
     except UnicodeDecodeError:
-        text = data.decode("utf-8", errors=_FALLBACK)
+        # Without any UTF-8 sequence the whole file is single-byte; decoding it
+        # as cp1252 in C avoids calling the handler once per accented byte.
+        codec = "utf-8" if _UTF8_MULTIBYTE.search(data) else "cp1252"
+        text = data.decode(codec, errors=_FALLBACK)
         return text, ["not valid UTF-8; bytes outside UTF-8 read as Windows-1252"], False
 
 

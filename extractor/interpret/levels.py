@@ -17,6 +17,7 @@ __all__ = ["joints_from_nerves", "normalise_joint", "region_of", "link_side"]
 _VERTEBRA = re.compile(r"^([CTLS])(\d{1,2})$")
 _NERVE_SPLIT = re.compile(r"[CTLS]\d{1,2}")
 _CLAUSE_BREAKS = {";", "|"}
+_LETTER_SIDES = {"side.left_letter", "side.right_letter"}
 _REGION = {"C": "cervical", "T": "thoracic", "L": "lumbar", "S": "sacral"}
 
 
@@ -82,14 +83,18 @@ def link_side(span, ctx: Context) -> tuple[str | None, object]:
     """
     sides = ctx.same_sentence(span, "SIDE")
     doc = ctx.doc
-    before = [s for s in sides if s.end <= span.start]
+    # A letter side ("R L2") covers the level after it; only its letter counts.
+    before = [s for s in sides if (s.start + 1 if s.id_ in _LETTER_SIDES else s.end) <= span.start]
     after = [s for s in sides if s.start >= span.end]
 
     def clause_clear(a: int, b: int) -> bool:
         return not any(doc[i].text in _CLAUSE_BREAKS for i in range(a, b))
 
+    inside = [s for s in sides if span.start <= s.start and s.end <= span.end]
+    if inside:  # "medial branches of the right L3 and L4"
+        return ctx.values.get(inside[0].id_), inside[0]
     for side in reversed(before):
-        if clause_clear(side.end, span.start):
+        if clause_clear(min(side.end, span.start), span.start):
             return ctx.values.get(side.id_), side
     for side in after:
         levels_between = [s for s in ctx.spans if s.label_ in {"JOINT", "NERVE", "VERTEBRA_RANGE"}
@@ -155,7 +160,7 @@ def interpret_nerve(span, ctx: Context) -> list[Draft]:
 def interpret_side(span, ctx: Context) -> list[Draft]:
     value = ctx.values.get(span.id_)
     end = span.end_char
-    if span.id_ in {"side.left_letter", "side.right_letter"}:
+    if span.id_ in _LETTER_SIDES:
         end = span[0].idx + len(span[0].text)  # the letter only, not the level after it
     return [Draft("side", value, span.start_char, end, span.id_, "side word", span)]
 

@@ -45,7 +45,7 @@ def _percent(span, ctx: Context) -> tuple[float | None, str]:
     if fixed is not None:
         return float(fixed), "words"
     numbers = [float(t.text) for t in span if _NUM.fullmatch(t.text)]
-    if span.id_ == "relief.scores_to" and len(numbers) >= 4:
+    if span.id_ in {"relief.scores_to", "relief.scores_arrow"} and len(numbers) >= 4:
         before, after = numbers[0], numbers[2]
         if before <= 0:
             return None, "scores"

@@ -288,6 +288,15 @@ def test_pdf_encrypted_needs_password(tmp_path):
     assert "[E004]" in ingest_error(tmp_path / "locked.pdf").message
 
 
+def test_pdf_with_owner_password_only_is_readable(tmp_path):
+    pdf = new_pdf()
+    pdf.set_encryption(owner_password="owner-secret")   # restricts editing, not reading
+    pdf.add_page()
+    pdf.text(40, 60, "Relief: 90% for 3 hours")
+    pdf.output(str(tmp_path / "restricted.pdf"))
+    assert read_document(tmp_path / "restricted.pdf").text == "Relief: 90% for 3 hours"
+
+
 @pytest.mark.parametrize("cut", [0.5, 0.9])
 def test_pdf_truncated_is_damaged(tmp_path, cut):
     data = write_pdf(tmp_path / "note.pdf", PAGE_LINES).read_bytes()

@@ -1,0 +1,75 @@
+"""Data flows one way: extractor -> drafting (style guide, point 1).
+
+Imports are read with `ast`, so an import inside a function counts too.
+`extractor` never imports `drafting`; `drafting` never imports `spacy`
+itself (it reads facts, not Docs).
+"""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def imported_modules(source: str, package: str) -> list[tuple[int, str]]:
+    """(line, absolute module name) of every import in one module of `package`.
+
+    Relative imports are resolved against `package`.
+    """
+    tree = ast.parse(source)
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1])
+                module = f"{base}.{node.module}" if node.module else base
+            else:
+                module = node.module or ""
+            out.append((node.lineno, module))
+            # `from drafting import x` and `from . import x` name modules too.
+            out.extend((node.lineno, f"{module}.{alias.name}") for alias in node.names)
+    return out
+
+
+def python_files(package: str) -> list[Path]:
+    return sorted((ROOT / package).rglob("*.py"))
+
+
+def offending(package: str, forbidden: str) -> list[str]:
+    out = []
+    for path in python_files(package):
+        rel = path.relative_to(ROOT)
+        for line, module in imported_modules(path.read_text(encoding="utf-8"), ".".join(rel.parts[:-1])):
+            if module == forbidden or module.startswith(forbidden + "."):
+                out.append(f"{rel}:{line} imports {module}")
+    return out
+
+
+@pytest.mark.parametrize("package, forbidden", [
+    ("extractor", "drafting"),
+    ("drafting", "spacy"),
+])
+def test_layering_forbidden_imports(package, forbidden):
+    assert python_files(package), f"no Python files under {package}/"
+    assert offending(package, forbidden) == []
+
+
+# fmt: off
+@pytest.mark.parametrize("source, package, expected", [
+    pytest.param("import spacy\n", "drafting", (1, "spacy"), id="import"),
+    pytest.param("from spacy.tokens import Doc\n", "drafting", (1, "spacy.tokens"), id="from_import"),
+    pytest.param("def f():\n    from drafting.claims import claim_lines\n", "extractor", (2, "drafting.claims"),
+                 id="lazy_import_in_function"),
+    pytest.param("from . import levels\n", "extractor.interpret", (1, "extractor.interpret.levels"),
+                 id="relative_module"),
+    pytest.param("from ..nlp import get_nlp\n", "extractor.interpret", (1, "extractor.nlp"), id="relative_parent"),
+])
+# fmt: on
+def test_layering_checker_sees_lazy_and_relative_imports(source, package, expected):
+    assert expected in imported_modules(source, package)
