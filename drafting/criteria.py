@@ -58,11 +58,11 @@ def conservative_care(case, rfa, blocks, profile) -> dict:
     if need <= 0 or (longest and longest[0] >= need):
         ev = [evidence_of(longest[1], longest[2])] if longest else []
         ev += [evidence_of(f, d) for f, d in found[:5]]
-        span = f"{longest[0]:g} weeks" if longest else "failed care"
+        span = f"{longest[0]:.0f} weeks" if longest else "failed care"
         return _result("conservative_care", "met", f"conservative care documented ({span}; at least {need:g} weeks required)", ev)
     if longest:
         return _result("conservative_care", "not_met",
-                       f"conservative care documented for {longest[0]:g} weeks, less than {need:g}",
+                       f"conservative care documented for {longest[0]:.0f} weeks, less than {need:g}",
                        [evidence_of(longest[1], longest[2])])
     return _result("conservative_care", "missing", f"conservative care is named but its duration (at least {need:g} weeks) is not",
                    [evidence_of(f, d) for f, d in found[:5]])

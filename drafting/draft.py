@@ -72,10 +72,26 @@ def _claim(case: Case, session: Session, setting: str, profile: dict) -> dict:
         claim["queries"] = documentation_queries(criteria, blocks)
         ready = all(c["status"] == "met" for c in criteria)
     else:
+        claim["block_result"] = _block_result(case, session)
         ready = True
     ready = ready and not claim["gaps"] and not claim["conflicts"] and bool(claim["lines"])
     claim["status"] = "ready" if ready else "needs_review"
     return claim
+
+
+def _block_result(case: Case, session: Session) -> dict | None:
+    """Agent, steroid and relief of one block, as the case's notes report them."""
+    record = next((b for b in collect_blocks(case) if b.date == session.date), None)
+    if record is None:
+        return None
+    best = max((f.value for f, _ in record.reliefs), key=lambda v: v["percent"], default=None)
+    return {
+        "anesthetics": sorted({f.value["agent"] for f, _ in record.agents if f.value.get("agent")}),
+        "steroid": sorted({f.value["agent"] for f, _ in record.steroids}) or None,
+        "relief_percent": best["percent"] if best else None,
+        "relief_hours": best["duration_hours"] if best else None,
+        "evidence": record.evidence(("anesthetic", "steroid", "relief"))[:8],
+    }
 
 
 def draft_case(case: Case, setting: str, profile: dict) -> dict:

@@ -75,6 +75,9 @@ def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
     nxt = text.find("\n\n", chosen.end)
     end = len(text) if nxt == -1 else nxt
     facts = [f for f in doc.facts if start <= f.start < end and f.section == chosen.section]
+    if not any(f.kind == "level" for f in facts):
+        # "PROCEDURE: Lumbar RFA" with the levels on their own "Levels:" line.
+        facts += [f for f in doc.facts if f.kind == "level" and f.section == "procedure" and f not in facts]
     return chosen, facts
 
 
@@ -145,6 +148,7 @@ def _session(doc: ExtractedDocument, date: str | None) -> tuple[Session | None, 
         session.conflicts.append({
             "message": "the joints named and the nerves named in the procedure statement do not agree",
             "evidence": [evidence_of(f, doc) for f in levels]})
+    session.conflicts.extend(_side_conflicts(doc, facts, joints))
     if not any(joints[s] for s in _SIDES):
         what = "side" if unsided else "level"
         session.gaps.append({"id": f"missing_{what}", "severity": "blocks_submission",
@@ -154,6 +158,34 @@ def _session(doc: ExtractedDocument, date: str | None) -> tuple[Session | None, 
         session.gaps.append({"id": "missing_date_of_service", "severity": "blocks_submission",
                              "message": "no date of service found", "evidence": []})
     return session, warnings
+
+
+_TECHNIQUE_SECTIONS = {"technique", "procedure", "injectate", "post_procedure", None}
+
+
+def _side_conflicts(doc: ExtractedDocument, statement: list[Fact], joints: dict) -> list[dict]:
+    """Joints and sides the rest of the note says were treated that the statement does not name.
+
+    Only joint mentions are compared: a lone nerve in a table row names no joint.
+    """
+    if not any(joints[s] for s in _SIDES):
+        return []
+    inside = {id(f) for f in statement}
+    clashes = []
+    for fact in doc.facts:
+        if (fact.kind != "level" or id(fact) in inside or not fact.asserted or fact.value["form"] != "joint"
+                or fact.section not in _TECHNIQUE_SECTIONS or fact.value.get("side") is None):
+            continue
+        side = fact.value["side"]
+        sides = _SIDES if side == "bilateral" else (side,)
+        missing = [(s, j) for s in sides for j in fact.value["joints"] if j not in joints[s]]
+        if missing:
+            clashes.append(fact)
+    if not clashes:
+        return []
+    statement_levels = [f for f in statement if f.kind == "level"]
+    return [{"message": "the procedure statement and the rest of the note name different joints or sides",
+             "evidence": [evidence_of(f, doc) for f in statement_levels[:4] + clashes[:4]]}]
 
 
 def summarise(doc: ExtractedDocument) -> DocumentSummary:

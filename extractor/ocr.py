@@ -19,6 +19,7 @@ kept per process and used under a lock. No text is ever logged.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 from functools import lru_cache
@@ -93,6 +94,8 @@ class _Engine:
         # Inverted (white on black) text is rare in notes, and trying it
         # costs time on every low-confidence line.
         self.api.SetVariable("tessedit_do_invert", "0")
+        # Keep each letter's alternative readings: fix_level_word chooses among them.
+        self.api.SetVariable("lstm_choice_mode", "2")
         self.lock = threading.Lock()
 
 
@@ -158,43 +161,141 @@ def read_page(image: Any, *, timeout: float | None = None) -> list[tuple[str, tu
 
 
 def _collect(iterator: Any, RIL: Any, out: list) -> None:
-    """Walk the page's letters in reading order into `out`, word by word."""
+    """Walk the page's words in reading order into `out` (see `read_page`)."""
     from tesserocr import iterate_level
 
-    word: list | None = None  # [word box, confidence, [(letter, box)]]
+    lines: list[dict] = []
+    word: list | None = None  # [word box, confidence, [(letter, box)], [choices per letter] or None]
+    para = 0
     for it in iterate_level(iterator, RIL.SYMBOL):
         if it.Empty(RIL.SYMBOL):
             continue
         if word is None or it.IsAtBeginningOf(RIL.WORD):
-            _flush(word, out)
-            if word is not None and it.IsAtBeginningOf(RIL.TEXTLINE):
-                _end_line(out)
-            word = [it.BoundingBox(RIL.WORD), it.Confidence(RIL.WORD), []]
+            _flush(word, lines)
+            if it.IsAtBeginningOf(RIL.PARA):
+                para += 1
+            if not lines or it.IsAtBeginningOf(RIL.TEXTLINE):
+                lines.append({"para": para, "box": it.BoundingBox(RIL.TEXTLINE), "words": []})
+            candidate = _LEVEL_CANDIDATE.match(it.GetUTF8Text(RIL.WORD) or "") is not None
+            word = [it.BoundingBox(RIL.WORD), it.Confidence(RIL.WORD), [], [] if candidate else None]
         text = (it.GetUTF8Text(RIL.SYMBOL) or "").strip()
         box = it.BoundingBox(RIL.SYMBOL)
         if text and box is not None:
             word[2].append((text, box))
-    _flush(word, out)
-    _end_line(out)
+            if word[3] is not None:
+                word[3].append({c.GetUTF8Text() for c in it.GetChoiceIterator()})
+    _flush(word, lines)
+    _write_lines([line for line in lines if line["words"]], out)
 
 
-def _end_line(out: list) -> None:
-    if out and out[-1][0] != "\n":
-        out.append(("\n", out[-1][1]))
+def _write_lines(lines: list[dict], out: list) -> None:
+    """Lines to `out`, a wrapped line joined to the next with a space.
 
-
-def _flush(word: list | None, out: list) -> None:
-    """Append one word: a space before it unless it starts a line, then its
-    letters, each as wide as its own glyph and as tall as the word."""
-    if word is None or not word[2]:
+    A paragraph typed or printed on paper breaks where the page ends, not
+    where the writer did; rules read "medial branch" or "right L4-5" only
+    when the break between them is a plain space. A line counts as wrapped
+    when the next line is in the same Tesseract paragraph and the next
+    line's first word would not have fitted before the page's right text
+    margin; short lines (header fields, list items) keep their line end.
+    """
+    if not lines:
         return
-    word_box, confidence, letters = word
+    rights = sorted(line["words"][-1][-1][1][2] for line in lines)
+    margin = rights[int(0.9 * (len(rights) - 1))]
+    for i, line in enumerate(lines):
+        letters = [letter for w in line["words"] for letter in w]
+        em = sum(b[2] - b[0] for _, b in letters) / max(len(letters), 1)
+        for j, word in enumerate(line["words"]):
+            if j:
+                out.append((" ", word[0][1]))
+            out.extend(word)
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        right = line["words"][-1][-1][1][2]
+        wrapped = False
+        if nxt is not None and nxt["para"] == line["para"]:
+            first = nxt["words"][0]
+            wrapped = right + em + (first[-1][1][2] - first[0][1][0]) > margin - 2 * em
+        out.append((" " if wrapped else "\n", line["words"][-1][-1][1]))
+
+
+def _flush(word: list | None, lines: list[dict]) -> None:
+    """Add one word to the current line: its letters, each as wide as its own
+    glyph and as tall as the word (specks of noise are dropped)."""
+    if word is None or not word[2] or not lines:
+        return
+    word_box, confidence, letters, choices = word
     text = "".join(t for t, _ in letters)
     if len(text) == 1 and text in _SPECK_CHARS and confidence < _SPECK_CONFIDENCE:
         return
+    if choices is not None and len(choices) == len(letters):
+        fixed = fix_level_word([t for t, _ in letters], choices)
+        if fixed is not None:
+            letters = [(t, box) for t, (_, box) in zip(fixed, letters)]
     if word_box is None:
         word_box = letters[0][1]
     _, top, _, bottom = word_box
-    if out and out[-1][0] != "\n":
-        out.append((" ", word_box))
-    out.extend((t, (x0, top, x1, bottom)) for t, (x0, _, x1, _) in letters)
+    lines[-1]["words"].append([(t, (x0, top, x1, bottom)) for t, (x0, _, x1, _) in letters])
+
+
+# Spine levels are what a facet claim hangs on, and what OCR misreads most
+# ("LS" for L5, "$1" for S1, "CS-6" for C5-6, "14-5" for L4-5). A word that
+# is not a level but becomes one when confusable glyphs are read as their
+# look-alikes is taken as that level: a glyph where a digit must stand (after
+# C/T/L/S) becomes the digit it resembles; a glyph where the letter must stand
+# becomes C/T/L/S only if Tesseract itself offered that letter as a choice
+# ("$" always reads S). Only whole words that then name real vertebrae are
+# changed, so "15-20" or "12 weeks" stay as they are.
+_LEVEL_CANDIDATE = re.compile(r"^[(\[]?[CTLS$1l|I]\S{0,11}$")
+_LEVEL_WORD = re.compile(r"^([(\[]?)([CTLS]\d{1,2}(?:[-\u2013/][CTLS]?\d{1,2})*)([.,;:)\]]*)$")
+_AS_DIGIT = {"S": "5", "s": "5", "$": "5", "\u00a7": "5", "O": "0", "o": "0", "D": "0", "\u00a9": "0",
+             "l": "1", "I": "1", "|": "1", "i": "1", "!": "1", "B": "8", "Z": "2", "z": "2"}
+_AS_LETTER = {"$": "S", "\u00a7": "S", "5": "S", "1": "L", "l": "L", "|": "L", "I": "L"}
+_VERTEBRAE = {f"C{i}" for i in range(1, 9)} | {f"T{i}" for i in range(1, 13)} | \
+             {f"L{i}" for i in range(1, 6)} | {f"S{i}" for i in range(1, 6)}
+
+
+def fix_level_word(letters: list[str], choices: list[set[str]]) -> list[str] | None:
+    """The letters of a misread spine level, corrected; None to keep the word.
+
+    Args:
+        letters: the word's glyphs as read.
+        choices: per glyph, the readings Tesseract considered.
+    """
+    word = "".join(letters)
+    if len(letters) != len(word) or _LEVEL_WORD.match(word) or not 2 <= len(word) <= 12:
+        return None
+    options: list[list[str]] = []
+    for i, (ch, offered) in enumerate(zip(letters, choices)):
+        alts = [ch]
+        digit = _AS_DIGIT.get(ch)
+        if digit and i > 0 and (letters[i - 1] in "CTLS" or letters[i - 1].isdigit() or letters[i - 1] in "-\u2013/"):
+            alts.append(digit)
+        letter = _AS_LETTER.get(ch)
+        if letter and (ch in "$\u00a7" or letter in offered) and (i == 0 or letters[i - 1] in "(-\u2013/["):
+            alts.append(letter)
+        options.append(alts)
+    best: list[str] | None = None
+    for variant in _variants(options, limit=256):
+        if sum(a != b for a, b in zip(variant, letters)) == 0:
+            continue
+        match = _LEVEL_WORD.match("".join(variant))
+        if match and _real_levels(match.group(2)):
+            changes = sum(a != b for a, b in zip(variant, letters))
+            if best is None or changes < sum(a != b for a, b in zip(best, letters)):
+                best = variant
+    return best
+
+
+def _variants(options: list[list[str]], limit: int) -> list[list[str]]:
+    out: list[list[str]] = [[]]
+    for alts in options:
+        out = [prefix + [a] for prefix in out for a in alts][:limit]
+    return out
+
+
+def _real_levels(core: str) -> bool:
+    first, *rest = re.split(r"[-\u2013/]", core)
+    if first not in _VERTEBRAE:
+        return False
+    return all(part in _VERTEBRAE or (part.isdigit() and f"{first[0]}{part}" in _VERTEBRAE | {"L1"})
+               for part in rest)

@@ -1,0 +1,67 @@
+"""Procedure sessions read from one note: joints per side, gaps and conflicts."""
+from __future__ import annotations
+
+import pytest
+
+from drafting.sessions import summarise
+from extractor.pipeline import extract_source
+from extractor.sourcetext import SourceText
+
+HEADER = "Patient: Doe, Jane Q\nDOB: 03/14/1961   MRN: 4455123\nDate of Service: 10/02/2026\n\n"
+
+
+def session_of(body: str):
+    return summarise(extract_source(SourceText(HEADER + body, "note.txt"))).session
+
+
+# fmt: off
+@pytest.mark.parametrize("statement, procedure, joints", [
+    ("PROCEDURE: Bilateral L4-5 and L5-S1 radiofrequency ablation under fluoroscopy.",
+     "facet_rfa", {"left": ["L4-L5", "L5-S1"], "right": ["L4-L5", "L5-S1"]}),
+    ("PROCEDURE: RF neurotomy of the left L3 and L4 medial branches and left L5 dorsal ramus, fluoroscopic guidance.",
+     "facet_rfa", {"left": ["L4-L5", "L5-S1"], "right": []}),
+    ("PROCEDURE: Right L4-5 and bilateral L5-S1 medial branch blocks under fluoroscopy.",
+     "facet_block", {"left": ["L5-S1"], "right": ["L4-L5", "L5-S1"]}),
+    ("PROCEDURE: Right C3, C4 and C5 medial branch blocks, fluoroscopic guidance.",
+     "facet_block", {"left": [], "right": ["C3-C4", "C4-C5"]}),
+    ("PROCEDURE: L4-5 and L5-S1 facet joint medial branch blocks bilaterally, fluoroscopy.",
+     "facet_block", {"left": ["L4-L5", "L5-S1"], "right": ["L4-L5", "L5-S1"]}),
+])
+# fmt: on
+def test_session_joints_per_side(statement, procedure, joints):
+    session = session_of(statement)
+    assert session.procedure == procedure
+    assert session.joints == joints
+    assert not session.gaps and not session.conflicts
+
+
+def test_session_without_side_is_a_gap_and_has_no_joints():
+    session = session_of("PROCEDURE: L4-5 and L5-S1 medial branch blocks under fluoroscopy.")
+    assert session.joints == {"left": [], "right": []}
+    assert [g["id"] for g in session.gaps] == ["missing_side"]
+
+
+def test_session_statement_and_technique_disagreeing_is_a_conflict():
+    session = session_of(
+        "PROCEDURE: Left L4-5 medial branch block under fluoroscopy.\n\n"
+        "TECHNIQUE: Needles were placed at the bilateral L4-5 levels and lidocaine 2% injected.")
+    assert session.joints["left"] == ["L4-L5"]
+    assert session.conflicts and len(session.conflicts[0]["evidence"]) >= 2
+
+
+@pytest.mark.parametrize("statement, reason_word", [
+    ("PROCEDURE: Right SI joint injection with Kenalog under fluoroscopy.", "sacroiliac"),
+    ("PROCEDURE: Radiofrequency ablation of the right superomedial and inferomedial genicular nerves.", "genicular"),
+    ("PROCEDURE: Left L5-S1 transforaminal epidural steroid injection under fluoroscopy.", "epidural"),
+    ("PROCEDURE: Bilateral L4-5 radiofrequency ablation under ultrasound guidance.", "ultrasound"),
+])
+def test_not_facet_procedures_get_no_claim_and_a_reason(statement, reason_word):
+    summary = summarise(extract_source(SourceText(HEADER + statement, "note.txt")))
+    assert summary.kind in {"other_procedure", "rfa_note"} and summary.session.region is None
+    assert any(reason_word in w for w in summary.warnings)
+
+
+def test_planned_procedure_in_a_consult_is_not_a_session():
+    summary = summarise(extract_source(SourceText(
+        HEADER + "PLAN: If both blocks are positive we will proceed with bilateral L4-5 RFA.", "consult.txt")))
+    assert summary.kind == "clinic_note" and summary.session is None
