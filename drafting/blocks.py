@@ -38,7 +38,7 @@ class BlockRecord:
     def add(self, fact: Fact, doc: ExtractedDocument) -> None:
         if fact.kind == "relief" and not (fact.negated or fact.hypothetical) and fact.section != "consent":
             self.reliefs.append((fact, doc))
-        elif fact.kind == "anesthetic" and fact.value.get("role") != "skin" and not fact.hypothetical:
+        elif fact.kind == "anesthetic" and fact.value.get("role") == "injectate" and not fact.hypothetical:
             self.agents.append((fact, doc))
         elif fact.kind == "steroid":
             if fact.negated:
@@ -97,7 +97,7 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
             # facet block or the study agent ("Nov 4 (lidocaine 2%) ~90% x 2 h").
             describes_block = not other_procedure and any(
                 (f.kind == "procedure" and f.value in _FACET_PROCEDURES and f.value != "facet_rfa")
-                or (f.kind == "anesthetic" and f.value.get("role") != "skin") for f in seg)
+                or (f.kind == "anesthetic" and f.value.get("role") == "injectate") for f in seg)
             for fact in seg:
                 if fact.kind not in _ATTRIBUTED:
                     continue

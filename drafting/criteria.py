@@ -191,6 +191,10 @@ def relief_duration(case, rfa, blocks, profile) -> dict:
             continue
         expected = max(hours_for.get(a, 1.0) for a in agents)
         good = [(f, d) for f, d in block.reliefs if f.value["percent"] >= need_pct]
+        # Duration is its own rule: when no relief at the threshold says how
+        # long it lasted, the relief that does say so is judged.
+        if not any(f.value.get("duration_hours") or f.value.get("expected_duration") for f, _ in good):
+            good = list(block.reliefs)
         lasting = [(f, d) for f, d in good if f.value.get("expected_duration")
                    or (f.value.get("duration_hours") or 0) >= expected]
         timed = [(f, d) for f, d in good if f.value.get("duration_hours")]

@@ -74,7 +74,16 @@ def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
     start = text.rfind("\n\n", 0, chosen.start) + 1
     nxt = text.find("\n\n", chosen.end)
     end = len(text) if nxt == -1 else nxt
-    facts = [f for f in doc.facts if start <= f.start < end and f.section == chosen.section]
+    # Within that paragraph, the run of facts in the chosen fact's section:
+    # PDFs have no blank lines, so the section boundary is what ends it.
+    ordered = list(doc.facts)
+    at = ordered.index(chosen)
+    lo, hi = at, at
+    while lo > 0 and ordered[lo - 1].section == chosen.section and ordered[lo - 1].start >= start:
+        lo -= 1
+    while hi + 1 < len(ordered) and ordered[hi + 1].section == chosen.section and ordered[hi + 1].start < end:
+        hi += 1
+    facts = ordered[lo: hi + 1]
     if not any(f.kind == "level" for f in facts):
         # "PROCEDURE: Lumbar RFA" with the levels on their own "Levels:" line.
         facts += [f for f in doc.facts if f.kind == "level" and f.section == "procedure" and f not in facts]
@@ -134,7 +143,7 @@ def _session(doc: ExtractedDocument, date: str | None) -> tuple[Session | None, 
     if guidance == {"ultrasound"}:
         warnings.append(f"no facet claim for the procedure of {date or 'unknown date'}: "
                         f"{table['ultrasound_only']}")
-        return Session(procedure=chosen.value, date=date, region=None, document=doc,
+        return Session(procedure="ultrasound_only", date=date, region=None, document=doc,
                        procedure_fact=chosen), warnings
     levels = [f for f in facts if f.kind == "level" and not f.negated and not f.hypothetical]
     by_joint, by_nerve, unsided = _joints_from(levels)

@@ -8,10 +8,13 @@ and Sectionizer over the surviving spans. No model is loaded or downloaded.
 from __future__ import annotations
 
 import re
+import sys
+import types
 from functools import lru_cache
 
 import spacy
 from spacy.language import Language
+from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
@@ -36,17 +39,31 @@ _UNIT_WITH_DOT = re.compile(r"^(h|hr|hrs|min|mins|wk|wks|mo|mos|yr|yrs|d)\.$", r
 _EXTRA_SUFFIXES = [r"(?<=[0-9])(?:h|hr|hrs|wk|wks|mo|mos|yr|yrs|min|mins|mg|ml|mL|cc)"]
 
 
-def _tune_tokenizer(nlp: Language) -> None:
+def _clinical_tokenizer(nlp: Language) -> Tokenizer:
+    """spaCy's English tokenizer with our affixes and fewer special cases."""
     defaults = nlp.Defaults
-    nlp.tokenizer.infix_finditer = compile_infix_regex(list(defaults.infixes) + _EXTRA_INFIXES).finditer
-    nlp.tokenizer.prefix_search = compile_prefix_regex(_EXTRA_PREFIXES + list(defaults.prefixes)).search
-    nlp.tokenizer.suffix_search = compile_suffix_regex(_EXTRA_SUFFIXES + list(defaults.suffixes)).search
     # Special cases such as "a.m." would otherwise shadow our splits of
     # shorthand like "s/p" or "B/L"; keep only those without digits or slashes.
     # "h." and "min." would otherwise stay whole and hide the unit of "~6 h.".
-    rules = {k: v for k, v in nlp.tokenizer.rules.items()
+    rules = {k: v for k, v in defaults.tokenizer_exceptions.items()
              if "/" not in k and "-" not in k and not _UNIT_WITH_DOT.match(k)}
-    nlp.tokenizer.rules = rules
+    return Tokenizer(
+        nlp.vocab, rules=rules,
+        prefix_search=compile_prefix_regex(_EXTRA_PREFIXES + list(defaults.prefixes)).search,
+        suffix_search=compile_suffix_regex(_EXTRA_SUFFIXES + list(defaults.suffixes)).search,
+        infix_finditer=compile_infix_regex(list(defaults.infixes) + _EXTRA_INFIXES).finditer,
+        token_match=defaults.token_match, url_match=defaults.url_match)
+
+
+@spacy.registry.tokenizers("facet_claims.clinical_tokenizer.v1")
+def _clinical_tokenizer_factory():
+    # Why a factory: built after spacy.blank, the default tokenizer would
+    # load its ~1,300 special cases, then load them again at each change of
+    # affixes or rules (~0.3 s of start-up); built here, once.
+    return _clinical_tokenizer
+
+
+_BLANK_CONFIG = {"nlp": {"tokenizer": {"@tokenizers": "facet_claims.clinical_tokenizer.v1"}}}
 
 
 @Language.component("line_sentences")
@@ -75,20 +92,25 @@ def resolve_candidates(doc: Doc) -> Doc:
     return doc
 
 
-def build_nlp() -> Language:
-    """A blank English pipeline with our rules, ConText and Sectionizer."""
-    # Imported here: medspaCy takes about a second to import, and commands
-    # that never extract (profiles, --help) should not pay for it.
+def build_nlp(fast: bool = True) -> Language:
+    """A blank English pipeline with our rules, ConText and Sectionizer.
+
+    `fast` lets spaCy test the patterns' leading words in C (lexeme flags,
+    extractor/matchflags.py): the same spans, ~10x faster matching. False
+    builds the patterns exactly as written (to check that claim).
+    """
+    # Imported here: commands that never extract (profiles, --help) should
+    # not pay for spaCy components they do not use.
+    _import_medspacy()
     from medspacy.context import ConText, ConTextRule
     from medspacy.section_detection import SectionRule, Sectionizer  # noqa: F401
 
-    nlp = spacy.blank("en")
-    _tune_tokenizer(nlp)
+    nlp = spacy.blank("en", config=_BLANK_CONFIG)
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("line_sentences")
     ruler = nlp.add_pipe("span_ruler", config={"spans_key": CANDIDATES, "overwrite": True,
                                                "phrase_matcher_attr": "LOWER"})
-    ruler.add_patterns([spec.ruler_pattern() for spec in load_patterns(PATTERN_DIR)])
+    ruler_patterns = [spec.ruler_pattern() for spec in load_patterns(PATTERN_DIR)]
     nlp.add_pipe("resolve_candidates")
 
     context = nlp.add_pipe("medspacy_context", config={"input_span_type": "group", "rules": None,
@@ -98,11 +120,91 @@ def build_nlp() -> Language:
     # negates "cannot stand", which is a functional limit, not a denial).
     dropped = {lit.lower() for lit in ours.get("drop_default_literals", [])}
     defaults = [r for r in ConTextRule.from_json(context.DEFAULT_RULES_FILEPATH) if r.literal.lower() not in dropped]
-    context.add(defaults + [ConTextRule(**_context_kwargs(rule)) for rule in ours["context_rules"]])
+    own_rules = [ConTextRule(**_context_kwargs(rule)) for rule in ours["context_rules"]]
+    context_rules = defaults + own_rules
     sectionizer = nlp.add_pipe("medspacy_sectionizer", config={
         "rules": None, "input_span_type": "group", "span_group_name": RESOLVED})
-    sectionizer.add([SectionRule(**rule) for rule in load_json_data("section_rules.json")["section_rules"]])
+    section_rules = [SectionRule(**rule) for rule in load_json_data("section_rules.json")["section_rules"]]
+    if fast:
+        inner = [_spacy_matcher(context, "ConText"), _spacy_matcher(sectionizer, "Sectionizer")]
+        rules = context_rules + section_rules if None not in inner else []
+        if rules:
+            _validate(own_rules + section_rules)  # medspaCy's own defaults are its business
+            for matcher in inner:
+                matcher.validate = False  # it would refuse the flags (see _spacy_matcher)
+        _use_leading_flags(nlp, ruler_patterns, rules)
+    ruler.add_patterns(ruler_patterns)
+    context.add(context_rules)
+    sectionizer.add(section_rules)
     return nlp
+
+
+def _import_medspacy() -> None:
+    """Import medspaCy without QuickUMLS, which we never use.
+
+    Why: `import medspacy.context` runs medspacy/__init__.py, which imports
+    medspacy.util, whose first import is QuickUMLS, and with it nltk and
+    scipy: ~1.3 s, most of the start-up of `facet-claims draft` on one note.
+    medspacy.util only needs the module to name it, for `medspacy.load(...)`
+    with a QuickUMLS pipe. So while medspaCy is imported, `quickumls` is an
+    empty stand-in module, removed again at once: a later `import quickumls`
+    gets the real package; only `medspacy.load` with "medspacy_quickumls"
+    would not work in this process, and nothing here calls it.
+    """
+    if "medspacy" in sys.modules or "quickumls" in sys.modules:
+        return
+    stand_in = types.ModuleType("quickumls")
+    stand_in.spacy_component = None  # medspacy/util.py: `from quickumls import spacy_component`
+    sys.modules["quickumls"] = stand_in
+    try:
+        import medspacy  # noqa: F401
+    finally:
+        if sys.modules.get("quickumls") is stand_in:
+            del sys.modules["quickumls"]
+
+
+def _spacy_matcher(component, owner: str):
+    """The spaCy Matcher inside a medspaCy ConText or Sectionizer, or None.
+
+    medspaCy (pinned at 1.3.1) keeps it in name-mangled private attributes and
+    creates it with validate=True, whose schema knows no lexeme flags; we
+    validate the rules as written (_validate), then switch its validation off.
+    Another medspaCy without these attributes just gets no flags.
+    """
+    outer = getattr(component, f"_{owner}__matcher", None)
+    matcher = getattr(outer, "_MedspacyMatcher__matcher", None)
+    return matcher if hasattr(matcher, "validate") else None
+
+
+def _validate(rules: list) -> None:
+    """What medspaCy's Matcher checks when a rule is added, on our patterns as written."""
+    from spacy.errors import MatchPatternError
+    from spacy.schemas import validate_token_pattern
+
+    for rule in rules:
+        if isinstance(rule.pattern, list):
+            errors = validate_token_pattern(rule.pattern)
+            if errors:
+                raise MatchPatternError(f"{rule.category}: {rule.literal}", {0: errors})
+
+
+def _use_leading_flags(nlp: Language, ruler_patterns: list[dict], rules: list) -> None:
+    """Rewrite the patterns in place for matching in C; see extractor/matchflags.py."""
+    from extractor.matchflags import LeadingFlags
+
+    token_rules = [r for r in rules if isinstance(r.pattern, list)]
+    flags = LeadingFlags(nlp.vocab)
+    flags.plan([p["pattern"] for p in ruler_patterns if isinstance(p["pattern"], list)],
+               [r.pattern for r in token_rules])
+    for rule in token_rules:
+        rule.pattern = flags.rewrite(rule.pattern)
+    expanded = []
+    for entry in ruler_patterns:
+        if isinstance(entry["pattern"], list):
+            expanded.extend({**entry, "pattern": alt} for alt in flags.expand(entry["pattern"]))
+        else:
+            expanded.append(entry)
+    ruler_patterns[:] = expanded
 
 
 def _context_kwargs(rule: dict) -> dict:

@@ -176,7 +176,9 @@ def _collect(iterator: Any, RIL: Any, out: list) -> None:
                 para += 1
             if not lines or it.IsAtBeginningOf(RIL.TEXTLINE):
                 lines.append({"para": para, "box": it.BoundingBox(RIL.TEXTLINE), "words": []})
-            candidate = _LEVEL_CANDIDATE.match(it.GetUTF8Text(RIL.WORD) or "") is not None
+            wtext = it.GetUTF8Text(RIL.WORD) or ""
+            candidate = (_LEVEL_CANDIDATE.match(wtext) is not None or _STROKE_IN_WORD.search(wtext) is not None
+                         or _LONE_DIGIT.match(wtext) is not None)
             word = [it.BoundingBox(RIL.WORD), it.Confidence(RIL.WORD), [], [] if candidate else None]
         text = (it.GetUTF8Text(RIL.SYMBOL) or "").strip()
         box = it.BoundingBox(RIL.SYMBOL)
@@ -228,13 +230,59 @@ def _flush(word: list | None, lines: list[dict]) -> None:
     if len(text) == 1 and text in _SPECK_CHARS and confidence < _SPECK_CONFIDENCE:
         return
     if choices is not None and len(choices) == len(letters):
-        fixed = fix_level_word([t for t, _ in letters], choices)
-        if fixed is not None:
-            letters = [(t, box) for t, (_, box) in zip(fixed, letters)]
+        glyphs = fix_strokes([t for t, _ in letters], choices)
+        glyphs = fix_level_word(glyphs, choices) or fix_lone_digit(glyphs, choices) or glyphs
+        letters = [(t, box) for t, (_, box) in zip(glyphs, letters)]
     if word_box is None:
         word_box = letters[0][1]
     _, top, _, bottom = word_box
     lines[-1]["words"].append([(t, (x0, top, x1, bottom)) for t, (x0, _, x1, _) in letters])
+
+
+# A vertical stroke inside a word ("media!", "BM!", "S|", "mediaI") is a letter
+# l or I far more often than "!", "|" or a capital: take the first of l, I, 1
+# that Tesseract offered for it, else l after a lower-case letter and I otherwise.
+_STROKE_IN_WORD = re.compile(r"[A-Za-z][!|]|[!|][A-Za-z]|[a-z]I")
+_STROKE_AS = ("l", "I", "1")
+
+
+def fix_strokes(letters: list[str], choices: list[set[str]]) -> list[str]:
+    """The word's glyphs with each "!" or "|" next to a letter read as l, I or 1."""
+    out = list(letters)
+    for i, ch in enumerate(letters):
+        before = letters[i - 1] if i else ""
+        after = letters[i + 1] if i + 1 < len(letters) else ""
+        if ch == "I" and before.islower():
+            # "mediaI": a capital after a small letter is an l when the rest of
+            # the word is lower case, or when Tesseract offered l ("McIntyre" stays).
+            rest = [c for j, c in enumerate(letters) if j != i and c.isalpha()]
+            if "l" in choices[i] or all(c.islower() for c in rest):
+                out[i] = "l"
+            continue
+        if ch not in "!|":
+            continue
+        if not (before.isalpha() or after.isalpha()):
+            continue
+        offered = [c for c in _STROKE_AS if c in choices[i]]
+        out[i] = offered[0] if offered else ("l" if before.islower() else "I")
+    return out
+
+
+# A lone S or O ("for S hours", "~S h", "S%") is a digit misread: words are
+# not one letter long except "a" and "I". Taken only when Tesseract offered it.
+_LONE_DIGIT = re.compile(r"^[~(<>]?[SsO$][%)hx.,;:]?$")
+_LONE_AS = {"S": "5", "s": "5", "$": "5", "O": "0"}
+
+
+def fix_lone_digit(letters: list[str], choices: list[set[str]]) -> list[str] | None:
+    """The glyphs of a one-letter word read as the digit it resembles, or None."""
+    if not _LONE_DIGIT.match("".join(letters)) or len(letters) != len("".join(letters)):
+        return None
+    for i, ch in enumerate(letters):
+        digit = _LONE_AS.get(ch)
+        if digit is not None and digit in choices[i]:
+            return letters[:i] + [digit] + letters[i + 1:]
+    return None
 
 
 # Spine levels are what a facet claim hangs on, and what OCR misreads most
@@ -268,15 +316,19 @@ def fix_level_word(letters: list[str], choices: list[set[str]]) -> list[str] | N
     for i, (ch, offered) in enumerate(zip(letters, choices)):
         alts = [ch]
         digit = _AS_DIGIT.get(ch)
-        if digit and i > 0 and (letters[i - 1] in "CTLS" or letters[i - 1].isdigit() or letters[i - 1] in "-\u2013/"):
+        short = len(word.strip("(.,;:)[]")) <= 2  # "Li" (a name) is no L1; "LS" is L5
+        if digit and i > 0 and (letters[i - 1] in "CTLS" or letters[i - 1].isdigit() or letters[i - 1] in "-\u2013/") \
+                and not (short and ch in "liI|!"):
             alts.append(digit)
+        if ch in "il|!'" and i > 0 and letters[i - 1].isdigit() and all(c in ".,;:)]" for c in letters[i + 1:]):
+            alts.append("")  # a speck or stroke after the last digit: "L5-S1i"
         letter = _AS_LETTER.get(ch)
         if letter and (ch in "$\u00a7" or letter in offered) and (i == 0 or letters[i - 1] in "(-\u2013/["):
             alts.append(letter)
         options.append(alts)
     best: list[str] | None = None
     for variant in _variants(options, limit=256):
-        if sum(a != b for a, b in zip(variant, letters)) == 0:
+        if variant == letters:
             continue
         match = _LEVEL_WORD.match("".join(variant))
         if match and _real_levels(match.group(2)):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 
 from extractor import interpret  # noqa: F401  (registers the interpreters)
 from extractor.facts import ExtractedDocument, Fact
@@ -59,9 +60,23 @@ def _to_fact(draft: Draft, source: SourceText) -> Fact:
     )
 
 
+_WRAPPED_LINE = re.compile(r"(?<=[A-Za-z0-9,(])\n(?=[a-z(])")
+
+
+def nlp_text(text: str) -> str:
+    """The text the pipeline reads: wrapped line breaks become spaces.
+
+    Why: a PDF or a hard-wrapped export breaks "radiofrequency\nablation"
+    across lines, and a token pattern cannot step over the line-break token.
+    Only a break between a word and a lower-case continuation is replaced,
+    one character for one, so every offset still indexes `source.text`.
+    """
+    return _WRAPPED_LINE.sub(" ", text)
+
+
 def extract_source(source: SourceText, sha256: str = "") -> ExtractedDocument:
     """Find every fact in one document's text."""
-    doc = get_nlp()(source.text)
+    doc = get_nlp()(nlp_text(source.text))
     spans = sorted(doc.spans[RESOLVED], key=lambda s: (s.start, s.end))
     ctx = Context(doc=doc, spans=spans, values=_pattern_values())
     ctx.document_date = _document_date(_run(spans, ctx, {"DATE"}))

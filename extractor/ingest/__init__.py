@@ -74,7 +74,8 @@ def read_document(path: str | Path, *, max_bytes: int | None = None, max_pages: 
     if suffix == ".pdf":
         hook = ocr_hook(name, deadline) if lim.ocr else None
         source = read_pdf(name, data, max_pages=lim.max_pages, ocr_page=hook,
-                          max_image_pixels=lim.max_image_pixels, deadline=deadline)
+                          max_image_pixels=lim.max_image_pixels, max_stream_bytes=lim.max_stream_bytes,
+                          deadline=deadline)
     else:
         source = read_text(name, data)
     check_chars(name, len(source.text), lim.max_chars)

@@ -24,19 +24,23 @@ from typing import Iterator
 
 from extractor.errors import IngestError, Messages
 
-__all__ = ["MAX_BYTES", "MAX_PAGES", "MAX_CHARS", "MAX_SECONDS", "MAX_IMAGE_PIXELS", "MAX_RENDER_PIXELS",
+__all__ = ["MAX_BYTES", "MAX_PAGES", "MAX_CHARS", "MAX_SECONDS", "MAX_IMAGE_PIXELS", "MAX_RENDER_PIXELS", "MAX_STREAM_BYTES",
            "Limits", "Deadline", "NewMessages", "check_size", "check_chars", "read_bytes", "sha256_of",
            "outside_inbox", "time_limit"]
 
 MAX_BYTES = 25_000_000
 MAX_PAGES = 200
-# spaCy refuses longer texts (Language.max_length); a real note is under 50,000.
-MAX_CHARS = 1_000_000
+# A real note is under 50,000 characters; extraction time grows faster than
+# linearly (300,000 characters: about 16 s), and spaCy refuses 1,000,000.
+MAX_CHARS = 300_000
 # Reading one document (parsing, OCR); OCR takes about a second a page.
 MAX_SECONDS = 300.0
 # An image inside a PDF larger than this is refused before it is decoded: a
 # 600-dpi letter page is 34 Mpx, a decompression bomb thousands of times more.
 MAX_IMAGE_PIXELS = 100_000_000
+# One compressed stream of a PDF (page content, image, fonts) may expand to
+# this much; a legible page needs far less, a zip bomb far more.
+MAX_STREAM_BYTES = 256 * 1024 * 1024
 # A page rendered for OCR is scaled down to stay under this (300 dpi letter: 8.4 Mpx).
 MAX_RENDER_PIXELS = 40_000_000
 
@@ -46,8 +50,7 @@ class NewMessages:
 
     E007_OCR_EMPTY = "[E007] no text layer on page(s) {pages} and OCR found no text"
     E013 = "[E013] document has {chars} characters, over the limit of {limit} characters"
-    E014 = ("[E014] page {page} holds an image of {width} x {height} pixels, over the limit of "
-            "{limit} pixels (decompression bomb?)")
+    E014 = "[E014] {detail} (decompression bomb?)"
     E015 = "[E015] OCR failed on page {page}: {detail}"
 
 
@@ -65,6 +68,7 @@ class Limits:
         max_chars: characters of text after reading (E013).
         max_seconds: wall time to read one document, OCR included (E012).
         max_image_pixels: one image inside a PDF (E014).
+        max_stream_bytes: one compressed PDF stream, expanded (E014).
         ocr: read pages without a text layer with Tesseract when it is installed.
     """
 
@@ -73,6 +77,7 @@ class Limits:
     max_chars: int = MAX_CHARS
     max_seconds: float = MAX_SECONDS
     max_image_pixels: int = MAX_IMAGE_PIXELS
+    max_stream_bytes: int = MAX_STREAM_BYTES
     ocr: bool = True
 
     @classmethod

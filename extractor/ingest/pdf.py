@@ -28,7 +28,8 @@ import pypdfium2.raw as pdfium_c
 from extractor.errors import IngestError, Messages
 from extractor.ingest.layout import (PAGE_SEPARATOR, Char, Frame, clamp, emit_line, emit_ocr_line, reading_order,
                                      repeated_margin_lines, turn)
-from extractor.ingest.limits import MAX_IMAGE_PIXELS, MAX_RENDER_PIXELS, Deadline, NewMessages
+from extractor.ingest.bombs import check_streams
+from extractor.ingest.limits import MAX_IMAGE_PIXELS, MAX_RENDER_PIXELS, MAX_STREAM_BYTES, Deadline, NewMessages
 from extractor.sourcetext import Box, PageInfo, SourceText
 
 __all__ = ["read_pdf", "repeated_margin_lines", "OcrHook", "PAGE_SEPARATOR", "OCR_SCALE"]
@@ -49,7 +50,8 @@ _CHAR_TEXT: dict[int, str | None] = {}  # code point -> text, memoised: called p
 
 
 def read_pdf(path: str, data: bytes, *, max_pages: int, ocr_page: OcrHook | None = None,
-             max_image_pixels: int = MAX_IMAGE_PIXELS, deadline: Deadline | None = None) -> SourceText:
+             max_image_pixels: int = MAX_IMAGE_PIXELS, max_stream_bytes: int = MAX_STREAM_BYTES,
+             deadline: Deadline | None = None) -> SourceText:
     """Build the SourceText of a PDF.
 
     Args:
@@ -60,14 +62,16 @@ def read_pdf(path: str, data: bytes, *, max_pages: int, ocr_page: OcrHook | None
             grayscale PIL image of the page (`info["dpi"]` set), 300 dpi
             unless the page is huge, and answers in that image's pixels.
         max_image_pixels: refuse to render a page holding a larger image.
+        max_stream_bytes: refuse a file with a Flate stream that expands to more.
         deadline: checked before each page; OCR hooks may check it too.
 
     Raises:
         IngestError: E003 damaged/truncated, E004 password needed, E006 too
             many pages, E007 no page has text, E012 out of time, E014 an
-            image too large to decode.
+            image or stream too large to decode.
     """
     _check_markers(path, data)
+    check_streams(path, data, max_stream_bytes)
     try:
         pdf = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -209,8 +213,8 @@ def _check_images(path: str, page: pdfium.PdfPage, number: int, limit: int) -> N
             except pdfium.PdfiumError:
                 continue
             if width * height > limit:
-                raise IngestError(path, NewMessages.E014.format(page=number, width=width, height=height,
-                                                                limit=limit))
+                detail = f"page {number} holds an image of {width} x {height} pixels, over the limit of {limit}"
+                raise IngestError(path, NewMessages.E014.format(detail=detail))
     except pdfium.PdfiumError:
         raise IngestError(path, Messages.E003.format(detail=f"page {number}: PdfiumError")) from None
 

@@ -28,7 +28,13 @@ def _simple(kind: str):
 
 interpreter("PROCEDURE")(_simple("procedure"))
 interpreter("IMAGING")(_simple("imaging"))
-interpreter("SETTING")(_simple("setting"))
+_POS_CODES = {"11": "office", "22": "hospital_outpatient", "24": "asc"}
+
+
+@interpreter("SETTING")
+def interpret_setting(span, ctx: Context) -> list[Draft]:
+    value = ctx.values.get(span.id_) or _POS_CODES.get(span[-1].text)
+    return [Draft("setting", value, span.start_char, span.end_char, span.id_, "setting", span)] if value else []
 
 
 @interpreter("PAIN_SCORE")
@@ -105,10 +111,11 @@ def interpret_conservative(span, ctx: Context) -> list[Draft]:
             weeks = duration_weeks(other)
             break
     if weeks is None:
-        # "more than 6 months of conservative care"
+        # "more than 6 months of conservative care", "6 wks PT"
         for other in sentence:
+            between = ctx.doc[other.end: span.start]
             if other.label_ == "DURATION" and 0 <= span.start - other.end <= 4 and \
-                    any(t.lower_ == "of" for t in ctx.doc[other.end: span.start]):
+                    (len(between) == 0 or any(t.lower_ == "of" for t in between)):
                 weeks = duration_weeks(other)
     value = {"therapy": therapy, "weeks": weeks}
     return [Draft("conservative_care", value, span.start_char, span.end_char, span.id_, therapy or "", span)]

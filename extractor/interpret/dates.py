@@ -22,7 +22,12 @@ _CUE_GAP = 3  # tokens allowed between a cue ("DOS") and its date, e.g. ":"
 
 
 def _century(year: int) -> int:
-    return year + 2000 if year < 50 else (year + 1900 if year < 100 else year)
+    """Two-digit years: the latest century that does not put the date in the future."""
+    if year >= 100:
+        return year
+    this_year = dt.date.today().year
+    full = 2000 + year
+    return full if full <= this_year + 1 else full - 100
 
 
 def parse_date(text: str, relative_base: dt.date | None = None) -> dt.date | None:
@@ -39,7 +44,10 @@ def parse_date(text: str, relative_base: dt.date | None = None) -> dt.date | Non
             return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
         return None
-    import dateparser  # slow import; only for worded dates
+    named = _month_name_date(text)
+    if named is not None:
+        return named
+    import dateparser  # slow import; only for relative and unusual forms
 
     settings = dict(DATE_SETTINGS)
     if relative_base is not None:
@@ -49,6 +57,31 @@ def parse_date(text: str, relative_base: dt.date | None = None) -> dt.date | Non
         return None
     parsed = dateparser.parse(text.replace("-", " "), languages=["en"], settings=settings)
     return parsed.date() if parsed else None
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+_MONTH_FIRST = re.compile(r"^([A-Za-z]{3,9})\.?\s*(\d{1,2})(?:st|nd|rd|th)?,?\s*(\d{2}|\d{4})$")
+_DAY_FIRST = re.compile(r"^(\d{1,2})[\s/-]*([A-Za-z]{3,9})[\s/-]*(\d{2}|\d{4})$")
+
+
+def _month_name_date(text: str) -> dt.date | None:
+    """"Oct 2, 2026", "2-Oct-26", "2 October 2026"; None when not of these forms."""
+    m = _MONTH_FIRST.match(text)
+    if m:
+        month, day, year = m.group(1), m.group(2), m.group(3)
+    else:
+        m = _DAY_FIRST.match(text)
+        if not m:
+            return None
+        day, month, year = m.group(1), m.group(2), m.group(3)
+    number = _MONTHS.get(month[:3].lower())
+    if number is None:
+        return None
+    try:
+        return dt.date(_century(int(year)), number, int(day))
+    except ValueError:
+        return None
 
 
 def _cue_before(span, ctx: Context) -> str | None:

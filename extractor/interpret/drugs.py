@@ -15,7 +15,13 @@ _CONCENTRATION = re.compile(r"(\d+(?:\.\d+)?)\s*%")
 _SKIN_WINDOW = 8  # tokens
 
 
+_TOPICAL = {"patch", "patches", "cream", "ointment", "gel", "jelly", "topical"}
+
+
 def _role(span, ctx: Context) -> str:
+    after = ctx.doc[span.end: span.end + 2]
+    if any(t.lower_ in _TOPICAL for t in after) or (span.start and ctx.doc[span.start - 1].lower_ in _TOPICAL):
+        return "topical"  # a lidocaine patch is medication, not a block's agent
     for other in ctx.same_sentence(span, "SKIN_LOCAL"):
         gap = other.start - span.end if other.start >= span.end else span.start - other.end
         if gap <= _SKIN_WINDOW:

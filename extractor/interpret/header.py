@@ -13,7 +13,7 @@ from extractor.registry import interpreter
 
 __all__ = ["parse_name"]
 
-_NAME_TOKEN = re.compile(r"^[A-Za-z][A-Za-z'\-]*\.?$|^,$")
+_NAME_TOKEN = re.compile(r"^[A-Za-z][A-Za-z'\-]*\.?$|^,$|^-$")  # "-": "Osei-Bonsu" is split in three
 _STOP_WORDS = {"mrn", "dob", "date", "sex", "age", "dos", "account", "acct", "md", "do", "id", "|"}
 _ID_TOKEN = re.compile(r"^[A-Z]{0,3}\d{4,12}$", re.I)
 

@@ -17,7 +17,6 @@ __all__ = ["joints_from_nerves", "normalise_joint", "region_of", "link_side"]
 _VERTEBRA = re.compile(r"^([CTLS])(\d{1,2})$")
 _NERVE_SPLIT = re.compile(r"[CTLS]\d{1,2}")
 _CLAUSE_BREAKS = {";", "|"}
-_MAX_RUN = 4  # joints a written range may span before it is more likely a typo
 _LETTER_SIDES = {"side.left_letter", "side.right_letter"}
 _REGION = {"C": "cervical", "T": "thoracic", "L": "lumbar", "S": "sacral"}
 
@@ -130,10 +129,7 @@ def interpret_joint(span, ctx: Context) -> list[Draft]:
     else:
         joint = normalise_joint(upper, lower)
         joints = [joint] if joint else []
-        if not joints:
-            # "L3-S1" is shorthand for every joint from L3 down to S1.
-            run = joints_between(upper, lower if not lower.isdigit() else upper[0] + lower)
-            joints = run if len(run) <= _MAX_RUN else []
+
     return _level(span, ctx, joints, "joint", []) if joints else []
 
 
