@@ -11,7 +11,15 @@ has text).
 image's pixels, a " " entry between words and a "\\n" entry at each line end,
 in Tesseract's reading order: the ingest layout keeps those lines as they are,
 which is what a tilted scan needs (its lines are not level, so grouping
-letters by height would mix neighbouring lines).
+letters by height would mix neighbouring lines). A line that only wraps a
+paragraph at the page edge is joined to the next with a space.
+
+Before letters are handed on, three kinds of misreading that decide claims
+are undone, each only inside one word, keeping every letter's box: spine
+levels ("LS" for L5, "$1" for S1), strokes inside words ("media!", "MR!"),
+and one-letter words that are digits ("for S hours"). See `fix_level_word`,
+`fix_strokes` and `fix_lone_digit`; other confusions are left to the
+patterns and to extractor/fuzzy.py.
 
 Tesseract's API object is not thread-safe and costs ~0.2 s to start: one is
 kept per process and used under a lock. No text is ever logged.
@@ -19,14 +27,16 @@ kept per process and used under a lock. No text is ever logged.
 from __future__ import annotations
 
 import os
-import re
 import sys
 import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["available", "tessdata_dir", "read_page", "OcrError", "LANG"]
+from extractor.ingest.glyphs import (LEVEL_CANDIDATE, LONE_DIGIT, STROKE_IN_WORD, fix_level_word, fix_lone_digit,
+                                     fix_strokes)
+
+__all__ = ["available", "tessdata_dir", "read_page", "OcrError", "LANG", "fix_level_word", "fix_strokes", "fix_lone_digit"]
 
 LANG = "eng"
 # Letters and words whose confidence is lower than this and that are a lone
@@ -129,8 +139,9 @@ def read_page(image: Any, *, timeout: float | None = None) -> list[tuple[str, tu
 
     Returns:
         [(letter, (x0, top, x1, bottom))] in image pixels, with (" ", box)
-        between words and ("\\n", box) after each line; a letter's box is its
-        own width and its word's height.
+        between words and between a wrapped line and the next, and ("\\n", box)
+        after every other line; a letter's box is its own width and its
+        word's height.
 
     Raises:
         OcrError: Tesseract failed or ran out of time.
@@ -177,8 +188,8 @@ def _collect(iterator: Any, RIL: Any, out: list) -> None:
             if not lines or it.IsAtBeginningOf(RIL.TEXTLINE):
                 lines.append({"para": para, "box": it.BoundingBox(RIL.TEXTLINE), "words": []})
             wtext = it.GetUTF8Text(RIL.WORD) or ""
-            candidate = (_LEVEL_CANDIDATE.match(wtext) is not None or _STROKE_IN_WORD.search(wtext) is not None
-                         or _LONE_DIGIT.match(wtext) is not None)
+            candidate = (LEVEL_CANDIDATE.match(wtext) is not None or STROKE_IN_WORD.search(wtext) is not None
+                         or LONE_DIGIT.match(wtext) is not None)
             word = [it.BoundingBox(RIL.WORD), it.Confidence(RIL.WORD), [], [] if candidate else None]
         text = (it.GetUTF8Text(RIL.SYMBOL) or "").strip()
         box = it.BoundingBox(RIL.SYMBOL)
@@ -237,117 +248,3 @@ def _flush(word: list | None, lines: list[dict]) -> None:
         word_box = letters[0][1]
     _, top, _, bottom = word_box
     lines[-1]["words"].append([(t, (x0, top, x1, bottom)) for t, (x0, _, x1, _) in letters])
-
-
-# A vertical stroke inside a word ("media!", "BM!", "S|", "mediaI") is a letter
-# l or I far more often than "!", "|" or a capital: take the first of l, I, 1
-# that Tesseract offered for it, else l after a lower-case letter and I otherwise.
-_STROKE_IN_WORD = re.compile(r"[A-Za-z][!|]|[!|][A-Za-z]|[a-z]I")
-_STROKE_AS = ("l", "I", "1")
-
-
-def fix_strokes(letters: list[str], choices: list[set[str]]) -> list[str]:
-    """The word's glyphs with each "!" or "|" next to a letter read as l, I or 1."""
-    out = list(letters)
-    for i, ch in enumerate(letters):
-        before = letters[i - 1] if i else ""
-        after = letters[i + 1] if i + 1 < len(letters) else ""
-        if ch == "I" and before.islower():
-            # "mediaI": a capital after a small letter is an l when the rest of
-            # the word is lower case, or when Tesseract offered l ("McIntyre" stays).
-            rest = [c for j, c in enumerate(letters) if j != i and c.isalpha()]
-            if "l" in choices[i] or all(c.islower() for c in rest):
-                out[i] = "l"
-            continue
-        if ch not in "!|":
-            continue
-        if not (before.isalpha() or after.isalpha()):
-            continue
-        offered = [c for c in _STROKE_AS if c in choices[i]]
-        out[i] = offered[0] if offered else ("l" if before.islower() else "I")
-    return out
-
-
-# A lone S or O ("for S hours", "~S h", "S%") is a digit misread: words are
-# not one letter long except "a" and "I". Taken only when Tesseract offered it.
-_LONE_DIGIT = re.compile(r"^[~(<>]?[SsO$][%)hx.,;:]?$")
-_LONE_AS = {"S": "5", "s": "5", "$": "5", "O": "0"}
-
-
-def fix_lone_digit(letters: list[str], choices: list[set[str]]) -> list[str] | None:
-    """The glyphs of a one-letter word read as the digit it resembles, or None."""
-    if not _LONE_DIGIT.match("".join(letters)) or len(letters) != len("".join(letters)):
-        return None
-    for i, ch in enumerate(letters):
-        digit = _LONE_AS.get(ch)
-        if digit is not None and digit in choices[i]:
-            return letters[:i] + [digit] + letters[i + 1:]
-    return None
-
-
-# Spine levels are what a facet claim hangs on, and what OCR misreads most
-# ("LS" for L5, "$1" for S1, "CS-6" for C5-6, "14-5" for L4-5). A word that
-# is not a level but becomes one when confusable glyphs are read as their
-# look-alikes is taken as that level: a glyph where a digit must stand (after
-# C/T/L/S) becomes the digit it resembles; a glyph where the letter must stand
-# becomes C/T/L/S only if Tesseract itself offered that letter as a choice
-# ("$" always reads S). Only whole words that then name real vertebrae are
-# changed, so "15-20" or "12 weeks" stay as they are.
-_LEVEL_CANDIDATE = re.compile(r"^[(\[]?[CTLS$1l|I]\S{0,11}$")
-_LEVEL_WORD = re.compile(r"^([(\[]?)([CTLS]\d{1,2}(?:[-\u2013/][CTLS]?\d{1,2})*)([.,;:)\]]*)$")
-_AS_DIGIT = {"S": "5", "s": "5", "$": "5", "\u00a7": "5", "O": "0", "o": "0", "D": "0", "\u00a9": "0",
-             "l": "1", "I": "1", "|": "1", "i": "1", "!": "1", "B": "8", "Z": "2", "z": "2"}
-_AS_LETTER = {"$": "S", "\u00a7": "S", "5": "S", "1": "L", "l": "L", "|": "L", "I": "L"}
-_VERTEBRAE = {f"C{i}" for i in range(1, 9)} | {f"T{i}" for i in range(1, 13)} | \
-             {f"L{i}" for i in range(1, 6)} | {f"S{i}" for i in range(1, 6)}
-
-
-def fix_level_word(letters: list[str], choices: list[set[str]]) -> list[str] | None:
-    """The letters of a misread spine level, corrected; None to keep the word.
-
-    Args:
-        letters: the word's glyphs as read.
-        choices: per glyph, the readings Tesseract considered.
-    """
-    word = "".join(letters)
-    if len(letters) != len(word) or _LEVEL_WORD.match(word) or not 2 <= len(word) <= 12:
-        return None
-    options: list[list[str]] = []
-    for i, (ch, offered) in enumerate(zip(letters, choices)):
-        alts = [ch]
-        digit = _AS_DIGIT.get(ch)
-        short = len(word.strip("(.,;:)[]")) <= 2  # "Li" (a name) is no L1; "LS" is L5
-        if digit and i > 0 and (letters[i - 1] in "CTLS" or letters[i - 1].isdigit() or letters[i - 1] in "-\u2013/") \
-                and not (short and ch in "liI|!"):
-            alts.append(digit)
-        if ch in "il|!'" and i > 0 and letters[i - 1].isdigit() and all(c in ".,;:)]" for c in letters[i + 1:]):
-            alts.append("")  # a speck or stroke after the last digit: "L5-S1i"
-        letter = _AS_LETTER.get(ch)
-        if letter and (ch in "$\u00a7" or letter in offered) and (i == 0 or letters[i - 1] in "(-\u2013/["):
-            alts.append(letter)
-        options.append(alts)
-    best: list[str] | None = None
-    for variant in _variants(options, limit=256):
-        if variant == letters:
-            continue
-        match = _LEVEL_WORD.match("".join(variant))
-        if match and _real_levels(match.group(2)):
-            changes = sum(a != b for a, b in zip(variant, letters))
-            if best is None or changes < sum(a != b for a, b in zip(best, letters)):
-                best = variant
-    return best
-
-
-def _variants(options: list[list[str]], limit: int) -> list[list[str]]:
-    out: list[list[str]] = [[]]
-    for alts in options:
-        out = [prefix + [a] for prefix in out for a in alts][:limit]
-    return out
-
-
-def _real_levels(core: str) -> bool:
-    first, *rest = re.split(r"[-\u2013/]", core)
-    if first not in _VERTEBRAE:
-        return False
-    return all(part in _VERTEBRAE or (part.isdigit() and f"{first[0]}{part}" in _VERTEBRAE | {"L1"})
-               for part in rest)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
-import json
 import random
 import shutil
 import sys

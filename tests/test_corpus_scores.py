@@ -31,28 +31,29 @@ CORPUS_DIR = Path(__file__).resolve().parents[1] / "corpus"
 GOLD_FILES = gold_files(CORPUS_DIR)
 TARGET = 0.95
 
-# Per kind: the lowest span precision and recall allowed (measured 2026-05, rounded down to 0.05).
+# Per kind: the lowest span precision and recall allowed (measured, rounded down to 0.05;
+# function, relief and setting precision went from 1.00 to 0.95 when free-phrasing patterns were added).
 FLOOR: dict[str, dict[str, float]] = {
     "anesthetic":        {"precision": 0.95, "recall": 1.00},
     "block_number":      {"precision": 0.95, "recall": 0.80},
-    "conservative_care": {"precision": 0.90, "recall": 0.85},
+    "conservative_care": {"precision": 0.95, "recall": 0.85},
     "date":              {"precision": 1.00, "recall": 0.95},
-    "diagnosis":         {"precision": 0.95, "recall": 0.70},
+    "diagnosis":         {"precision": 0.95, "recall": 0.80},
     "dob":               {"precision": 0.95, "recall": 1.00},
-    "function":          {"precision": 1.00, "recall": 0.40},
+    "function":          {"precision": 0.95, "recall": 0.75},
     "imaging":           {"precision": 1.00, "recall": 1.00},
-    "level":             {"precision": 0.95, "recall": 0.95},  # 1.00 until dermatome ranges ("L2-S1") became joints
+    "level":             {"precision": 0.95, "recall": 0.95},
     "mrn":               {"precision": 0.95, "recall": 1.00},
-    "pain_duration":     {"precision": 0.95, "recall": 0.65},
+    "pain_duration":     {"precision": 0.95, "recall": 0.75},
     "pain_score":        {"precision": 1.00, "recall": 0.75},
     "patient_name":      {"precision": 1.00, "recall": 0.95},
     "procedure":         {"precision": 0.90, "recall": 0.95},
     "provider":          {"precision": 0.95, "recall": 1.00},
     "region":            {"precision": 1.00, "recall": 1.00},
-    "relief":            {"precision": 1.00, "recall": 0.70},
+    "relief":            {"precision": 0.95, "recall": 0.75},
     "service_date":      {"precision": 1.00, "recall": 1.00},
-    "setting":           {"precision": 1.00, "recall": 0.65},
-    "side":              {"precision": 0.95, "recall": 0.90},
+    "setting":           {"precision": 0.95, "recall": 0.85},
+    "side":              {"precision": 0.95, "recall": 0.95},
     "steroid":           {"precision": 0.90, "recall": 0.95},
 }
 

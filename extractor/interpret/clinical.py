@@ -10,11 +10,14 @@ from extractor.registry import interpreter
 _NUM = re.compile(r"\d+(?:\.\d+)?")
 _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+# Month assumed for "early 2022", "spring of 2022" (mid-season).
+_SEASON_MONTH = {"early": 3, "spring": 4, "mid": 7, "summer": 7, "late": 10, "fall": 10, "autumn": 10, "winter": 1}
 _PAIN_WORDS = {"pain", "lbp", "ache", "aching", "symptoms", "discomfort", "neck", "back", "axial"}
 _CARE_LINK_WINDOW = 30  # tokens between a treatment and its duration
 _FUNCTION_MEASURES = {"odi": "odi", "oswestry": "odi", "ndi": "ndi", "rmdq": "rmdq"}
-_FUNCTION_WORDS = {"stand": "standing", "standing": "standing", "walk": "walking", "walking": "walking",
-                   "sit": "sitting", "sitting": "sitting", "sleep": "sleep", "sleeping": "sleep",
+_FUNCTION_WORDS = {"stand": "standing", "standing": "standing", "stands": "standing", "stood": "standing",
+                   "walk": "walking", "walking": "walking", "walks": "walking", "walked": "walking",
+                   "sit": "sitting", "sitting": "sitting", "sits": "sitting", "sat": "sitting", "sleep": "sleep", "sleeping": "sleep",
                    "work": "work", "working": "work", "lift": "lifting", "lifting": "lifting",
                    "bend": "bending", "bending": "bending", "drive": "driving", "driving": "driving"}
 
@@ -79,12 +82,12 @@ def interpret_pain_duration(span, ctx: Context) -> list[Draft]:
         return []
     months = None
     year_tok = next((t for t in span if re.fullmatch(r"(19|20)\d{2}", t.text)), None)
-    if year_tok is not None and span.id_ == "duration.pain_since_year":
+    if year_tok is not None:
         if ctx.document_date is None:
             return []
         month = next((_MONTHS[t.lower_[:3]] for t in span if t.lower_[:3] in _MONTHS and t is not year_tok), None)
         if month is None:
-            month = 3 if any(t.lower_ in {"early"} for t in span) else (10 if any(t.lower_ == "late" for t in span) else 7)
+            month = next((_SEASON_MONTH[t.lower_] for t in span if t.lower_ in _SEASON_MONTH), 7)
         months = (ctx.document_date.year - int(year_tok.text)) * 12 + (ctx.document_date.month - month)
     else:
         weeks = duration_weeks(span)
