@@ -72,6 +72,12 @@ def _date_for(fact: Fact, dates: list[Fact]) -> Fact | None:
     return after[0] if after else None
 
 
+def _block_number(fact: Fact, seg: list[Fact]) -> int | None:
+    """The block number written nearest before the fact in its sentence."""
+    before = [f for f in seg if f.kind == "block_number" and f.end <= fact.start]
+    return before[-1].value if before else None
+
+
 def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
     """Block records of a case, oldest first, limited to dates before `before` (ISO)."""
     records: dict[str, BlockRecord] = {}
@@ -80,6 +86,8 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
         if s is not None and s.procedure == "facet_block" and s.date and (before is None or s.date < before):
             records.setdefault(s.date, BlockRecord(s.date)).session = s
     session_dates = set(records)
+    # Blocks by their order, for notes that say "#1" or "the second block".
+    numbered = {n: records[d] for n, d in enumerate(sorted(session_dates), 1)}
 
     for summary in case.ordered():
         doc = summary.doc
@@ -113,6 +121,9 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                         target = records.setdefault(date.value, BlockRecord(date.value))
                     if target is not None:
                         target.mentions.append(evidence_of(date, doc))
+                elif date is None and numbered and own is None:
+                    # "MBB #2 gave 85% relief" in a later note, with no date.
+                    target = numbered.get(_block_number(fact, seg))
                 elif own is not None and fact.section not in _NOT_OWN_SESSION:
                     target = own
                 if target is not None:

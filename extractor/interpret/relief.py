@@ -47,7 +47,7 @@ def _percent(span, ctx: Context) -> tuple[float | None, str]:
     numbers = [float(t.text) for t in span if _NUM.fullmatch(t.text)]
     if span.id_ in {"relief.words_with_pct", "relief.words_then_pct"} and numbers:
         return min(numbers), "percent"
-    if span.id_ in {"relief.scores_to", "relief.scores_arrow"} and len(numbers) >= 4:
+    if span.id_ in {"relief.scores_to", "relief.scores_arrow", "relief.scores_pre_post"} and len(numbers) >= 4:
         before, after = numbers[0], numbers[2]
         if before <= 0:
             return None, "scores"

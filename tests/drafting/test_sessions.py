@@ -65,3 +65,21 @@ def test_planned_procedure_in_a_consult_is_not_a_session():
     summary = summarise(extract_source(SourceText(
         HEADER + "PLAN: If both blocks are positive we will proceed with bilateral L4-5 RFA.", "consult.txt")))
     assert summary.kind == "clinic_note" and summary.session is None
+
+
+def test_block_relief_reported_later_by_number_belongs_to_that_block(tmp_path):
+    from drafting.blocks import collect_blocks
+    from drafting.cases import group_cases
+
+    notes = {
+        "mbb1.txt": "Date of Service: 09/01/2026\n\nPROCEDURE: Left L4-5 medial branch block #1, fluoroscopy. Lidocaine 2% injected.\n",
+        "mbb2.txt": "Date of Service: 09/15/2026\n\nPROCEDURE: Left L4-5 medial branch block #2, fluoroscopy. Bupivacaine 0.5% injected.\n",
+        "followup.txt": "Date of Service: 09/20/2026\n\nINTERVAL HISTORY: MBB #2 gave 85% relief lasting 6 hours.\n",
+    }
+    ident = "Patient: Doe, Jane Q\nDOB: 03/14/1961   MRN: 4455123\n"
+    docs = [summarise(extract_source(SourceText(ident + body, name))) for name, body in notes.items()]
+    (case,) = group_cases(docs)
+    blocks = collect_blocks(case)
+    assert [b.date for b in blocks] == ["2026-09-01", "2026-09-15"]
+    assert not blocks[0].reliefs
+    assert [f.value["percent"] for f, _ in blocks[1].reliefs] == [85.0]
