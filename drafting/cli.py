@@ -65,7 +65,9 @@ def emit_json(data: dict) -> None:
 def extract(paths: tuple[str, ...], as_json: bool) -> None:
     from drafting.draft import expand_paths, extract_all
 
-    docs, errors = extract_all(expand_paths(list(paths)))
+    refused: list[dict] = []
+    docs, errors = extract_all(expand_paths(list(paths), refused))
+    errors = refused + errors
     if as_json:
         emit_json({"documents": [d.to_dict() for d in docs], "errors": errors})
     else:
@@ -100,7 +102,9 @@ def draft(paths: tuple[str, ...], as_json: bool, setting: str, profile: str, out
         load_profile(profile)
     except ToolError as exc:
         raise click.UsageError(str(exc)) from None
-    docs, errors = extract_all(expand_paths(list(paths)))
+    refused: list[dict] = []
+    docs, errors = extract_all(expand_paths(list(paths), refused))
+    errors = refused + errors
     result = draft_documents(docs, setting=setting, profile_name=profile, errors=errors)
     if out_dir:
         from drafting.outputs import write_case_outputs

@@ -24,16 +24,31 @@ __all__ = ["draft_documents", "extract_all", "expand_paths", "DOCUMENT_SUFFIXES"
 DOCUMENT_SUFFIXES = {".txt", ".md", ".pdf"}
 
 
-def expand_paths(paths: list[str]) -> list[Path]:
-    """Files named, and the documents inside folders named, in a stable order."""
+def expand_paths(paths: list[str], errors: list[dict] | None = None) -> list[Path]:
+    """Files named, and the documents inside folders named, in a stable order.
+
+    A document inside a named folder that a symbolic link leads out of that
+    folder is left out, with an E010 entry in `errors` when a list is given.
+    """
+    from extractor.errors import Messages
+    from extractor.ingest import outside_inbox
+
     out: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES
-                              and not any(part.startswith(".") for part in p.relative_to(path).parts)))
-        else:
+        if not path.is_dir():
             out.append(path)
+            continue
+        for p in sorted(path.rglob("*")):
+            if p.suffix.lower() not in DOCUMENT_SUFFIXES or any(
+                    part.startswith(".") for part in p.relative_to(path).parts):
+                continue
+            if outside_inbox(p, path):
+                if errors is not None:
+                    errors.append({"path": str(p), "error": Messages.E010})
+                continue
+            if p.is_file():
+                out.append(p)
     return out
 
 

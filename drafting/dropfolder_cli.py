@@ -19,7 +19,8 @@ from pathlib import Path
 
 import click
 
-from extractor.errors import ToolError
+from extractor.errors import Messages, ToolError
+from extractor.ingest import outside_inbox
 
 __all__ = ["batch", "watch", "Progress", "Settler", "scan"]
 
@@ -41,7 +42,16 @@ def scan(root: Path, exclude: tuple[Path, ...] = ()) -> list[Path]:
     for dirpath, dirnames, filenames in os.walk(root):
         here = Path(dirpath)
         dirnames[:] = sorted(d for d in dirnames if _wanted(here / d, root, exclude))
-        out.extend(here / f for f in filenames if _wanted(here / f, root, exclude) and (here / f).is_file())
+        for f in filenames:
+            path = here / f
+            if not _wanted(path, root, exclude):
+                continue
+            if outside_inbox(path, root):
+                # Never read what a link leads to outside the inbox (E010).
+                log.warning("refused %s: %s", path.name, Messages.E010)
+                continue
+            if path.is_file():
+                out.append(path)
     return sorted(out)
 
 

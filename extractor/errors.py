@@ -50,3 +50,6 @@ class Messages:
     E010 = "[E010] symbolic link points outside the input folder"
     E011 = "[E011] document has no readable text"
     E012 = "[E012] processing took longer than {seconds} s"
+    E013 = "[E013] document has {chars} characters, over the limit of {limit} characters"
+    E014 = "[E014] {detail} (decompression bomb?)"
+    E015 = "[E015] OCR failed on page {page}: {detail}"

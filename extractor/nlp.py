@@ -134,6 +134,9 @@ def build_nlp(fast: bool = True) -> Language:
                 matcher.validate = False  # it would refuse the flags (see _spacy_matcher)
         _use_leading_flags(nlp, ruler_patterns, rules)
     ruler.add_patterns(ruler_patterns)
+    import extractor.fuzzy  # noqa: F401  (registers the "fuzzy_drugs" factory)
+
+    nlp.add_pipe("fuzzy_drugs", after="span_ruler", config={"spans_key": CANDIDATES})
     context.add(context_rules)
     sectionizer.add(section_rules)
     return nlp

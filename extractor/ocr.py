@@ -36,7 +36,8 @@ from typing import Any
 from extractor.ingest.glyphs import (LEVEL_CANDIDATE, LONE_DIGIT, STROKE_IN_WORD, fix_level_word, fix_lone_digit,
                                      fix_strokes)
 
-__all__ = ["available", "tessdata_dir", "read_page", "OcrError", "LANG", "fix_level_word", "fix_strokes", "fix_lone_digit"]
+__all__ = ["available", "tessdata_dir", "read_page", "OcrError", "LANG",
+           "fix_level_word", "fix_strokes", "fix_lone_digit"]
 
 LANG = "eng"
 # Letters and words whose confidence is lower than this and that are a lone

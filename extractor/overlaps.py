@@ -1,6 +1,8 @@
 """Stage 2: settle overlapping candidate spans with one named rule."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from spacy.tokens import Span
 
 from extractor.patterns import PATTERN_DIR, load_patterns
@@ -20,18 +22,14 @@ def _group(label: str) -> str:
     return _GROUPS.get(label, "general")
 
 
+@lru_cache(maxsize=1)
+def _priorities() -> dict[str, int]:
+    return {s.id: s.priority for s in load_patterns(PATTERN_DIR)}
+
+
 def pattern_priority(pattern_id: str) -> int:
-    return _PRIORITIES().get(pattern_id, 0)
-
-
-def _PRIORITIES() -> dict[str, int]:  # noqa: N802 - cached table
-    global _priority_table
-    if _priority_table is None:
-        _priority_table = {s.id: s.priority for s in load_patterns(PATTERN_DIR)}
-    return _priority_table
-
-
-_priority_table: dict[str, int] | None = None
+    """The `priority` a pattern file gives this id (0 when unset)."""
+    return _priorities().get(pattern_id, 0)
 
 
 def prefer_longest_then_priority(spans: list[Span]) -> list[Span]:

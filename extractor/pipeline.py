@@ -87,12 +87,15 @@ def extract_source(source: SourceText, sha256: str = "") -> ExtractedDocument:
 
 
 def extract_path(path: str) -> ExtractedDocument:
-    """Read a .txt/.md/.pdf file and extract its facts.
+    """Read a .txt/.md/.pdf file and extract its facts, within the per-document limits.
 
     Raises:
-        IngestError: the file cannot be read.
+        IngestError: the file cannot be read, or a limit (size, pages,
+            characters, time) was exceeded.
     """
-    from extractor.ingest import read_document, sha256_of
+    from extractor.ingest import Limits, read_document, sha256_of, time_limit
 
-    source = read_document(path)
-    return extract_source(source, sha256_of(path))
+    limits = Limits.from_env()
+    with time_limit(path, limits.max_seconds):
+        source = read_document(path, limits=limits)
+        return extract_source(source, sha256_of(path))

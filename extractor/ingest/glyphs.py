@@ -73,6 +73,8 @@ _LEVEL_WORD = re.compile(r"^([(\[]?)([CTLS]\d{1,2}(?:[-\u2013/][CTLS]?\d{1,2})*)
 _AS_DIGIT = {"S": "5", "s": "5", "$": "5", "\u00a7": "5", "O": "0", "o": "0", "D": "0", "\u00a9": "0",
              "l": "1", "I": "1", "|": "1", "i": "1", "!": "1", "B": "8", "Z": "2", "z": "2"}
 _AS_LETTER = {"$": "S", "\u00a7": "S", "5": "S", "1": "L", "l": "L", "|": "L", "I": "L"}
+_DOUBLED = {(a, b) for a, b in [("S", "5"), ("$", "5"), ("O", "0"), ("l", "1"), ("I", "1")]} | \
+    {(b, a) for a, b in [("S", "5"), ("$", "5"), ("O", "0"), ("l", "1"), ("I", "1")]}
 _VERTEBRAE = {f"C{i}" for i in range(1, 9)} | {f"T{i}" for i in range(1, 13)} | \
              {f"L{i}" for i in range(1, 6)} | {f"S{i}" for i in range(1, 6)}
 
@@ -97,6 +99,8 @@ def fix_level_word(letters: list[str], choices: list[set[str]]) -> list[str] | N
             alts.append(digit)
         if ch in "il|!'" and i > 0 and letters[i - 1].isdigit() and all(c in ".,;:)]" for c in letters[i + 1:]):
             alts.append("")  # a speck or stroke after the last digit: "L5-S1i"
+        if i + 1 < len(letters) and (ch, letters[i + 1]) in _DOUBLED:
+            alts.append("")  # one glyph read twice as both look-alikes: "LS5-S1", "L5-5S1"
         letter = _AS_LETTER.get(ch)
         if letter and (ch in "$\u00a7" or letter in offered) and (i == 0 or letters[i - 1] in "(-\u2013/["):
             alts.append(letter)

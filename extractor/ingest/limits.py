@@ -24,7 +24,8 @@ from typing import Iterator
 
 from extractor.errors import IngestError, Messages
 
-__all__ = ["MAX_BYTES", "MAX_PAGES", "MAX_CHARS", "MAX_SECONDS", "MAX_IMAGE_PIXELS", "MAX_RENDER_PIXELS", "MAX_STREAM_BYTES",
+__all__ = ["MAX_BYTES", "MAX_PAGES", "MAX_CHARS", "MAX_SECONDS", "MAX_IMAGE_PIXELS", "MAX_RENDER_PIXELS",
+           "MAX_STREAM_BYTES",
            "Limits", "Deadline", "NewMessages", "check_size", "check_chars", "read_bytes", "sha256_of",
            "outside_inbox", "time_limit"]
 

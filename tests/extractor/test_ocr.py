@@ -56,8 +56,9 @@ def none(n: int) -> list[set[str]]:
 
 @pytest.mark.parametrize("word, fixed", [
     ("LS", "L5"), ("(LS", "(L5"), ("LS-S1", "L5-S1"), ("LS-S1.", "L5-S1."), ("$1.", "S1."), ("L4-LS", "L4-L5"),
-    ("CS-6", "C5-6"), ("L4-S", "L4-5"), ("L5-$1", "L5-S1"),
-    ("L4-5", None), ("L5-S1", None), ("15-20", None), ("12,", None), ("Lidocaine", None), ("LS5-S1", None),
+    ("CS-6", "C5-6"), ("L4-S", "L4-5"), ("L5-$1", "L5-S1"), ("L5-S1i", "L5-S1"), ("LS5-S1", "L5-S1"),
+    ("L5-5S1", "L5-S1"), ("Li", None),
+    ("L4-5", None), ("L5-S1", None), ("15-20", None), ("12,", None), ("Lidocaine", None),
 ])
 def test_fix_level_word_reads_levels_only(word, fixed):
     out = fix_level_word(list(word), none(len(word)))
