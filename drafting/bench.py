@@ -178,16 +178,24 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
-def _rounds(n: int, floor_fn, ours_fn) -> tuple[list[float], list[float]]:
-    """Alternate floor and ours for n rounds (the order flips each round)."""
+def _rounds(n: int, items: list, floor_fn, ours_fn) -> tuple[list[float], list[float]]:
+    """n rounds of floor_fn(item) and ours_fn(item) for every item, in alternating order.
+
+    Why per item: on a shared machine the load changes by the second; timing
+    floor and ours back to back on each item makes them share it.
+    """
     floors, ours = [], []
     for r in range(n):
-        if r % 2:
-            ours.append(_timed(ours_fn))
-            floors.append(_timed(floor_fn))
-        else:
-            floors.append(_timed(floor_fn))
-            ours.append(_timed(ours_fn))
+        f = o = 0.0
+        for i, item in enumerate(items):
+            if (r + i) % 2:
+                o += _timed(lambda: ours_fn(item))
+                f += _timed(lambda: floor_fn(item))
+            else:
+                f += _timed(lambda: floor_fn(item))
+                o += _timed(lambda: ours_fn(item))
+        floors.append(f)
+        ours.append(o)
     return floors, ours
 
 
@@ -201,39 +209,35 @@ def measure_text(work: Workload, rounds: int) -> dict:
     from drafting.draft import draft_documents, extract_all
     from extractor.nlp import get_nlp
 
-    notes = work.notes
-    texts = [p.read_text(encoding="utf-8", errors="replace") for p in notes]
+    texts = {p: p.read_text(encoding="utf-8", errors="replace") for p in work.notes}
     blank = spacy.blank("en")
     get_nlp()
-    timing = {"extract": [], "draft": []}
+    spent = {"extract": 0.0, "draft": 0.0}
 
-    def floor() -> None:
-        for text in texts:
-            blank(text)
+    def floor(case: list[Path]) -> None:
+        for path in case:
+            blank(texts[path])
 
-    def ours() -> None:
-        t_extract = t_draft = 0.0
-        for case in work.cases:
-            start = time.perf_counter()
-            docs, errors = extract_all(case)
-            middle = time.perf_counter()
-            draft_documents(docs, errors=errors)
-            t_extract += middle - start
-            t_draft += time.perf_counter() - middle
-        timing["extract"].append(t_extract)
-        timing["draft"].append(t_draft)
+    def ours(case: list[Path]) -> None:
+        start = time.perf_counter()
+        docs, errors = extract_all(case)
+        middle = time.perf_counter()
+        draft_documents(docs, errors=errors)
+        spent["extract"] += middle - start
+        spent["draft"] += time.perf_counter() - middle
 
-    floor()
-    ours()  # warm-up: caches, lexemes, lazy imports
-    timing = {"extract": [], "draft": []}
-    floors, path = _rounds(rounds, floor, ours)
-    n = len(notes)
+    for case in work.cases:  # warm-up: caches, lexemes, lazy imports
+        floor(case)
+        ours(case)
+    spent = {"extract": 0.0, "draft": 0.0}
+    floors, path = _rounds(rounds, work.cases, floor, ours)
+    n = len(texts)
     return {
-        "docs": n, "chars": sum(map(len, texts)),
+        "docs": n, "chars": sum(map(len, texts.values())),
         "floor_ms": 1000 * statistics.median(floors) / n,
         "path_ms": 1000 * statistics.median(path) / n,
-        "extract_ms": 1000 * statistics.median(timing["extract"]) / n,
-        "draft_ms": 1000 * statistics.median(timing["draft"]) / n,
+        "extract_ms": 1000 * spent["extract"] / rounds / n,
+        "draft_ms": 1000 * spent["draft"] / rounds / n,
         "ratio": _median_ratio(path, floors),
         "docs_per_s": n / statistics.median(path),
     }
@@ -283,23 +287,22 @@ def measure_pdf(work: Workload, rounds: int) -> dict | None:
         return None
     pages = sum(_pdf_pages(p) for p in work.pdfs)
 
-    def floor() -> None:
-        for path in work.pdfs:
-            pdf = pdfium.PdfDocument(str(path))
-            for page in pdf:
-                textpage = page.get_textpage()
-                textpage.get_text_range()
-                textpage.close()
-                page.close()
-            pdf.close()
+    def floor(path: Path) -> None:
+        pdf = pdfium.PdfDocument(str(path))
+        for page in pdf:
+            textpage = page.get_textpage()
+            textpage.get_text_range()
+            textpage.close()
+            page.close()
+        pdf.close()
 
-    def ours() -> None:
-        for path in work.pdfs:
-            read_document(path, ocr=False)
+    def ours(path: Path) -> None:
+        read_document(path, ocr=False)
 
-    floor()
-    ours()
-    floors, ingest = _rounds(rounds, floor, ours)
+    for path in work.pdfs:
+        floor(path)
+        ours(path)
+    floors, ingest = _rounds(rounds, work.pdfs, floor, ours)
     return {"docs": len(work.pdfs), "pages": pages, "floor_ms_per_page": 1000 * statistics.median(floors) / pages,
             "ms_per_page": 1000 * statistics.median(ingest) / pages, "ratio": _median_ratio(ingest, floors),
             "pages_per_s": pages / statistics.median(ingest)}
@@ -384,6 +387,7 @@ def bench(quick: bool, corpus: Path | None, scans: Path | None, with_workers: bo
     work = load_workload(corpus, scans, quick)
     if not work.cases:
         raise click.ClickException(f"no text notes under {corpus}/*/docs")
+    load_before = os.getloadavg()[0]
     try:
         started = time.perf_counter()
         text = measure_text(work, rounds)
@@ -400,7 +404,9 @@ def bench(quick: bool, corpus: Path | None, scans: Path | None, with_workers: bo
     echo = click.echo
     echo(f"workload: {text['docs']} text notes in {len(work.cases)} cases ({text['chars'] // text['docs']} chars "
          f"on average), {pdf['docs'] if pdf else 0} text-layer PDFs ({pdf['pages'] if pdf else 0} pages), "
-         f"{ocr['pages'] if ocr else 0} scanned pages; {os.cpu_count()} cores; {rounds} rounds")
+         f"{ocr['pages'] if ocr else 0} scanned pages; {os.cpu_count()} cores, load average "
+         f"{load_before:.1f} before and {os.getloadavg()[0]:.1f} after (other processes slow every figure); "
+         f"{rounds} rounds")
     echo("")
     echo("| measure | ours | floor | ours / floor | target |")
     echo("| --- | --- | --- | --- | --- |")

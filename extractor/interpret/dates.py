@@ -47,6 +47,10 @@ def parse_date(text: str, relative_base: dt.date | None = None) -> dt.date | Non
     named = _month_name_date(text)
     if named is not None:
         return named
+    if relative_base is not None:
+        back = _days_back(text)
+        if back is not None:
+            return relative_base - dt.timedelta(days=back)
     import dateparser  # slow import; only for relative and unusual forms
 
     settings = dict(DATE_SETTINGS)
@@ -63,6 +67,28 @@ _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 _MONTH_FIRST = re.compile(r"^([A-Za-z]{3,9})\.?\s*(\d{1,2})(?:st|nd|rd|th)?,?\s*(\d{2}|\d{4})$")
 _DAY_FIRST = re.compile(r"^(\d{1,2})[\s/-]*([A-Za-z]{3,9})[\s/-]*(\d{2}|\d{4})$")
+
+
+_NUMBER_WORDS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_DAYS_AGO = re.compile(r"^(\d+|a|one|two|three|four|five|six)\s+(day|days|week|weeks)\s+ago$", re.I)
+
+
+def _days_back(text: str) -> int | None:
+    """Days before the note's date for "today", "yesterday", "3 days ago", "two weeks ago"; None otherwise.
+
+    Why: dateparser answers these the same (checked against it for every
+    count up to 400), but costs ~0.6 ms a call and ~0.3 s to start. Months
+    ("a month ago") are left to it.
+    """
+    lower = text.lower()
+    if lower in ("today", "yesterday"):
+        return 0 if lower == "today" else 1
+    m = _DAYS_AGO.match(text)
+    if not m:
+        return None
+    count = m.group(1).lower()
+    number = int(count) if count.isdigit() else _NUMBER_WORDS[count]
+    return number * (7 if m.group(2).lower().startswith("week") else 1)
 
 
 def _month_name_date(text: str) -> dt.date | None:
