@@ -21,7 +21,7 @@ from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix
 from extractor.overlaps import prefer_longest_then_priority
 from extractor.patterns import PATTERN_DIR, load_json_data, load_patterns
 
-__all__ = ["build_nlp", "get_nlp", "CANDIDATES", "RESOLVED"]
+__all__ = ["build_nlp", "get_nlp", "blank_pipeline", "CANDIDATES", "RESOLVED"]
 
 CANDIDATES = "candidates"
 RESOLVED = "medspacy_spans"
@@ -212,6 +212,11 @@ def _use_leading_flags(nlp: Language, ruler_patterns: list[dict], rules: list) -
 
 def _context_kwargs(rule: dict) -> dict:
     return {k: v for k, v in rule.items() if k in {"literal", "category", "direction", "pattern", "max_scope"}}
+
+
+def blank_pipeline() -> Language:
+    """spaCy's blank English pipeline as shipped: the tokenisation floor `facet-claims bench` compares with."""
+    return spacy.blank("en")
 
 
 @lru_cache(maxsize=1)

@@ -70,7 +70,7 @@ _DAY_FIRST = re.compile(r"^(\d{1,2})[\s/-]*([A-Za-z]{3,9})[\s/-]*(\d{2}|\d{4})$"
 
 
 _NUMBER_WORDS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
-_DAYS_AGO = re.compile(r"^(\d+|a|one|two|three|four|five|six)\s+(day|days|week|weeks)\s+ago$", re.I)
+_DAYS_AGO = re.compile(r"^([0-9]+|a|one|two|three|four|five|six) (day|days|week|weeks) ago$", re.I)
 
 
 def _days_back(text: str) -> int | None:
