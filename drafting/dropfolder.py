@@ -20,7 +20,6 @@ import os
 import pickle
 import shutil
 import signal
-import tempfile
 from collections import deque
 from pathlib import Path
 
@@ -69,22 +68,8 @@ def _extract_job(path: str, sha256: str, cache_file: str) -> tuple[str, str | No
         return "failed", Messages.E203.format(kind=type(exc).__name__)
     if doc.sha256 != sha256:
         return "failed", Messages.E201
-    _atomic_bytes(Path(cache_file), pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL))
+    atomic_write(Path(cache_file), pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL))
     return "extracted", None
-
-
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def extractor_fingerprint() -> str:

@@ -15,13 +15,14 @@ CSV_COLUMNS = ["date_of_service", "place_of_service", "cpt", "modifiers", "units
 _PLACE_OF_SERVICE = {"office": "11", "asc": "24", "hospital_outpatient": "22"}
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write via a temporary file in the same folder, then rename over the target."""
+def atomic_write(path: Path, data: str | bytes) -> None:
+    """Write text (UTF-8) or bytes via a temporary file in the same folder, then rename over the target."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
