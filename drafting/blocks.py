@@ -8,6 +8,7 @@ relief x 2 h") becomes a record without a session: evidence, not a claim.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -94,9 +95,9 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
         if before is not None and summary.date and summary.date > before:
             continue
         own = records.get(summary.date) if summary.kind == "block_note" else None
-        facts = doc.facts
+        starts = [f.start for f in doc.facts]  # facts are in text order
         for seg_start, seg_end in _segments(doc):
-            seg = [f for f in facts if seg_start <= f.start < seg_end]
+            seg = list(doc.facts[bisect.bisect_left(starts, seg_start): bisect.bisect_left(starts, seg_end)])
             if not any(f.kind in _ATTRIBUTED for f in seg):
                 continue
             dates = [f for f in seg if f.kind in ("date", "service_date") and f.value]

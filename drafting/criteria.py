@@ -16,7 +16,7 @@ from drafting.cases import Case
 from drafting.sessions import Session, evidence_of
 from drafting.tables import codes
 
-__all__ = ["evaluate", "CRITERIA"]
+__all__ = ["evaluate", "used_blocks", "CRITERIA"]
 
 CRITERIA: dict[str, Callable] = {}
 _PRE_PROCEDURE_EXCLUDED = {"post_procedure", "plan", "consent"}
@@ -104,7 +104,7 @@ def functional_impairment(case, rfa, blocks, profile) -> dict:
                    [evidence_of(f, d) for f, d in found[:6]])
 
 
-def _used_blocks(blocks: list[BlockRecord], profile: dict) -> list[BlockRecord]:
+def used_blocks(blocks: list[BlockRecord], profile: dict) -> list[BlockRecord]:
     return blocks[-int(profile["blocks_required"]):] if blocks else []
 
 
@@ -136,7 +136,7 @@ def _best_relief(block: BlockRecord) -> tuple[Fact, ExtractedDocument] | None:
 @criterion("block_relief")
 def block_relief(case, rfa, blocks, profile) -> dict:
     need = float(profile["relief_threshold"])
-    used = _used_blocks(blocks, profile)
+    used = used_blocks(blocks, profile)
     if not used:
         return _result("block_relief", "missing", "no diagnostic block with a relief result")
     parts, ev, status = [], [], "met"
@@ -156,7 +156,7 @@ def block_relief(case, rfa, blocks, profile) -> dict:
 
 @criterion("block_anesthetic_only")
 def block_anesthetic_only(case, rfa, blocks, profile) -> dict:
-    used = _used_blocks(blocks, profile)
+    used = used_blocks(blocks, profile)
     if not used:
         return _result("block_anesthetic_only", "missing", "no diagnostic block documented")
     with_steroid = [b for b in used if b.steroids]
@@ -179,7 +179,7 @@ def block_anesthetic_only(case, rfa, blocks, profile) -> dict:
 def relief_duration(case, rfa, blocks, profile) -> dict:
     need_pct = float(profile["relief_threshold"])
     hours_for = codes()["anesthetic_hours"]
-    used = _used_blocks(blocks, profile)
+    used = used_blocks(blocks, profile)
     if not used:
         return _result("relief_duration", "missing", "no diagnostic block documented")
     parts, ev, status = [], [], "met"
@@ -231,7 +231,7 @@ def imaging_guidance(case, rfa, blocks, profile) -> dict:
 
 @criterion("levels_consistent")
 def levels_consistent(case, rfa, blocks, profile) -> dict:
-    used = [b for b in _used_blocks(blocks, profile) if b.session is not None and b.session.region]
+    used = [b for b in used_blocks(blocks, profile) if b.session is not None and b.session.region]
     if not used:
         return _result("levels_consistent", "missing", "the levels of the diagnostic blocks are not documented")
     ev = list(rfa.evidence[:4])
@@ -245,7 +245,12 @@ def levels_consistent(case, rfa, blocks, profile) -> dict:
     return _result("levels_consistent", "met", "every joint and side ablated was tested by the diagnostic blocks", ev)
 
 
-def evaluate(case: Case, rfa: Session, profile: dict) -> list[dict]:
-    """All criteria the profile names, for one ablation session."""
-    blocks = collect_blocks(case, before=rfa.date)
+def evaluate(case: Case, rfa: Session, profile: dict, blocks: list[BlockRecord] | None = None) -> list[dict]:
+    """All criteria the profile names, for one ablation session.
+
+    `blocks` are the case's blocks before the ablation (collect_blocks), when
+    the caller already has them.
+    """
+    if blocks is None:
+        blocks = collect_blocks(case, before=rfa.date)
     return [CRITERIA[cid](case, rfa, blocks, profile) for cid in profile["criteria"]]

@@ -10,10 +10,10 @@ from pathlib import Path
 from extractor.errors import IngestError
 from extractor.facts import ExtractedDocument
 
-from drafting.blocks import collect_blocks
+from drafting.blocks import BlockRecord, collect_blocks
 from drafting.cases import Case, group_cases
 from drafting.claims import claim_lines
-from drafting.criteria import evaluate
+from drafting.criteria import evaluate, used_blocks
 from drafting.diagnosis import diagnoses_for
 from drafting.queries import documentation_queries
 from drafting.sessions import Session, summarise
@@ -65,7 +65,7 @@ def extract_all(paths: list[Path]) -> tuple[list[ExtractedDocument], list[dict]]
     return docs, errors
 
 
-def _claim(case: Case, session: Session, setting: str, profile: dict) -> dict:
+def _claim(case: Case, session: Session, setting: str, profile: dict, all_blocks: list[BlockRecord]) -> dict:
     claim = {
         "date_of_service": session.date,
         "procedure": session.procedure,
@@ -81,22 +81,22 @@ def _claim(case: Case, session: Session, setting: str, profile: dict) -> dict:
     for line in claim["lines"]:
         line["evidence"] = [e for e in session.evidence if e.get("kind") in ("level", "procedure")][:8]
     if session.procedure == "facet_rfa":
-        criteria = evaluate(case, session, profile)
+        blocks = collect_blocks(case, before=session.date)
+        criteria = evaluate(case, session, profile, blocks)
         claim["criteria"] = criteria
-        blocks = [b.date for b in collect_blocks(case, before=session.date)][-int(profile["blocks_required"]):]
-        claim["queries"] = documentation_queries(criteria, blocks)
+        claim["queries"] = documentation_queries(criteria, [b.date for b in used_blocks(blocks, profile)])
         ready = all(c["status"] == "met" for c in criteria)
     else:
-        claim["block_result"] = _block_result(case, session)
+        record = next((b for b in all_blocks if b.date == session.date), None)
+        claim["block_result"] = _block_result(record)
         ready = True
     ready = ready and not claim["gaps"] and not claim["conflicts"] and bool(claim["lines"])
     claim["status"] = "ready" if ready else "needs_review"
     return claim
 
 
-def _block_result(case: Case, session: Session) -> dict | None:
+def _block_result(record: BlockRecord | None) -> dict | None:
     """Agent, steroid and relief of one block, as the case's notes report them."""
-    record = next((b for b in collect_blocks(case) if b.date == session.date), None)
     if record is None:
         return None
     best = max((f.value for f, _ in record.reliefs), key=lambda v: v["percent"], default=None)
@@ -111,11 +111,12 @@ def _block_result(case: Case, session: Session) -> dict | None:
 
 def draft_case(case: Case, setting: str, profile: dict) -> dict:
     claims, warnings = [], []
+    all_blocks = collect_blocks(case)
     for summary in case.ordered():
         warnings.extend(summary.warnings)
         s = summary.session
         if s is not None and s.procedure in ("facet_rfa", "facet_block"):
-            claims.append(_claim(case, s, setting, profile))
+            claims.append(_claim(case, s, setting, profile, all_blocks))
     return {
         "case_id": case.case_id,
         "patient": case.patient,

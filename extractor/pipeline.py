@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from functools import lru_cache
 
 from extractor import interpret  # noqa: F401  (registers the interpreters)
 from extractor.facts import ExtractedDocument, Fact
@@ -22,6 +23,7 @@ __all__ = ["extract_source", "extract_path"]
 _SKIP_INTERPRET = {"DURATION", "SKIN_LOCAL"}  # read by other interpreters, not facts themselves
 
 
+@lru_cache(maxsize=1)
 def _pattern_values() -> dict:
     return {spec.id: spec.value for spec in load_patterns(PATTERN_DIR)}
 

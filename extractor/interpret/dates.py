@@ -53,12 +53,14 @@ def parse_date(text: str, relative_base: dt.date | None = None) -> dt.date | Non
             return relative_base - dt.timedelta(days=back)
     import dateparser  # slow import; only for relative and unusual forms
 
+    relative = "ago" in text.lower() or text.lower() in {"today", "yesterday"}
+    if relative and relative_base is None:
+        return None  # a relative date means nothing without the note's date
     settings = dict(DATE_SETTINGS)
     if relative_base is not None:
         settings["RELATIVE_BASE"] = dt.datetime.combine(relative_base, dt.time())
-        settings.pop("REQUIRE_PARTS", None) if "ago" in text.lower() or text.lower() in {"today", "yesterday"} else None
-    elif "ago" in text.lower() or text.lower() in {"today", "yesterday"}:
-        return None
+    if relative:
+        settings.pop("REQUIRE_PARTS", None)
     parsed = dateparser.parse(text.replace("-", " "), languages=["en"], settings=settings)
     return parsed.date() if parsed else None
 
