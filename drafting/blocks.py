@@ -37,7 +37,8 @@ class BlockRecord:
     mentions: list = field(default_factory=list)
 
     def add(self, fact: Fact, doc: ExtractedDocument) -> None:
-        if fact.kind == "relief" and not (fact.negated or fact.hypothetical) and fact.section != "consent":
+        if (fact.kind == "relief" and not (fact.negated or fact.hypothetical) and fact.section != "consent"
+                and not fact.value.get("threshold")):
             self.reliefs.append((fact, doc))
         elif fact.kind == "anesthetic" and fact.value.get("role") == "injectate" and not fact.hypothetical:
             self.agents.append((fact, doc))
@@ -101,7 +102,9 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
             if not any(f.kind in _ATTRIBUTED for f in seg):
                 continue
             dates = [f for f in seg if f.kind in ("date", "service_date") and f.value]
-            other_procedure = any(f.kind == "procedure" and f.value not in _FACET_PROCEDURES for f in seg)
+            other_procedure = any(f.kind == "procedure" and f.value not in _FACET_PROCEDURES and not f.negated
+                                  for f in seg)
+            facet_procedure = any(f.kind == "procedure" and f.value in _FACET_PROCEDURES for f in seg)
             # A date known only from history is a block when its sentence names a
             # facet block or the study agent ("Nov 4 (lidocaine 2%) ~90% x 2 h").
             describes_block = not other_procedure and any(
@@ -110,7 +113,11 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
             for fact in seg:
                 if fact.kind not in _ATTRIBUTED:
                     continue
-                date = _date_for(fact, dates)
+                if other_procedure and not facet_procedure:
+                    continue  # "an epidural in 2023 with Depo-Medrol": that procedure's drug, not a block's
+                # "Block #1 on 01/08 ...: phone call 01/09 - 90% relief": a block's
+                # own date in the sentence wins over a follow-up date.
+                date = _date_for(fact, [d for d in dates if d.value in session_dates]) or _date_for(fact, dates)
                 target = None
                 if date is not None and date.value != summary.date:
                     if date.value in session_dates:

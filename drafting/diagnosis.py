@@ -20,7 +20,8 @@ def diagnoses_for(session: Session) -> list[dict]:
     if written:
         return written
     table = codes()["diagnosis_words"]
-    words = [f for f in doc.facts if f.kind == "diagnosis" and f.value.get("words") and not f.negated]
+    words = [f for f in doc.facts if f.kind == "diagnosis" and f.value.get("words") and not f.negated
+             and f.value.get("category", "facet") == "facet"]
     for fact in words:
         region = next((r for r in ("lumbosacral", "lumbar", "cervical", "thoracic") if r in fact.value["words"]), None)
         if region is None:

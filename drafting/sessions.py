@@ -8,6 +8,8 @@ as a conflict with both pieces of evidence.
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 
 from extractor.facts import ExtractedDocument, Fact
@@ -18,6 +20,9 @@ from drafting.tables import codes
 __all__ = ["Session", "DocumentSummary", "summarise", "joint_sort_key", "evidence_of"]
 
 _STATEMENT_SECTIONS = {"procedure", "title", None}
+# A bare "ablation" says which procedure a sentence is about, not what this note did.
+_NOT_A_STATEMENT = {"procedure.bare_ablation"}
+_EXAM_TITLE = re.compile(r"[ \t]*(exam|examination)[ \t]*:", re.IGNORECASE)
 _SIDES = ("left", "right")
 
 
@@ -62,9 +67,27 @@ def _first(doc: ExtractedDocument, kind: str) -> Fact | None:
     return next((f for f in doc.facts if f.kind == kind and f.value), None)
 
 
+def _scheduled(doc: ExtractedDocument, procedure: Fact) -> bool:
+    """A procedure whose line gives a date after the note's own ("MBB #2 confirmed 3/17/26") is yet to come."""
+    own = _first(doc, "service_date")
+    if own is None:
+        return False
+    line_start = doc.text.rfind("\n", 0, procedure.start) + 1
+    line_end = doc.text.find("\n", procedure.end)
+    line_end = len(doc.text) if line_end == -1 else line_end
+    return any(f.kind == "date" and f.value and f.value > own.value and line_start <= f.start < line_end
+               for f in doc.facts)
+
+
 def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
     """The first asserted procedure in a procedure statement, and the facts of its section."""
-    procedures = [f for f in doc.facts if f.kind == "procedure" and f.asserted and f.section in _STATEMENT_SECTIONS]
+    procedures = [f for f in doc.facts if f.kind == "procedure" and f.asserted and f.section in _STATEMENT_SECTIONS
+                  and f.pattern_id not in _NOT_A_STATEMENT]
+    if not procedures:
+        # Radiology-style reports name the procedure on their "EXAM:" line.
+        procedures = [f for f in doc.facts if f.kind == "procedure" and f.asserted and f.section == "exam"
+                      and f.pattern_id not in _NOT_A_STATEMENT and _EXAM_TITLE.match(doc.text, doc.text.rfind("\n", 0, f.start) + 1)]
+    procedures = [f for f in procedures if not _scheduled(doc, f)]
     in_procedure = [f for f in procedures if f.section == "procedure"]
     chosen = (in_procedure or procedures or [None])[0]
     if chosen is None:

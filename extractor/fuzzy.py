@@ -18,6 +18,7 @@ exactly and its near misses fuzzily, with no list here. Nothing is logged.
 
 import copy
 
+from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
@@ -29,6 +30,7 @@ MIN_RATIO = 85.0
 _LABELS = ("ANESTHETIC", "STEROID")
 _MIN_LENGTH = 6          # shorter names ("lido", "dex") are matched exactly only
 _MAX_LENGTH_GAP = 2
+_CACHE_SIZE = 50_000     # words remembered by FuzzyDrugs (cleared when full)
 _LOOK_ALIKES = str.maketrans({"1": "l", "|": "l", "!": "l", "0": "o", "5": "s"})
 
 if not Token.has_extension("fuzzy_agent"):
@@ -61,6 +63,16 @@ def drug_names(specs: tuple) -> tuple[dict[str, str], dict[str, str]]:
     return targets, exact
 
 
+def _name_like(doc: Doc, i: int) -> bool:
+    """A capitalised word before an initial or another capitalised word is a name ("Celeste M. Oduya"), not a drug."""
+    token = doc[i]
+    if not token.is_title or i + 1 >= len(doc):
+        return False
+    nxt = doc[i + 1]
+    return (len(nxt.text) == 1 and nxt.text.isupper()) or (nxt.text.endswith(".") and len(nxt.text) == 2) \
+        or (nxt.is_title and nxt.is_alpha)
+
+
 class FuzzyDrugs:
     """spaCy component: adds near-miss drug spans to `doc.spans[spans_key]`."""
 
@@ -69,6 +81,7 @@ class FuzzyDrugs:
         self.min_ratio = min_ratio
         self.targets, self.exact = drug_names(specs)
         self.names = list(self.targets)
+        self._by_orth: dict[int, str | None] = {}  # word -> agent() or None; see __call__
         self.matcher = Matcher(nlp.vocab)
         self.ids: dict[int, tuple[str, str]] = {}
         for spec in specs:
@@ -109,12 +122,21 @@ class FuzzyDrugs:
         existing = list(doc.spans[self.spans_key]) if self.spans_key in doc.spans else []
         covered = {i for span in existing if span.label_ in _LABELS for i in range(span.start, span.end)}
         found = False
-        for token in doc:
-            if token.i in covered or token.is_space or token.is_punct or len(token.text) < _MIN_LENGTH - 1:
-                continue
-            agent = self.agent(token.text)
-            if agent is not None:
-                token._.fuzzy_agent = agent
+        # Why by word: the answer depends on the word alone, and rapidfuzz over
+        # every name for every token was most of this component's time.
+        by_orth = self._by_orth
+        if len(by_orth) > _CACHE_SIZE:
+            by_orth.clear()
+        for i, orth in enumerate(doc.to_array(ORTH).tolist()):
+            if orth in by_orth:
+                agent = by_orth[orth]
+            else:
+                lex = doc.vocab[orth]
+                text = lex.orth_
+                skip = lex.is_space or lex.is_punct or len(text) < _MIN_LENGTH - 1
+                agent = by_orth[orth] = None if skip else self.agent(text)
+            if agent is not None and i not in covered and not _name_like(doc, i):
+                doc[i]._.fuzzy_agent = agent
                 found = True
         if not found:
             return doc

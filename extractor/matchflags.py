@@ -31,12 +31,16 @@ import json
 import re
 from typing import Any
 
+from spacy.attrs import IDS, LOWER, ORTH
+from spacy.matcher import Matcher
 from spacy.vocab import Vocab
 
-__all__ = ["LeadingFlags", "leading_count"]
+__all__ = ["LeadingFlags", "FirstTokenMatcher", "TieSafeMatcher", "word_alternatives", "leading_count"]
 
 _TEXT_ATTRS = {"LOWER": True, "ORTH": False, "TEXT": False}  # attr -> compared in lower case
 _MAX_ALTERNATIVES = 32  # expanded patterns per written pattern
+_CACHE_SIZE = 50_000  # words remembered per first word (cleared when full)
+_BOUNDED = re.compile(r"\{\d*,?(\d+)\}")  # "{n}", "{n,m}", "{,m}": at most m tokens
 
 
 class _TextTest:
@@ -169,6 +173,233 @@ class LeadingFlags:
         if alternatives is None or len(alternatives) > _MAX_ALTERNATIVES:
             return [head]
         return alternatives
+
+
+class FirstTokenMatcher:
+    """spaCy's Matcher for the SpanRuler, run only where a pattern's first word is.
+
+    Why: even with flags, the Matcher tries every pattern at every token
+    (~15 ns a pair, ~650 patterns after expansion: most of the SpanRuler's
+    time), though most patterns begin with one exact word ("lumbar",
+    "bupivacaine"). Such a pattern only matches spans `doc[i:j]` where
+    token i is that word, so it is matched on a slice `doc[i:end]` at those
+    tokens only, by a Matcher holding the patterns of that word. `end`
+    bounds every match from i: a token of a match is taken by one spec; a
+    spec that is not repeated takes at most its width (1, or m for
+    "{n,m}"), and a repeated one ("*", "+", "{n,}") only takes tokens that
+    pass its test. So with W the widest sum of unrepeated widths among the
+    word's patterns, a match from i holds at most W tokens that fail every
+    repeated spec's test, and `end` is where the (W+1)-th such token is
+    (i + W when nothing repeats). Repeated specs must test the text alone
+    (LOWER/ORTH/TEXT, a value, IN or REGEX: the test of a lexeme flag,
+    computed once per word); other patterns are matched over the whole doc
+    as before. spaCy's Matcher on a slice finds the matches of the doc that
+    lie inside it (tests/extractor/test_matchflags.py checks the whole on
+    random patterns). Same (key, start, end) matches as one Matcher with
+    all patterns; the SpanRuler keeps a set of spans either way.
+    """
+
+    def __init__(self, vocab: Vocab, patterns: dict[int, list[list[dict]]], flags: bool = False) -> None:
+        """`flags`: also index patterns whose first spec is a lexeme flag (`{bit: True}`, `{"LIKE_NUM": True}`).
+
+        A flag that many tokens of a doc have (numbers) has its patterns
+        matched over that whole doc in one call instead: the same matches,
+        since they all begin at such a token.
+        """
+        self.vocab = vocab
+        self.rest = Matcher(vocab, validate=False)
+        self.by_word: dict[tuple[int, int], _Word] = {}  # (LOWER, ORTH or a flag, word hash or 0/1) -> its patterns
+        for key, alternatives in patterns.items():
+            for pattern in alternatives:
+                word, shape = _first_word(vocab, pattern), _shape(pattern)
+                if word is None and flags:
+                    word = _first_flag(pattern)
+                if word is None or shape is None:
+                    self.rest.add(key, [pattern])
+                    continue
+                if word not in self.by_word:
+                    self.by_word[word] = _Word(vocab)
+                self.by_word[word].add(key, pattern, *shape)
+        self.lower = {word: entry for (attr, word), entry in self.by_word.items() if attr == LOWER}
+        self.orth = {word: entry for (attr, word), entry in self.by_word.items() if attr == ORTH}
+        self.flags = [(attr, value, entry) for (attr, value), entry in self.by_word.items()
+                      if attr not in (LOWER, ORTH)]
+        self.whole_doc_at = 24  # more tokens with a flag than this: its patterns go over the whole doc
+        self.columns = [LOWER, ORTH] + sorted({attr for attr, _, _ in self.flags})
+
+    @classmethod
+    def replacing(cls, matcher: Matcher, flags: bool = False) -> "FirstTokenMatcher":
+        """The same patterns under the same keys as `matcher` (spaCy keeps them in `Matcher._patterns`)."""
+        return cls(matcher.vocab, {key: list(pats) for key, pats in matcher._patterns.items()}, flags=flags)
+
+    def __len__(self) -> int:
+        return len(self.rest) + sum(len(word.matcher) for word in self.by_word.values())
+
+    def __call__(self, doc) -> list[tuple[int, int, int]]:
+        found = list(self.rest(doc)) if len(self.rest) else []
+        lower, orth = self.lower, self.orth
+        table = doc.to_array(self.columns)
+        if len(doc) == 1:
+            table = table.reshape(1, -1)
+        rows = table[:, :2].tolist()
+        orths = [exact for _, exact in rows]
+        starts = [(i, word) for i, (low, exact) in enumerate(rows)
+                  for word in (lower.get(low), orth.get(exact)) if word is not None]
+        for attr, value, word in self.flags:
+            at = (table[:, self.columns.index(attr)] == value).nonzero()[0].tolist()
+            if len(at) > self.whole_doc_at:  # a common flag (numbers): one pass beats a call per token
+                found.extend(word.matcher(doc))
+            else:
+                starts.extend((i, word) for i in at)
+        for i, word in starts:
+            if word.nexts is None or (i + 1 < len(orths) and word.next_ok(orths[i + 1])):
+                found.extend((key, i + s, i + e) for key, s, e in word.matcher(doc[i:word.end(i, orths)]))
+        return list(dict.fromkeys(found))  # a match can turn up in two overlapping slices
+
+
+def word_alternatives(vocab: Vocab, pattern: list[dict]) -> list[list[dict]] | None:
+    """The pattern as alternatives that FirstTokenMatcher can all index by their first word, or None.
+
+    The written pattern, unrolled and split as in `LeadingFlags.expand`
+    (same matches), without flags on its first spec.
+    """
+    alternatives = _unroll(pattern)
+    if not alternatives or len(alternatives) > _MAX_ALTERNATIVES:
+        return None
+    if all(_first_word(vocab, alt) is not None and _shape(alt) is not None for alt in alternatives):
+        return alternatives
+    return None
+
+
+class TieSafeMatcher:
+    """A FirstTokenMatcher for the Matcher inside medspaCy's ConText or Sectionizer.
+
+    medspaCy prunes overlapping matches after a stable sort by (start, end),
+    so its result depends on the Matcher's order only between matches of the
+    same tokens. A FirstTokenMatcher finds the same matches in another order:
+    when two of them cover the same tokens, the doc is matched again by the
+    Matcher itself, whose order medspaCy was written for.
+    """
+
+    def __init__(self, whole: Matcher, indexed: FirstTokenMatcher) -> None:
+        self.whole, self.indexed = whole, indexed
+        self.validate = whole.validate
+
+    def __len__(self) -> int:
+        return len(self.whole)
+
+    def __call__(self, doc) -> list[tuple[int, int, int]]:
+        found = self.indexed(doc)
+        if len({(start, end) for _, start, end in found}) < len(found):
+            return self.whole(doc)
+        return found
+
+
+class _Word:
+    """The patterns that begin with one word: their Matcher and how far a match can reach."""
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.vocab = vocab
+        self.matcher = Matcher(vocab, validate=False)
+        self.width = 0                      # most tokens taken by unrepeated specs
+        self.tests: list[_TextTest] = []    # the repeated specs' tests
+        self.passes: dict[int, bool] = {}   # word (orth) -> passes one of the tests
+        # When every pattern's second spec is required and tests the text, a
+        # match needs a next token that passes one of them: without one, no call.
+        self.nexts: list[_TextTest] | None = []
+        self.next_passes: dict[int, bool] = {}
+
+    def add(self, key: int, pattern: list[dict], width: int, tests: list[_TextTest]) -> None:
+        self.matcher.add(key, [pattern])
+        self.width = max(self.width, width)
+        self.tests.extend(tests)
+        self.passes.clear()
+        second = _text_test(pattern[1]) if len(pattern) > 1 and "OP" not in pattern[1] else None
+        self.nexts = None if second is None or self.nexts is None else self.nexts + [second]
+        self.next_passes.clear()
+
+    def next_ok(self, orth: int) -> bool:
+        """Whether a word can follow this one in a match (it passes one pattern's second spec)."""
+        ok = self.next_passes.get(orth)
+        if ok is None:
+            if len(self.next_passes) > _CACHE_SIZE:
+                self.next_passes.clear()
+            text = self.vocab.strings[orth]
+            ok = self.next_passes[orth] = any(test(text) for test in self.nexts)
+        return ok
+
+    def end(self, i: int, orths: list[int]) -> int:
+        """Where the slice for a match from token i ends (see FirstTokenMatcher)."""
+        n = len(orths)
+        if not self.tests:
+            return min(n, i + self.width)
+        budget, j, passes = self.width, i, self.passes
+        while j < n:
+            ok = passes.get(orths[j])
+            if ok is None:
+                if len(passes) > _CACHE_SIZE:
+                    passes.clear()
+                text = self.vocab.strings[orths[j]]
+                ok = passes[orths[j]] = any(test(text) for test in self.tests)
+            if not ok:
+                if budget == 0:
+                    break
+                budget -= 1
+            j += 1
+        return j
+
+
+def _first_word(vocab: Vocab, pattern: list[dict]) -> tuple[int, int] | None:
+    """(LOWER or ORTH, word hash) when the pattern's first spec is required and names one exact word."""
+    first = pattern[0] if pattern else None
+    if not isinstance(first, dict) or "OP" in first:
+        return None
+    for attr, value in first.items():
+        name = attr.upper() if isinstance(attr, str) else None
+        if name in _TEXT_ATTRS and isinstance(value, str):
+            return (LOWER if name == "LOWER" else ORTH), vocab.strings.add(value)
+    return None
+
+
+def _first_flag(pattern: list[dict]) -> tuple[int, int] | None:
+    """(flag id, 0 or 1) when the pattern's first spec is required and tests one lexeme flag (ids 1-63)."""
+    first = pattern[0] if pattern else None
+    if not isinstance(first, dict) or "OP" in first or len(first) != 1:
+        return None
+    attr, value = next(iter(first.items()))
+    attr_id = attr if isinstance(attr, int) else IDS.get(str(attr).upper())
+    if isinstance(value, bool) and isinstance(attr_id, int) and 0 < attr_id < 64:
+        return attr_id, int(value)
+    return None
+
+
+def _shape(pattern: list[dict]) -> tuple[int, list[_TextTest]] | None:
+    """(tokens its unrepeated specs can take, tests of its repeated specs); None if one cannot be tested on text."""
+    width, tests = 0, []
+    for spec in pattern:
+        op = spec.get("OP") if isinstance(spec, dict) else None
+        if op in (None, "?", "!", "1"):
+            width += 1  # "!" is counted as a token whether or not it takes one: a wider slice is harmless
+        elif isinstance(op, str) and _BOUNDED.fullmatch(op):
+            width += int(_BOUNDED.fullmatch(op).group(1))
+        else:
+            test = _text_test(spec)
+            if test is None:
+                return None
+            tests.append(test)
+    return width, tests
+
+
+def _text_test(spec: dict) -> _TextTest | None:
+    """What a spec tests, as a function of the word's text, when it tests nothing else."""
+    tests = [(attr, test) for attr, test in spec.items() if attr != "OP"]
+    if len(tests) != 1 or not isinstance(tests[0][0], str) or tests[0][0].upper() not in _TEXT_ATTRS:
+        return None
+    attr, test = tests[0][0].upper(), tests[0][1]
+    if isinstance(test, str):
+        return _TextTest(_TEXT_ATTRS[attr], "IN", [test])
+    pred = _predicate(attr, test)
+    return _TextTest(_TEXT_ATTRS[attr], pred[1], pred[2]) if pred is not None else None
 
 
 def _add_flags(vocab: Vocab, getters: dict) -> None:

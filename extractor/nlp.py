@@ -13,11 +13,13 @@ import types
 from functools import lru_cache
 
 import spacy
+from spacy.attrs import IDS, LIKE_NUM, ORTH
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
+from extractor.numbers import COMPOUND_NUMBER_WORDS, like_num
 from extractor.overlaps import prefer_longest_then_priority
 from extractor.patterns import PATTERN_DIR, load_json_data, load_patterns
 
@@ -47,12 +49,39 @@ def _clinical_tokenizer(nlp: Language) -> Tokenizer:
     # "h." and "min." would otherwise stay whole and hide the unit of "~6 h.".
     rules = {k: v for k, v in defaults.tokenizer_exceptions.items()
              if "/" not in k and "-" not in k and not _UNIT_WITH_DOT.match(k)}
-    return Tokenizer(
-        nlp.vocab, rules=rules,
-        prefix_search=compile_prefix_regex(_EXTRA_PREFIXES + list(defaults.prefixes)).search,
-        suffix_search=compile_suffix_regex(_EXTRA_SUFFIXES + list(defaults.suffixes)).search,
-        infix_finditer=compile_infix_regex(list(defaults.infixes) + _EXTRA_INFIXES).finditer,
-        token_match=defaults.token_match, url_match=defaults.url_match)
+    # Dictated "forty-four percent" stays one number token (extractor/numbers.py).
+    for word in COMPOUND_NUMBER_WORDS:
+        for form in (word, word.capitalize()):
+            rules[form] = [{ORTH: form}]
+    nlp.vocab.lex_attr_getters[LIKE_NUM] = like_num
+    affixes = {
+        "prefix_search": compile_prefix_regex(_EXTRA_PREFIXES + list(defaults.prefixes)).search,
+        "suffix_search": compile_suffix_regex(_EXTRA_SUFFIXES + list(defaults.suffixes)).search,
+        "infix_finditer": compile_infix_regex(list(defaults.infixes) + _EXTRA_INFIXES).finditer,
+        "token_match": defaults.token_match, "url_match": defaults.url_match,
+    }
+    rules = {k: v for k, v in rules.items() if not _whitespace_no_op(k, v, affixes)}
+    return Tokenizer(nlp.vocab, rules=rules, **affixes)
+
+
+def _whitespace_no_op(key: str, tokens: list[dict], affixes: dict) -> bool:
+    """True for a special case "\n" -> "\n" (also " ", "\t"): one whitespace token with its own text, nothing else.
+
+    Why drop them: they give the token the tokenizer gives anyway (a run of
+    whitespace is a piece of its own, and no affix, infix, token or URL
+    pattern matches it: checked here), but spaCy's tokenizer caches no
+    piece of a text after the first special case it used in that text
+    (`has_special` in tokenizer.pyx), and "\n" was a special case: every
+    word after a note's first line went through the affix regexes again,
+    note after note (~80% of the tokenizer's time). "\xa0" stays: it sets
+    NORM.
+    """
+    if not key.isspace() or len(tokens) != 1 or {k if isinstance(k, int) else IDS.get(str(k).upper()): v
+                                                  for k, v in tokens[0].items()} != {ORTH: key}:
+        return False
+    matches = [affixes["prefix_search"](key), affixes["suffix_search"](key), next(affixes["infix_finditer"](key), None)]
+    matches += [affixes[name](key) for name in ("token_match", "url_match") if affixes[name] is not None]
+    return all(m is None or m is False for m in matches)
 
 
 @spacy.registry.tokenizers("facet_claims.clinical_tokenizer.v1")
@@ -73,16 +102,27 @@ def line_sentences(doc: Doc) -> Doc:
     Why: headers, table rows and list items carry no final period, yet a side
     or a negation must not reach across them.
     """
-    for token in doc[:-1]:
-        if not (token.is_space and "\n" in token.text):
+    # Read from the words (orth ids) rather than Token objects: only line breaks need a closer look.
+    words = doc.to_array(ORTH).tolist() if len(doc) else []
+    strings, vocab = doc.vocab.strings, doc.vocab
+    breaks = _LINE_BREAKS if len(_LINE_BREAKS) < 50_000 else _LINE_BREAKS.clear() or _LINE_BREAKS
+    for i in range(len(words) - 1):
+        is_break = breaks.get(words[i])
+        if is_break is None:
+            lex = vocab[words[i]]
+            is_break = breaks[words[i]] = lex.is_space and "\n" in lex.orth_
+        if not is_break:
             continue
-        nxt = doc[token.i + 1]
-        prev = doc[token.i - 1] if token.i else None
-        wrapped = (prev is not None and prev.text not in {":", ".", "|", ";"} and not prev.is_space
-                   and nxt.text[:1].islower() and "\n\n" not in token.text)
+        text, nxt = strings[words[i]], strings[words[i + 1]]
+        prev = words[i - 1] if i else None
+        wrapped = (prev is not None and strings[prev] not in {":", ".", "|", ";"} and not vocab[prev].is_space
+                   and nxt[:1].islower() and "\n\n" not in text)
         if not wrapped:
-            nxt.is_sent_start = True
+            doc[i + 1].is_sent_start = True
     return doc
+
+
+_LINE_BREAKS: dict[int, bool] = {}  # orth id -> `token.is_space and "\n" in token.text`
 
 
 @Language.component("resolve_candidates")
@@ -113,8 +153,8 @@ def build_nlp(fast: bool = True) -> Language:
     ruler_patterns = [spec.ruler_pattern() for spec in load_patterns(PATTERN_DIR)]
     nlp.add_pipe("resolve_candidates")
 
-    context = nlp.add_pipe("medspacy_context", config={"input_span_type": "group", "rules": None,
-                                                       "span_group_name": RESOLVED})
+    context = nlp.add_pipe(_scoped_context() if fast else "medspacy_context", name="medspacy_context",
+                           config={"input_span_type": "group", "rules": None, "span_group_name": RESOLVED})
     ours = load_json_data("context_rules.json")
     # medspaCy's default rules, less those our file overrides (its "cannot"
     # negates "cannot stand", which is a functional limit, not a denial).
@@ -122,8 +162,9 @@ def build_nlp(fast: bool = True) -> Language:
     defaults = [r for r in ConTextRule.from_json(context.DEFAULT_RULES_FILEPATH) if r.literal.lower() not in dropped]
     own_rules = [ConTextRule(**_context_kwargs(rule)) for rule in ours["context_rules"]]
     context_rules = defaults + own_rules
-    sectionizer = nlp.add_pipe("medspacy_sectionizer", config={
-        "rules": None, "input_span_type": "group", "span_group_name": RESOLVED})
+    sectionizer = nlp.add_pipe(
+        _bulk_sectionizer() if fast else "medspacy_sectionizer", name="medspacy_sectionizer",
+        config={"rules": None, "input_span_type": "group", "span_group_name": RESOLVED})
     section_rules = [SectionRule(**rule) for rule in load_json_data("section_rules.json")["section_rules"]]
     if fast:
         inner = [_spacy_matcher(context, "ConText"), _spacy_matcher(sectionizer, "Sectionizer")]
@@ -132,13 +173,23 @@ def build_nlp(fast: bool = True) -> Language:
             _validate(own_rules + section_rules)  # medspaCy's own defaults are its business
             for matcher in inner:
                 matcher.validate = False  # it would refuse the flags (see _spacy_matcher)
-        _use_leading_flags(nlp, ruler_patterns, rules)
+        by_word = _use_leading_flags(nlp, ruler_patterns, rules)
     ruler.add_patterns(ruler_patterns)
+    if fast:
+        from extractor.matchflags import FirstTokenMatcher
+
+        ruler.matcher = FirstTokenMatcher.replacing(ruler.matcher)
     import extractor.fuzzy  # noqa: F401  (registers the "fuzzy_drugs" factory)
 
     nlp.add_pipe("fuzzy_drugs", after="span_ruler", config={"spans_key": CANDIDATES})
+    import extractor.tables  # noqa: F401  (registers the "table_cells" factory)
+
+    nlp.add_pipe("table_cells", before="resolve_candidates", config={"spans_key": CANDIDATES})
     context.add(context_rules)
     sectionizer.add(section_rules)
+    if fast and rules:
+        _index_rules(context, "ConText", context_rules, by_word)
+        _index_rules(sectionizer, "Sectionizer", section_rules, by_word)
     return nlp
 
 
@@ -166,6 +217,134 @@ def _import_medspacy() -> None:
             del sys.modules["quickumls"]
 
 
+_CONTEXT = "facet_claims_context"
+
+
+def _scoped_context() -> str:
+    """Register (once) medspaCy's ConText whose graph skips pairs out of scope; returns the factory name.
+
+    Why: `ConTextGraph.apply_modifiers` calls `modifier.modifies(target)`
+    for every target and every modifier of the note (~900 pairs, ~0.5 us
+    each), and `modifies` is True only when medspaCy's
+    `tuple_overlaps(modifier.scope_span, (target.start, target.end))` is,
+    which it tests last, after checks without side effects. This graph
+    makes that test first, inline, and asks `modifies` of the others, in
+    the same order, so the same `modify` calls happen. Everything else is
+    medspaCy's `ConText.__call__` as in 1.3.1.
+    """
+    if Language.has_factory(_CONTEXT):
+        return _CONTEXT
+    from medspacy.context import ConText, ConTextModifier
+    from medspacy.context.context_graph import ConTextGraph
+
+    class ScopedGraph(ConTextGraph):
+        def apply_modifiers(self):
+            if self.prune_on_modifier_overlap:
+                return super().apply_modifiers()
+            modifiers = [(m, *m.scope_span) for m in self.modifiers]
+            for target in self.targets:
+                t_start, t_end = target.start, target.end
+                for modifier, start, end in modifiers:
+                    if (start <= t_start < end or start < t_end <= end) and modifier.modifies(target):
+                        modifier.modify(target)
+            edges = []
+            for modifier in self.modifiers:
+                modifier.reduce_targets()
+                for target in modifier._targets:
+                    edges.append((target, modifier))
+            self.edges = edges
+
+    class ScopedContext(ConText):
+        def __call__(self, doc: Doc, targets: str | None = None) -> Doc:
+            if not targets and self.input_span_type == "ents":
+                targets = doc.ents
+            elif not targets and self.input_span_type == "group":
+                targets = doc.spans[self.span_group_name]
+            elif targets:
+                targets = getattr(doc._, targets)
+            graph = ScopedGraph(prune_on_modifier_overlap=self.prune_on_target_overlap)
+            graph.targets = targets
+            graph.modifiers = []
+            matcher = self._ConText__matcher
+            for match_id, start, end in matcher(doc):
+                rule = matcher.rule_map[self.nlp.vocab[match_id].text]
+                graph.modifiers.append(ConTextModifier(rule, start, end, doc, max_scope=self.max_scope))
+            graph.update_scopes()
+            graph.apply_modifiers()
+            for target, modifier in graph.edges:
+                target._.modifiers += (modifier,)
+            if self.context_attributes_mapping:
+                self.set_context_attributes(graph.edges)
+            doc._.context_graph = graph
+            return doc
+
+    Language.factory(_CONTEXT)(ScopedContext)
+    return _CONTEXT
+
+
+_SECTIONIZER = "facet_claims_sectionizer"
+
+
+def _bulk_sectionizer() -> str:
+    """Register (once) medspaCy's Sectionizer with its token writes done in bulk; returns the factory name.
+
+    Why: after its Matcher, medspaCy's `Sectionizer.__call__` sets
+    `token._.section` with one extension write per token of the note (a
+    Token, an Underscore and a key each): 70% of its time. This subclass keeps
+    its rules, matcher, pruning, `Section` objects and span attributes, and
+    writes the very same `doc.user_data` entries (spaCy's key for a token's
+    extension is `("._.", name, token.idx, None)`) in one loop over integers.
+    Options we do not use (start/end of line, parents, sentence boundaries)
+    go to medspaCy's own `__call__`.
+    """
+    if Language.has_factory(_SECTIONIZER):
+        return _SECTIONIZER
+    from medspacy.section_detection import Sectionizer
+    from medspacy.section_detection.section import Section
+    from spacy.attrs import IDX
+    from spacy.tokens import Token
+
+    class BulkSectionizer(Sectionizer):
+        def __call__(self, doc: Doc) -> Doc:
+            default, method, getter, setter = Token.get_extension("section")
+            if (self.require_start_line or self.require_end_line or self._parent_sections
+                    or self._apply_sentence_boundary or getter or setter or method):
+                return super().__call__(doc)
+            matcher = self._Sectionizer__matcher
+            matches = matcher(doc)
+            doc._.sections = sections = []
+            if not matches:
+                sections.append(Section(None, 0, 0, 0, len(doc)))
+                return doc
+            if matches[0][1] != 0:
+                sections.append(Section(None, 0, 0, 0, matches[0][1]))
+            strings, rule_map = self.nlp.vocab.strings, matcher.rule_map
+            for i, (match_id, start, end) in enumerate(matches):
+                rule = rule_map[strings[match_id]]
+                limit = matches[i + 1][1] if i + 1 < len(matches) else len(doc)
+                scope = rule.max_scope if rule.max_scope is not None else self.max_section_length
+                sections.append(Section(rule.category, start, end, end,
+                                        limit if scope is None else min(end + scope, limit), None, rule))
+            idx = doc.to_array(IDX).tolist()
+            data = doc.user_data
+            for section in sections:
+                start, end = section.section_span
+                for i in range(start, end):
+                    data["._.", "section", idx[i], None] = section
+            mapping = self.assertion_attributes_mapping
+            if mapping:  # medspaCy's set_assertion_attributes, reading `span._.section` from the entries above
+                spans = doc.ents if self._input_span_type.lower() == "ents" else doc.spans[self._span_group_name]
+                for span in spans:
+                    section = data.get(("._.", "section", idx[span.start], None))
+                    if section and section.category in mapping:
+                        for attr, value in mapping[section.category].items():
+                            setattr(span._, attr, value)
+            return doc
+
+    Language.factory(_SECTIONIZER)(BulkSectionizer)
+    return _SECTIONIZER
+
+
 def _spacy_matcher(component, owner: str):
     """The spaCy Matcher inside a medspaCy ConText or Sectionizer, or None.
 
@@ -191,14 +370,19 @@ def _validate(rules: list) -> None:
                 raise MatchPatternError(f"{rule.category}: {rule.literal}", {0: errors})
 
 
-def _use_leading_flags(nlp: Language, ruler_patterns: list[dict], rules: list) -> None:
-    """Rewrite the patterns in place for matching in C; see extractor/matchflags.py."""
-    from extractor.matchflags import LeadingFlags
+def _use_leading_flags(nlp: Language, ruler_patterns: list[dict], rules: list) -> dict:
+    """Rewrite the patterns in place for matching in C; see extractor/matchflags.py.
+
+    Returns each ConText or Sectionizer rule's written pattern as
+    alternatives that begin with a word (or None), for _index_rules.
+    """
+    from extractor.matchflags import LeadingFlags, word_alternatives
 
     token_rules = [r for r in rules if isinstance(r.pattern, list)]
     flags = LeadingFlags(nlp.vocab)
     flags.plan([p["pattern"] for p in ruler_patterns if isinstance(p["pattern"], list)],
                [r.pattern for r in token_rules])
+    by_word = {id(rule): word_alternatives(nlp.vocab, rule.pattern) for rule in token_rules}
     for rule in token_rules:
         rule.pattern = flags.rewrite(rule.pattern)
     expanded = []
@@ -208,6 +392,29 @@ def _use_leading_flags(nlp: Language, ruler_patterns: list[dict], rules: list) -
         else:
             expanded.append(entry)
     ruler_patterns[:] = expanded
+    return by_word
+
+
+def _index_rules(component, owner: str, rules: list, by_word: dict) -> None:
+    """Match a ConText's or Sectionizer's rules where their first word is (matchflags.TieSafeMatcher).
+
+    Rules whose written pattern does not begin with a word keep their
+    flagged pattern, matched over the whole doc.
+    """
+    from extractor.matchflags import FirstTokenMatcher, TieSafeMatcher
+
+    outer = getattr(component, f"_{owner}__matcher", None)
+    whole = _spacy_matcher(component, owner)
+    if whole is None or getattr(outer, "_prune", None) is not True:  # unpruned, the order would matter
+        return
+    vocab = whole.vocab
+    patterns: dict[int, list] = {}
+    for rule in rules:
+        if isinstance(rule.pattern, list) and getattr(rule, "_rule_id", None):
+            key = vocab.strings.add(rule._rule_id)
+            patterns.setdefault(key, []).extend(by_word.get(id(rule)) or [rule.pattern])
+    if patterns and set(patterns) == set(whole._patterns):
+        outer._MedspacyMatcher__matcher = TieSafeMatcher(whole, FirstTokenMatcher(vocab, patterns, flags=True))
 
 
 def _context_kwargs(rule: dict) -> dict:

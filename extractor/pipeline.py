@@ -17,6 +17,7 @@ from extractor.nlp import RESOLVED, get_nlp
 from extractor.patterns import PATTERN_DIR, load_patterns
 from extractor.registry import interpreter_for
 from extractor.sourcetext import SourceText
+from extractor.timeline import mark_dated_history, mark_planned
 
 __all__ = ["extract_source", "extract_path"]
 
@@ -47,17 +48,53 @@ def _run(spans, ctx: Context, labels: set[str] | None = None) -> list[Draft]:
     return drafts
 
 
-def _to_fact(draft: Draft, source: SourceText) -> Fact:
+_NO_SPAN = (None, False, False, False)
+_FLAGS = ("is_negated", "is_hypothetical", "is_historical")
+
+
+@lru_cache(maxsize=1)
+def _plain_extensions() -> bool:
+    """True when ConText's flags and the token's section are plain stored values, as in medspaCy 1.3."""
+    from spacy.tokens import Span, Token
+
+    plain = [Span.get_extension(name) for name in _FLAGS] + [Token.get_extension("section")]
+    return all(ext is not None and ext[1:] == (None, None, None) for ext in plain)
+
+
+def _span_attributes(span) -> tuple:
+    """(section, negated, hypothetical, historical) of a span: `span._.section_category` and ConText's flags.
+
+    Why not `span._.x` four times: each builds an Underscore, and
+    section_category goes through two getters (span -> first token ->
+    section); that was ~18 us per fact, a third of interpreting. The values
+    are read where spaCy keeps them, `doc.user_data` under
+    `("._.", name, start_char, end_char)` for a span and
+    `("._.", name, idx, None)` for a token (medspaCy's getter reads the
+    section of the span's first token).
+    """
+    if span is None:
+        return _NO_SPAN
+    if not _plain_extensions():
+        u = span._
+        return (getattr(u, "section_category", None), bool(u.is_negated), bool(u.is_hypothetical),
+                bool(u.is_historical))
+    doc = span.doc
+    data = doc.user_data
+    start, end = span.start_char, span.end_char
+    section = data.get(("._.", "section", doc[span.start].idx, None))
+    return ((section.category if section is not None else None),
+            *(bool(data.get(("._.", name, start, end), False)) for name in _FLAGS))
+
+
+def _to_fact(draft: Draft, source: SourceText, attributes: tuple) -> Fact:
     span = draft.span
     page = source.page_of(draft.start, draft.end)
+    section, negated, hypothetical, historical = attributes
     return Fact(
         kind=draft.kind, value=draft.value, start=draft.start, end=draft.end,
         text=source.text[draft.start:draft.end], pattern_id=draft.pattern_id, page=page,
         boxes=tuple(source.boxes_of(draft.start, draft.end)),
-        section=getattr(span._, "section_category", None) if span is not None else None,
-        negated=bool(span._.is_negated) if span is not None else False,
-        hypothetical=bool(span._.is_hypothetical) if span is not None else False,
-        historical=bool(span._.is_historical) if span is not None else False,
+        section=section, negated=negated, hypothetical=hypothetical, historical=historical,
         explanation=f"{span.label_ if span is not None else draft.kind} via pattern `{draft.pattern_id}`: {draft.explanation}",
     )
 
@@ -83,7 +120,9 @@ def extract_source(source: SourceText, sha256: str = "") -> ExtractedDocument:
     ctx = Context(doc=doc, spans=spans, values=_pattern_values())
     ctx.document_date = _document_date(_run(spans, ctx, {"DATE"}))
     drafts = _run(spans, ctx)
-    facts = tuple(sorted((_to_fact(d, source) for d in drafts), key=lambda f: (f.start, f.end, f.kind)))
+    facts = tuple(sorted((_to_fact(d, source, _span_attributes(d.span)) for d in drafts),
+                         key=lambda f: (f.start, f.end, f.kind)))
+    facts = mark_planned(mark_dated_history(facts, source.text))
     return ExtractedDocument(path=source.path, sha256=sha256 or hashlib.sha256(source.text.encode()).hexdigest(),
                              source=source, facts=facts, warnings=tuple(source.warnings))
 

@@ -35,24 +35,24 @@ TARGET = 0.95
 # function, relief and setting precision went from 1.00 to 0.95 when free-phrasing patterns were added).
 FLOOR: dict[str, dict[str, float]] = {
     "anesthetic":        {"precision": 0.95, "recall": 1.00},
-    "block_number":      {"precision": 0.95, "recall": 0.80},
-    "conservative_care": {"precision": 0.95, "recall": 0.85},
+    "block_number":      {"precision": 0.95, "recall": 0.95},
+    "conservative_care": {"precision": 0.95, "recall": 0.95},
     "date":              {"precision": 1.00, "recall": 0.95},
-    "diagnosis":         {"precision": 0.95, "recall": 0.80},
+    "diagnosis":         {"precision": 0.95, "recall": 0.95},
     "dob":               {"precision": 0.95, "recall": 1.00},
-    "function":          {"precision": 0.95, "recall": 0.75},
+    "function":          {"precision": 0.95, "recall": 0.90},
     "imaging":           {"precision": 1.00, "recall": 1.00},
-    "level":             {"precision": 0.95, "recall": 0.95},
+    "level":             {"precision": 1.00, "recall": 0.95},
     "mrn":               {"precision": 0.95, "recall": 1.00},
-    "pain_duration":     {"precision": 0.95, "recall": 0.75},
-    "pain_score":        {"precision": 1.00, "recall": 0.75},
+    "pain_duration":     {"precision": 1.00, "recall": 0.90},
+    "pain_score":        {"precision": 1.00, "recall": 0.95},
     "patient_name":      {"precision": 1.00, "recall": 0.95},
-    "procedure":         {"precision": 0.90, "recall": 0.95},
+    "procedure":         {"precision": 0.95, "recall": 0.95},
     "provider":          {"precision": 0.95, "recall": 1.00},
     "region":            {"precision": 1.00, "recall": 1.00},
-    "relief":            {"precision": 0.95, "recall": 0.75},
+    "relief":            {"precision": 0.95, "recall": 0.95},
     "service_date":      {"precision": 1.00, "recall": 1.00},
-    "setting":           {"precision": 0.95, "recall": 0.85},
+    "setting":           {"precision": 0.95, "recall": 1.00},
     "side":              {"precision": 0.95, "recall": 0.95},
     "steroid":           {"precision": 0.90, "recall": 0.95},
 }
@@ -209,3 +209,22 @@ def test_a_changed_text_makes_the_document_stale(tmp_path):
     assert same.documents == ["c99/note.txt"] and same.kinds["side"].recall == 0.0
     changed = evaluate_corpus(tmp_path, extract=lambda p: SimpleNamespace(text="Right L4-5.", facts=()))
     assert changed.stale == ["c99/note.txt"] and not changed.documents
+
+
+# ---------------------------------------------------------------- held-out notes
+
+HELDOUT_DIR = CORPUS_DIR.parent / "corpus_heldout"
+
+
+def test_held_out_notes_score_at_least_the_target_overall(extract_file):
+    """corpus_heldout/ was written and annotated by people who never saw the patterns.
+
+    Rules have since been fixed from its misses, so it is a second development
+    set, not a blind one; corpus_blind/ is the blind measurement (README).
+    """
+    if not gold_files(HELDOUT_DIR):
+        pytest.skip(f"no gold files under {HELDOUT_DIR}")
+    total = evaluate_corpus(HELDOUT_DIR, extract=extract_file).total
+    assert total.precision >= TARGET and total.recall >= TARGET, (
+        f"held-out: precision {total.precision:.3f}, recall {total.recall:.3f} "
+        f"(gold {total.gold}, predicted {total.predicted}, matched {total.matched})")

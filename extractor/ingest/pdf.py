@@ -4,7 +4,8 @@ Characters and their boxes come from pypdfium2 (PDFium), which measured 5-6x
 faster than pdfplumber for the same text (docs/ingest.md). PDFium is not
 thread-safe: read PDFs from one thread per process. PDFium's own text
 output inserts spaces and line breaks by stream order, so we ignore its
-generated characters and lay the page out ourselves (extractor/ingest/layout.py).
+generated characters (extractor/ingest/textlayer.py reads the page into
+arrays) and lay the page out ourselves (extractor/ingest/lines.py).
 Boxes are PDF points, top-left origin, in the page as displayed (CropBox,
 /Rotate applied), i.e. the frame a renderer draws, so the review page can
 overlay them on a page image.
@@ -19,15 +20,17 @@ image), and the rendering itself is capped.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from typing import Any, Callable, NamedTuple
 
+import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from extractor.errors import IngestError, Messages
-from extractor.ingest.layout import (PAGE_SEPARATOR, Char, Frame, clamp, emit_line, emit_ocr_line, reading_order,
-                                     repeated_margin_lines, turn)
+from extractor.ingest.charboxes import CharBoxes
+from extractor.ingest.layout import PAGE_SEPARATOR, Char, Frame, clamp, emit_ocr_line, repeated_margin_lines, turn
+from extractor.ingest.lines import Glyphs, lay_out
+from extractor.ingest.textlayer import LIGATURES, NO_GLYPHS, text_layer_glyphs, text_turn
 from extractor.ingest.bombs import check_streams
 from extractor.ingest.limits import MAX_IMAGE_PIXELS, MAX_RENDER_PIXELS, MAX_STREAM_BYTES, Deadline, NewMessages
 from extractor.sourcetext import Box, PageInfo, SourceText
@@ -42,11 +45,8 @@ OCR_SCALE = 300 / 72
 # order instead of being laid out again from the boxes.
 OcrHook = Callable[[Any], list[tuple[str, tuple[float, float, float, float]]]]
 
-_LIGATURES = {"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi",
-              "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st"}
 _OPEN_ERRORS = {pdfium_c.FPDF_ERR_UNKNOWN: "unknown error", pdfium_c.FPDF_ERR_FILE: "file error",
                 pdfium_c.FPDF_ERR_FORMAT: "format error", pdfium_c.FPDF_ERR_PAGE: "page error"}
-_CHAR_TEXT: dict[int, str | None] = {}  # code point -> text, memoised: called per character
 
 
 def read_pdf(path: str, data: bytes, *, max_pages: int, ocr_page: OcrHook | None = None,
@@ -110,12 +110,9 @@ def _check_markers(path: str, data: bytes) -> None:
 
 class _Page(NamedTuple):
     info: PageInfo
-    lines: list[list[Char]]   # in reading order, boxes in the layout frame
+    text: str
+    boxes: CharBoxes          # one per character of text
     warnings: list[str]
-    turn_back: int            # quarter turns (clockwise) from layout frame to displayed page
-    width: float              # of the layout frame
-    height: float
-    ordered: bool = False     # lines as an OCR engine ordered them
 
 
 def _read_page(path: str, pdf: pdfium.PdfDocument, index: int, ocr_page: OcrHook | None,
@@ -128,8 +125,8 @@ def _read_page(path: str, pdf: pdfium.PdfDocument, index: int, ocr_page: OcrHook
         raise IngestError(path, Messages.E003.format(detail=f"page {number}: PdfiumError")) from None
     try:
         frame = Frame(page.get_cropbox(), page.get_rotation())
-        chars, outside = _text_layer_chars(textpage, frame)
-        has_text = any(c[0] != " " for c in chars)
+        glyphs, outside, generated = text_layer_glyphs(textpage, frame)
+        has_text = bool(glyphs.ink().any())
         ocr, ordered, warnings = False, None, []
         if outside:
             warnings.append(f"page {number}: {outside} character(s) outside the page area ignored")
@@ -137,71 +134,39 @@ def _read_page(path: str, pdf: pdfium.PdfDocument, index: int, ocr_page: OcrHook
             _check_images(path, page, number, max_image_pixels)
             chars, ordered = _ocr_chars(path, number, page, frame, ocr_page)
             ocr = any(c[0] not in " \n" for c in chars)
+            glyphs = Glyphs.from_chars(chars)
             if not ocr:
                 warnings.append(f"page {number}: no text layer and OCR found no text")
         elif not has_text:
             warnings.append(f"page {number}: no text layer (scanned image?); OCR not available")
         if not has_text and not ocr:
-            chars, ordered = [], None
+            glyphs, ordered = NO_GLYPHS, None
         info = PageInfo(number=number, width=frame.width, height=frame.height,
                         has_text_layer=has_text, ocr=ocr)
         if ordered is not None:  # the OCR engine's lines, already in reading order
-            return _Page(info, ordered, warnings, 0, frame.width, frame.height, True)
+            out: list[str] = []
+            boxes: list[Box | None] = []
+            for j, line in enumerate(ordered):
+                if j:
+                    out.append("\n")
+                    boxes.append(None)
+                emit_ocr_line(line, number, out, boxes)
+            return _Page(info, "".join(out), CharBoxes.from_list(boxes), warnings)
         # Lay out text that runs sideways or upside down as displayed in a
-        # frame where it reads left to right; _assemble turns the boxes back.
-        quarters = _text_turn(textpage, frame.rotation) if has_text else 0
+        # frame where it reads left to right, then turn the boxes back.
+        quarters = text_turn(textpage, frame.rotation, generated) if has_text else 0
         width, height = (frame.height, frame.width) if quarters % 2 else (frame.width, frame.height)
         if quarters:
-            chars = [(c[0], *turn(c[1:], quarters, frame.width, frame.height)) for c in chars]
-        return _Page(info, reading_order(chars, width), warnings, (4 - quarters) % 4, width, height)
+            glyphs = glyphs._replace(**dict(zip(("x0", "top", "x1", "bottom"), turn(
+                (glyphs.x0, glyphs.top, glyphs.x1, glyphs.bottom), quarters, frame.width, frame.height))))
+        laid = lay_out(glyphs, width)
+        xy = laid.boxes
+        if quarters:
+            xy = np.stack(turn(xy.T, (4 - quarters) % 4, width, height), axis=1)
+        return _Page(info, laid.text, CharBoxes(np.full(len(xy), number), xy, laid.boxed), warnings)
     finally:
         textpage.close()
         page.close()
-
-
-def _text_turn(textpage: pdfium.PdfTextPage, rotation: int) -> int:
-    """Quarter turns (clockwise) that make most of the page's text read left to right."""
-    raw, votes = textpage.raw, Counter()
-    count = pdfium_c.FPDFText_CountChars(raw)
-    for i in range(0, count, max(1, count // 64)):  # a sample is enough to vote
-        angle = pdfium_c.FPDFText_GetCharAngle(raw, i)  # radians, clockwise as seen
-        if angle >= 0 and not pdfium_c.FPDFText_IsGenerated(raw, i):
-            votes[(round(angle / (math.pi / 2)) + rotation // 90) % 4] += 1
-    return (-votes.most_common(1)[0][0]) % 4 if votes else 0
-
-
-def _char_text(code: int) -> str | None:
-    if code == 2:  # PDFium reports a line-end hyphen as U+0002
-        return "-"
-    if code < 0x20 and code not in (9, 10, 11, 12, 13):
-        return None
-    if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
-        return "\ufffd"
-    ch = chr(code)
-    return " " if ch.isspace() else _LIGATURES.get(ch, ch)
-
-
-def _text_layer_chars(textpage: pdfium.PdfTextPage, frame: Frame) -> tuple[list[Char], int]:
-    raw, rect = textpage.raw, pdfium_c.FS_RECTF()
-    is_generated, unicode, loose_box = (pdfium_c.FPDFText_IsGenerated, pdfium_c.FPDFText_GetUnicode,
-                                        pdfium_c.FPDFText_GetLooseCharBox)
-    memo = _CHAR_TEXT
-    found: list[tuple[str, float, float, float, float]] = []
-    for i in range(pdfium_c.FPDFText_CountChars(raw)):
-        code = unicode(raw, i)
-        ch = memo[code] if code in memo else memo.setdefault(code, _char_text(code))
-        # Generated characters (always whitespace) are PDFium's guesses at
-        # spaces and line breaks in stream order; we lay out from positions.
-        if ch is None or (ch == " " and is_generated(raw, i) == 1) or not loose_box(raw, i, rect):
-            continue
-        found.append((ch, rect.left, rect.bottom, rect.right, rect.top))
-    chars: list[Char] = []
-    place = frame.place
-    for ch, left, bottom, right, top in found:
-        box = place(left, bottom, right, top)
-        if box is not None:
-            chars.append((ch, *box))
-    return chars, sum(c[0] != " " for c in found) - sum(c[0] != " " for c in chars)
 
 
 def _check_images(path: str, page: pdfium.PdfPage, number: int, limit: int) -> None:
@@ -254,7 +219,7 @@ def _ocr_chars(path: str, number: int, page: pdfium.PdfPage, frame: Frame,
             marked = True
             lines.append([])
             continue
-        text = " " if ch.isspace() else _LIGATURES.get(ch, ch)
+        text = " " if ch.isspace() else LIGATURES.get(ch, ch)
         box = clamp(x0 / sx, top / sy, x1 / sx, bottom / sy, frame.width, frame.height)
         if box is not None:
             chars.append((text, *box))
@@ -267,24 +232,20 @@ def _ocr_chars(path: str, number: int, page: pdfium.PdfPage, frame: Frame,
 
 def _assemble(path: str, pages: list[_Page]) -> SourceText:
     out: list[str] = []
-    boxes: list[Box | None] = []
+    boxes: list[CharBoxes] = []
     starts: list[int] = []
+    separator = CharBoxes(np.zeros(len(PAGE_SEPARATOR), np.int64), np.zeros((len(PAGE_SEPARATOR), 4)),
+                          np.zeros(len(PAGE_SEPARATOR), bool))
+    length = 0
     for page in pages:
         if starts:
             out.append(PAGE_SEPARATOR)
-            boxes.extend([None] * len(PAGE_SEPARATOR))
-        starts.append(len(boxes))
-        emit = emit_ocr_line if page.ordered else emit_line
-        for j, line in enumerate(page.lines):
-            if j:
-                out.append("\n")
-                boxes.append(None)
-            emit(line, page.info.number, out, boxes)
-        if page.turn_back:
-            for i in range(starts[-1], len(boxes)):
-                if boxes[i] is not None:
-                    number, *box = boxes[i]
-                    boxes[i] = (number, *turn(box, page.turn_back, page.width, page.height))
-    return SourceText(text="".join(out), path=path, kind="pdf", boxes=boxes,
+            boxes.append(separator)
+            length += len(PAGE_SEPARATOR)
+        starts.append(length)
+        out.append(page.text)
+        boxes.append(page.boxes)
+        length += len(page.text)
+    return SourceText(text="".join(out), path=path, kind="pdf", boxes=CharBoxes.concat(boxes),
                       pages=tuple(page.info for page in pages), page_starts=tuple(starts),
                       warnings=tuple(w for page in pages for w in page.warnings))

@@ -30,6 +30,7 @@ class Context:
     document_date: Any = None                      # datetime.date or None
 
     _sentence_of: list | None = field(default=None, repr=False, compare=False)  # token -> its sentence's start
+    _by_sentence: dict | None = field(default=None, repr=False, compare=False)  # sentence start -> its spans
 
     def sentence_start(self, token_i: int) -> int:
         """`doc[token_i:token_i + 1].sent.start`, from one pass over the doc's sentence starts.
@@ -46,8 +47,14 @@ class Context:
         return self._sentence_of[token_i]
 
     def same_sentence(self, span, label: str | None = None) -> list:
-        start = self.sentence_start(span.start)
-        return [s for s in self.spans if self.sentence_start(s.start) == start and (label is None or s.label_ == label)]
+        """The spans (in `spans` order) whose first token is in `span`'s sentence; grouped once per note."""
+        if self._by_sentence is None:
+            groups: dict[int, list] = {}
+            for s in self.spans:
+                groups.setdefault(self.sentence_start(s.start), []).append(s)
+            self._by_sentence = groups
+        found = self._by_sentence.get(self.sentence_start(span.start), ())
+        return [s for s in found if label is None or s.label_ == label]
 
 
 from extractor.interpret import clinical, dates, drugs, header, levels, relief  # noqa: E402,F401

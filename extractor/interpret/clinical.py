@@ -4,22 +4,30 @@ from __future__ import annotations
 import re
 
 from extractor.interpret import Context, Draft
+from extractor.numbers import number_value
 from extractor.interpret.relief import duration_weeks
 from extractor.registry import interpreter
+from extractor.tables import cell_notes, column_rules
 
 _NUM = re.compile(r"\d+(?:\.\d+)?")
 _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 # Month assumed for "early 2022", "spring of 2022" (mid-season).
 _SEASON_MONTH = {"early": 3, "spring": 4, "mid": 7, "summer": 7, "late": 10, "fall": 10, "autumn": 10, "winter": 1}
-_PAIN_WORDS = {"pain", "lbp", "ache", "aching", "symptoms", "discomfort", "neck", "back", "axial"}
+_PAIN_WORDS = {"pain", "lbp", "ache", "aching", "symptoms", "discomfort", "neck", "back", "axial", "duration",
+               "nrs", "vas"}
+_CHANGE_WORDS = {"worse", "worsening", "better", "improved", "improving", "increased", "progressed", "helped"}
 _CARE_LINK_WINDOW = 30  # tokens between a treatment and its duration
 _FUNCTION_MEASURES = {"odi": "odi", "oswestry": "odi", "ndi": "ndi", "rmdq": "rmdq"}
 _FUNCTION_WORDS = {"stand": "standing", "standing": "standing", "stands": "standing", "stood": "standing",
                    "walk": "walking", "walking": "walking", "walks": "walking", "walked": "walking",
                    "sit": "sitting", "sitting": "sitting", "sits": "sitting", "sat": "sitting", "sleep": "sleep", "sleeping": "sleep",
                    "work": "work", "working": "work", "lift": "lifting", "lifting": "lifting",
-                   "bend": "bending", "bending": "bending", "drive": "driving", "driving": "driving"}
+                   "bend": "bending", "bending": "bending", "drive": "driving", "driving": "driving",
+                   "drove": "driving", "drives": "driving", "worked": "work", "works": "work", "shift": "work",
+                   "shifts": "work", "overtime": "work", "desk": "work", "lifted": "lifting", "sleeps": "sleep",
+                   "slept": "sleep", "wakes": "sleep", "stairs": "adl", "climb": "adl", "mowed": "adl",
+                   "shopping": "adl", "carry": "adl", "carrying": "adl"}
 
 
 def _simple(kind: str):
@@ -36,13 +44,18 @@ _POS_CODES = {"11": "office", "22": "hospital_outpatient", "24": "asc"}
 
 @interpreter("SETTING")
 def interpret_setting(span, ctx: Context) -> list[Draft]:
-    value = ctx.values.get(span.id_) or _POS_CODES.get(span[-1].text)
+    value = ctx.values.get(span.id_) or next((_POS_CODES[t.text] for t in span if t.text in _POS_CODES), None)
     return [Draft("setting", value, span.start_char, span.end_char, span.id_, "setting", span)] if value else []
 
 
 @interpreter("PAIN_SCORE")
 def interpret_pain_score(span, ctx: Context) -> list[Draft]:
-    numbers = [float(t.text) for t in span if _NUM.fullmatch(t.text)]
+    column = column_rules().get(span.id_)
+    if column is not None:  # a pain-diary cell: the column names the scale
+        value = {"score": float(span.text), "scale": column.get("scale"),
+                 "at_hours": cell_notes(ctx.doc).get(span.start_char, {}).get("at_hours")}
+        return [Draft("pain_score", value, span.start_char, span.end_char, span.id_, "score in a pain-diary row", span)]
+    numbers = [n for t in span if (n := number_value(t.text)) is not None]
     scores = [n for n in numbers[:-1]] if numbers and numbers[-1] == 10 else numbers
     if not scores:
         return []
@@ -62,7 +75,7 @@ def interpret_function(span, ctx: Context) -> list[Draft]:
     measure = fixed or next((_FUNCTION_MEASURES[w] for w in words if w in _FUNCTION_MEASURES), None)
     if measure is None:
         measure = next((_FUNCTION_WORDS[w] for w in words if w in _FUNCTION_WORDS), "general")
-    numbers = [float(t.text) for t in span if _NUM.fullmatch(t.text)]
+    numbers = [n for t in span if (n := number_value(t.text)) is not None]
     value = {"measure": measure, "value": numbers[0] if numbers and measure in {"odi", "ndi", "rmdq"} else None}
     return [Draft("function", value, span.start_char, span.end_char, span.id_, measure, span)]
 
@@ -75,9 +88,14 @@ def interpret_pain_duration(span, ctx: Context) -> list[Draft]:
     nxt = ctx.doc[span.end] if span.end < len(ctx.doc) else None
     if nxt is not None and nxt.lower_ in {"old", "-", "/", "o"}:
         return []  # "67 year old", "68 y/o"
+    prev = ctx.doc[span.start - 1] if span.start else None
+    if prev is not None and prev.lower_ in _CHANGE_WORDS:
+        return []  # "worse over the last twelve months": how it changed, not how long it has lasted
+    if any(s.label_ == "RELIEF" and 0 <= span.start - s.end <= 6 for s in ctx.same_sentence(span)):
+        return []  # "30% relief ... for two weeks": how long a treatment helped
     # A duration right after a treatment is the treatment's, not the pain's.
     before = ctx.doc[max(0, span.start - 3): span.start]
-    if any(s.label_ == "CONSERVATIVE" and s.end >= span.start - 2 for s in ctx.same_sentence(span)) and \
+    if any(s.label_ == "CONSERVATIVE" and span.start - 2 <= s.end <= span.start for s in ctx.same_sentence(span)) and \
             not any(t.lower_ in _PAIN_WORDS for t in before):
         return []
     months = None
@@ -86,6 +104,8 @@ def interpret_pain_duration(span, ctx: Context) -> list[Draft]:
         if ctx.document_date is None:
             return []
         month = next((_MONTHS[t.lower_[:3]] for t in span if t.lower_[:3] in _MONTHS and t is not year_tok), None)
+        if month is None and year_tok.i >= 2 and ctx.doc[year_tok.i - 1].text == "/":  # "since 10/2024"
+            month = int(ctx.doc[year_tok.i - 2].text) if ctx.doc[year_tok.i - 2].text.isdigit() else None
         if month is None:
             month = next((_SEASON_MONTH[t.lower_] for t in span if t.lower_ in _SEASON_MONTH), 7)
         months = (ctx.document_date.year - int(year_tok.text)) * 12 + (ctx.document_date.month - month)
@@ -132,17 +152,32 @@ def interpret_icd10(span, ctx: Context) -> list[Draft]:
 
 @interpreter("DX_WORDS")
 def interpret_dx_words(span, ctx: Context) -> list[Draft]:
-    return [Draft("diagnosis", {"code": None, "suggested": True, "words": span.text.lower()},
+    # "facet" words (spondylosis, facet arthropathy) support a facet code; "other"
+    # (radiculopathy, disc extrusion) are recorded but never suggest one.
+    category = ctx.values.get(span.id_) or "facet"
+    return [Draft("diagnosis", {"code": None, "suggested": True, "words": span.text.lower(), "category": category},
                   span.start_char, span.end_char, span.id_, "diagnosis in words", span)]
+
+
+_BLOCK_NUMBERS = {3: {"third", "3rd", "3", "three"},
+                  2: {"second", "2nd", "confirmatory", "2", "repeat", "two"},
+                  1: {"first", "1st", "initial", "1", "one"}}
+_ORDINAL_ONLY = {"block.ordinal_agent"}
+_ORDINALS = {"first", "second", "third", "1st", "2nd", "3rd"}
 
 
 @interpreter("BLOCK_NUMBER")
 def interpret_block_number(span, ctx: Context) -> list[Draft]:
-    words = {t.lower_ for t in span}
-    if words & {"second", "2nd", "confirmatory", "2", "repeat"}:
-        number = 2
-    elif words & {"first", "1st", "initial", "1"}:
-        number = 1
+    start, end = span.start_char, span.end_char
+    if span.id_ in _ORDINAL_ONLY:
+        # "the first with 2% lidocaine": the ordinal is the fact; the 2 is a concentration.
+        ordinal = next(t for t in span if t.lower_ in _ORDINALS)
+        first = span[0] if span[0].lower_ == "the" else ordinal
+        start, end = first.idx, ordinal.idx + len(ordinal.text)
+        words = {ordinal.lower_}
     else:
+        words = {t.lower_ for t in span}
+    number = next((n for n, names in _BLOCK_NUMBERS.items() if words & names), None)
+    if number is None:
         return []
-    return [Draft("block_number", number, span.start_char, span.end_char, span.id_, "block number", span)]
+    return [Draft("block_number", number, start, end, span.id_, "block number", span)]

@@ -47,13 +47,18 @@ def parse_date(text: str, relative_base: dt.date | None = None) -> dt.date | Non
     named = _month_name_date(text)
     if named is not None:
         return named
+    if _DAY_ONLY.match(text):
+        return None  # "the 16th": the month is the reader's guess, not the note's
+    m = _MONTH_DAY.match(text)
+    if m:
+        return _without_year(m, relative_base)
     if relative_base is not None:
         back = _days_back(text)
         if back is not None:
             return relative_base - dt.timedelta(days=back)
     import dateparser  # slow import; only for relative and unusual forms
 
-    relative = "ago" in text.lower() or text.lower() in {"today", "yesterday"}
+    relative = "ago" in text.lower() or text.lower() in _DAYS_BACK
     if relative and relative_base is None:
         return None  # a relative date means nothing without the note's date
     settings = dict(DATE_SETTINGS)
@@ -71,20 +76,40 @@ _MONTH_FIRST = re.compile(r"^([A-Za-z]{3,9})\.?\s*(\d{1,2})(?:st|nd|rd|th)?,?\s*
 _DAY_FIRST = re.compile(r"^(\d{1,2})[\s/-]*([A-Za-z]{3,9})[\s/-]*(\d{2}|\d{4})$")
 
 
+_MONTH_DAY = re.compile(r"^([A-Za-z]{3,9})\.?\s*(\d{1,2})(?:st|nd|rd|th)?$")
+_DAY_ONLY = re.compile(r"^the \d{1,2}(st|nd|rd|th)$", re.I)
+_AHEAD_DAYS = 60  # a yearless date this far after the note's date is last year's
+
+
+def _without_year(m: re.Match, relative_base: dt.date | None) -> dt.date | None:
+    """"September 15th" in a note of 2026-10-02 -> 2026-09-15; "December 20th" in it -> 2025-12-20."""
+    number = _MONTHS.get(m.group(1)[:3].lower())
+    if number is None or relative_base is None:
+        return None
+    try:
+        guess = dt.date(relative_base.year, number, int(m.group(2)))
+        if (guess - relative_base).days > _AHEAD_DAYS:
+            guess = dt.date(relative_base.year - 1, number, int(m.group(2)))
+    except ValueError:
+        return None
+    return guess
+
+
 _NUMBER_WORDS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_DAYS_BACK = {"today": 0, "yesterday": 1, "tomorrow": -1, "tmrw": -1, "tmw": -1}
 _DAYS_AGO = re.compile(r"^([0-9]+|a|one|two|three|four|five|six) (day|days|week|weeks) ago$", re.I)
 
 
 def _days_back(text: str) -> int | None:
-    """Days before the note's date for "today", "yesterday", "3 days ago", "two weeks ago"; None otherwise.
+    """Days before the note's date for "today", "yesterday", "tomorrow" (-1), "3 days ago", "two weeks ago"; None otherwise.
 
     Why: dateparser answers these the same (checked against it for every
     count up to 400), but costs ~0.6 ms a call and ~0.3 s to start. Months
     ("a month ago") are left to it.
     """
     lower = text.lower()
-    if lower in ("today", "yesterday"):
-        return 0 if lower == "today" else 1
+    if lower in _DAYS_BACK:
+        return _DAYS_BACK[lower]
     m = _DAYS_AGO.match(text)
     if not m:
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from extractor.interpret import Context, Draft
+from extractor.numbers import number_value
 from extractor.registry import interpreter
 
 _CONCENTRATION = re.compile(r"(\d+(?:\.\d+)?)\s*%")
@@ -29,10 +30,25 @@ def _role(span, ctx: Context) -> str:
     return "injectate"
 
 
+def _spelled_concentration(span) -> str | None:
+    """"two percent", "zero point five percent" (dictation) -> "2%", "0.5%"."""
+    words = [t.lower_ for t in span]
+    if "percent" not in words:
+        return None
+    before = words[:words.index("percent")]
+    if len(before) >= 3 and before[-2] == "point":  # "zero point five"
+        whole, tenth = number_value(before[-3]), number_value(before[-1])
+        if whole is not None and tenth is not None and tenth < 10:
+            return f"{whole + tenth / 10:g}%"
+    value = number_value(before[-1]) if before else None
+    return f"{value:g}%" if value is not None else None
+
+
 @interpreter("ANESTHETIC")
 def interpret_anesthetic(span, ctx: Context) -> list[Draft]:
     match = _CONCENTRATION.search(span.text)
-    value = {"agent": ctx.values.get(span.id_), "concentration": f"{match.group(1)}%" if match else None,
+    concentration = f"{match.group(1)}%" if match else _spelled_concentration(span)
+    value = {"agent": ctx.values.get(span.id_), "concentration": concentration,
              "role": _role(span, ctx)}
     return [Draft("anesthetic", value, span.start_char, span.end_char, span.id_,
                   f"{value['agent']} ({value['role']})", span)]

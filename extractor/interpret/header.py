@@ -16,6 +16,19 @@ __all__ = ["parse_name"]
 _NAME_TOKEN = re.compile(r"^[A-Za-z][A-Za-z'\-]*\.?$|^,$|^-$")  # "-": "Osei-Bonsu" is split in three
 _STOP_WORDS = {"mrn", "dob", "date", "sex", "age", "dos", "account", "acct", "md", "do", "id", "|"}
 _ID_TOKEN = re.compile(r"^[A-Z]{0,3}\d{4,12}$", re.I)
+_ID_PART = re.compile(r"^[A-Z]{0,3}\d{1,12}$", re.I)
+
+
+def _id_end(doc, tok) -> int | None:
+    """End offset of the record number starting at `tok`: "8810274", or "55-21870" (split by the tokenizer)."""
+    last = tok
+    while (last.i + 2 < len(doc) and not last.whitespace_ and doc[last.i + 1].text == "-"
+           and not doc[last.i + 1].whitespace_ and _ID_PART.match(doc[last.i + 2].text)):
+        last = doc[last.i + 2]
+    text = doc[tok.i:last.i + 1].text  # = doc.text[tok.idx:last.idx + len(last.text)], without joining the whole doc
+    if last is tok:
+        return tok.idx + len(tok.text) if _ID_TOKEN.match(tok.text) else None
+    return tok.idx + len(text) if _ID_PART.match(tok.text) and sum(c.isdigit() for c in text) >= 4 else None
 
 
 def _field_tokens(span, doc, accept) -> list:
@@ -69,11 +82,13 @@ def interpret_cue(span, ctx: Context) -> list[Draft]:
         return [Draft("patient_name", value, tokens[0].idx, tokens[-1].idx + len(tokens[-1].text),
                       span.id_, "name after the patient cue", span)]
     if role == "mrn":
-        tokens = _field_tokens(span, doc, lambda t: bool(_ID_TOKEN.match(t.text)))
+        tokens = _field_tokens(span, doc, lambda t: _id_end(doc, t) is not None)
         if not tokens:
             return []
-        tok = tokens[0]
-        return [Draft("mrn", tok.text, tok.idx, tok.idx + len(tok.text), span.id_, "id after the MRN cue", span)]
+        first = tokens[0]
+        end = _id_end(doc, first)
+        value = "".join(t.text for t in doc[first.i:first.i + 7] if t.idx < end)  # the id's own tokens
+        return [Draft("mrn", value, first.idx, end, span.id_, "id after the MRN cue", span)]
     if role == "provider":
         tokens = _field_tokens(span, doc, lambda t: bool(_NAME_TOKEN.match(t.text)) and t.text != ",")
         if not tokens:

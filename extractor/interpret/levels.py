@@ -17,7 +17,10 @@ __all__ = ["joints_from_nerves", "normalise_joint", "region_of", "link_side"]
 _VERTEBRA = re.compile(r"^([CTLS])(\d{1,2})$")
 _NERVE_SPLIT = re.compile(r"[CTLS]\d{1,2}")
 _CLAUSE_BREAKS = {";", "|"}
-_LETTER_SIDES = {"side.left_letter", "side.right_letter"}
+_LETTER_SIDES = {"side.left_letter", "side.right_letter", "side.left_letter_word", "side.right_letter_word"}
+# Patterns that find a lone letter by the words around it; the fact is the letter.
+_LETTER_IN_CONTEXT = {"side.letter_after_preposition"}
+_LETTER_VALUE = {"R": "right", "L": "left"}
 _REGION = {"C": "cervical", "T": "thoracic", "L": "lumbar", "S": "sacral"}
 
 
@@ -160,10 +163,13 @@ def interpret_nerve(span, ctx: Context) -> list[Draft]:
 @interpreter("SIDE")
 def interpret_side(span, ctx: Context) -> list[Draft]:
     value = ctx.values.get(span.id_)
-    end = span.end_char
+    start, end = span.start_char, span.end_char
     if span.id_ in _LETTER_SIDES:
         end = span[0].idx + len(span[0].text)  # the letter only, not the level after it
-    return [Draft("side", value, span.start_char, end, span.id_, "side word", span)]
+    elif span.id_ in _LETTER_IN_CONTEXT:
+        letter = next(t for t in span if t.text in _LETTER_VALUE)
+        value, start, end = _LETTER_VALUE[letter.text], letter.idx, letter.idx + 1
+    return [Draft("side", value, start, end, span.id_, "side word", span)]
 
 
 @interpreter("REGION")

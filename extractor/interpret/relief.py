@@ -4,7 +4,9 @@ from __future__ import annotations
 import re
 
 from extractor.interpret import Context, Draft
+from extractor.numbers import number_value
 from extractor.registry import interpreter
+from extractor.tables import cell_notes, column_rules
 
 __all__ = ["duration_hours", "duration_weeks"]
 
@@ -21,11 +23,16 @@ _UNIT_HOURS = {"min": 1 / 60, "mins": 1 / 60, "minute": 1 / 60, "minutes": 1 / 6
 def _amount_and_unit(span) -> tuple[float | None, str | None]:
     words = [t.text.lower() for t in span]
     unit = next((w for w in reversed(words) if w in _UNIT_HOURS), None)
-    numbers = [float(t.text) for t in span if _NUM.fullmatch(t.text)]
+    numbers = [n for t in span if (n := number_value(t.text)) is not None]
     if not numbers:
         numbers = [_WORD_NUMBERS[w] for w in words if w in _WORD_NUMBERS]
-    # A range ("6-8 hours") counts at its lower bound.
-    return (min(numbers) if numbers else None), unit
+    if not numbers:
+        return None, unit
+    # A range ("6-8 hours") counts at its lower bound; "two and a half years" is 2.5.
+    amount = min(numbers)
+    if "half" in words or "1/2" in words or "½" in words:
+        amount += 0.5
+    return amount, unit
 
 
 def duration_hours(span) -> float | None:
@@ -42,12 +49,12 @@ def duration_weeks(span) -> float | None:
 
 def _percent(span, ctx: Context) -> tuple[float | None, str]:
     fixed = ctx.values.get(span.id_)
-    if fixed is not None:
+    if fixed is not None and not isinstance(fixed, dict):
         return float(fixed), "words"
-    numbers = [float(t.text) for t in span if _NUM.fullmatch(t.text)]
+    numbers = [n for t in span if (n := number_value(t.text)) is not None]
     if span.id_ in {"relief.words_with_pct", "relief.words_then_pct"} and numbers:
         return min(numbers), "percent"
-    if span.id_ in {"relief.scores_to", "relief.scores_arrow", "relief.scores_pre_post"} and len(numbers) >= 4:
+    if span.id_ in {"relief.scores_to", "relief.scores_arrow", "relief.scores_pre_post", "relief.scores_out_of"} and len(numbers) >= 4:
         before, after = numbers[0], numbers[2]
         if before <= 0:
             return None, "scores"
@@ -58,8 +65,34 @@ def _percent(span, ctx: Context) -> tuple[float | None, str]:
     return (pct[0] if pct else None), "percent"
 
 
+_DURATION_TEXT = re.compile(r"(\d+(?:\.\d+)?)\s*(min|mins|minutes?|h|hrs?|hours?|d|days?|wks?|weeks?)\b")
+
+
+def _hours_in(text: str | None) -> float | None:
+    """Hours a table's duration cell states ("~2.5 h" -> 2.5; "45 min" -> 0.75)."""
+    m = _DURATION_TEXT.search((text or "").lower())
+    if not m:
+        return None
+    unit = m.group(2) if m.group(2) in _UNIT_HOURS else m.group(2).rstrip("s")
+    return round(float(m.group(1)) * _UNIT_HOURS.get(unit, _UNIT_HOURS.get(unit + "s", 1)), 3)
+
+
+def _table_relief(span, ctx: Context) -> list[Draft]:
+    """A table cell: a diary row's percent at its time, or a block summary's percent with its duration cell."""
+    note = cell_notes(ctx.doc).get(span.start_char, {})
+    percent = float(span.text.rstrip("% "))
+    value = {"percent": percent, "basis": "percent", "duration_hours": _hours_in(note.get("duration")),
+             "expected_duration": False}
+    if "at_hours" in note:
+        value["at_hours"] = note["at_hours"]
+    what = "relief in a pain-diary row" if "at_hours" in note else "relief in a block-summary row"
+    return [Draft("relief", value, span.start_char, span.end_char, span.id_, what, span)]
+
+
 @interpreter("RELIEF")
 def interpret_relief(span, ctx: Context) -> list[Draft]:
+    if span.id_ in column_rules():
+        return _table_relief(span, ctx)
     percent, basis = _percent(span, ctx)
     if percent is None or percent > 100:
         return []
@@ -77,4 +110,6 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
                 hours = duration_hours(other)
             break
     value = {"percent": percent, "basis": basis, "duration_hours": hours, "expected_duration": expected}
+    if isinstance(ctx.values.get(span.id_), dict) and ctx.values[span.id_].get("threshold"):
+        value["threshold"] = True  # a figure a payer or plan requires, not what the patient reported
     return [Draft("relief", value, span.start_char, span.end_char, span.id_, f"relief from {basis}", span)]

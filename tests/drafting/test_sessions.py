@@ -83,3 +83,19 @@ def test_block_relief_reported_later_by_number_belongs_to_that_block(tmp_path):
     assert [b.date for b in blocks] == ["2026-09-01", "2026-09-15"]
     assert not blocks[0].reliefs
     assert [f.value["percent"] for f, _ in blocks[1].reliefs] == [85.0]
+
+
+def test_radiology_style_exam_line_is_the_procedure_statement():
+    session = session_of(
+        "EXAM: CT-guided right L5-S1 medial branch block (#1 of 2), right L4 medial branch and right L5 dorsal ramus.\n\n"
+        "TECHNIQUE: Under intermittent CT guidance two needles were placed. Lidocaine 2% 0.5 mL per site.\n")
+    assert session.procedure == "facet_block"
+    assert session.joints == {"left": [], "right": ["L5-S1"]}
+
+
+def test_a_procedure_scheduled_after_the_note_is_not_its_session():
+    # A nurse's call the day after block #1 books block #2: no procedure was done on the call's date.
+    session = session_of(
+        "S/p R lumbar MBB #1 yesterday (lido). Pt reports 90% relief x 2 hrs then return to baseline.\n"
+        "MBB #2 confirmed 10/15/26. Pt verbalized understanding.\n")
+    assert session is None

@@ -470,3 +470,50 @@ def test_sha256_of_matches_hashlib(tmp_path):
     assert sha256_of(tmp_path / "note.txt") == hashlib.sha256(data).hexdigest()
     with pytest.raises(IngestError):
         sha256_of(tmp_path / "missing.txt")
+
+
+# ---------------------------------------------------------------- bulk reading (docs/performance.md)
+def _pdf_paths_for_codes(tmp_path) -> list[Path]:
+    paths = sorted(A02_DOCS.glob("*.pdf"))
+    paths.append(write_pdf(tmp_path / "note.pdf", PAGE_LINES, footer="Page {n} of {m}"))
+    if os.path.exists(DEJAVU):
+        pdf = new_pdf()
+        pdf.add_font("dejavu", fname=DEJAVU)
+        pdf.set_font("dejavu", size=11)
+        pdf.add_page()
+        pdf.text(40, 60, "\ufb01brosis \u2013 L5-S1 facet, se-")   # ligature, en dash, line-end hyphen
+        pdf.text(40, 74, "vere \u00e9\u00e8 \u0394 \U0001d400 pain")        # accents, Greek, outside the BMP
+        pdf.output(str(tmp_path / "mixed.pdf"))
+        paths.append(tmp_path / "mixed.pdf")
+    return paths
+
+
+def test_pdf_bulk_codes_equal_per_character_unicode(tmp_path):
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    from extractor.ingest.textlayer import _codes
+
+    for path in _pdf_paths_for_codes(tmp_path):
+        doc = pdfium.PdfDocument(str(path))
+        for page in doc:
+            textpage = page.get_textpage()
+            count = pdfium_c.FPDFText_CountChars(textpage.raw)
+            handle = ctypes.cast(textpage.raw, ctypes.c_void_p).value
+            expected = [pdfium_c.FPDFText_GetUnicode(textpage.raw, i) for i in range(count)]
+            assert _codes(handle, count).tolist() == expected, path.name
+            textpage.close()
+            page.close()
+        doc.close()
+
+
+def test_pdf_boxes_behave_like_a_list(tmp_path):
+    source = read_document(write_pdf(tmp_path / "note.pdf", PAGE_LINES))
+    as_list = list(source.boxes)
+    assert len(as_list) == len(source.boxes) == len(source.text)
+    assert source.boxes == as_list and as_list == list(source.boxes)
+    assert source.boxes[5:40] == as_list[5:40] and source.boxes[-1] == as_list[-1]
+    assert all(type(v) is float for v in source.boxes[0][1:]) and type(source.boxes[0][0]) is int
+    with pytest.raises(IndexError):
+        source.boxes[len(source.text)]

@@ -70,6 +70,50 @@ def test_rewritten_patterns_match_the_same_spans(seed, free_bits):
             assert _matches(rewritten, doc) == _matches(written, doc), (pattern, [t.text for t in doc])
 
 
+def _first_word_spec(rng: random.Random) -> dict:
+    """A required first spec naming one word (what FirstTokenMatcher indexes), or sometimes anything."""
+    if rng.random() < 0.2:
+        return {k: v for k, v in _random_spec(rng, True).items() if k != "OP"}
+    if rng.random() < 0.15:  # a lexeme flag (indexed with flags=True)
+        return {rng.choice(["IS_PUNCT", "IS_ALPHA", "LIKE_NUM", "IS_UPPER"]): rng.random() < 0.7}
+    return rng.choice([{"LOWER": rng.choice(["a", "b", "x1"])}, {"ORTH": rng.choice(WORDS)},
+                       {"TEXT": rng.choice(["A", "-"])}, {"LOWER": "a", "IS_ALPHA": True}])
+
+
+def _later_spec(rng: random.Random) -> dict:
+    spec = _random_spec(rng, False)
+    roll = rng.random()
+    if roll < 0.1:
+        spec = {"IS_PUNCT": True, "OP": rng.choice(["*", "+", "?"])}  # repeated, not a text test: whole doc
+    elif roll < 0.2:
+        spec["OP"] = rng.choice(["{2}", "{1,3}", "{,2}", "{2,}"])
+    return spec
+
+
+@pytest.mark.parametrize("flags", [False, True])
+@pytest.mark.parametrize("seed", range(12))
+def test_first_token_matcher_finds_what_the_matcher_finds(seed, flags):
+    from extractor.matchflags import FirstTokenMatcher
+
+    rng = random.Random(seed)
+    nlp = spacy.blank("en")
+    patterns = {}
+    for k in range(40):
+        pattern = [_first_word_spec(rng)] + [_later_spec(rng) for _ in range(rng.randint(0, 4))]
+        patterns.setdefault(nlp.vocab.strings.add(f"P{k % 25}"), []).append(pattern)
+    whole = Matcher(nlp.vocab, validate=False)
+    for key, alternatives in patterns.items():
+        whole.add(key, alternatives)
+    sliced = FirstTokenMatcher(nlp.vocab, {key: list(pats) for key, pats in whole._patterns.items()}, flags=flags)
+    assert sliced.by_word and len(sliced.rest)  # both paths run
+    sliced.whole_doc_at = seed % 3  # a flag's patterns over the whole doc once it is this common
+    for _ in range(80):
+        doc = Doc(nlp.vocab, words=[rng.choice(WORDS + ["7", "42"]) for _ in range(rng.randint(1, 25))])
+        expected = [m for m in whole(doc) if m[2] > m[1]]
+        got = sliced(doc)
+        assert sorted(got) == sorted(expected), [t.text for t in doc]
+
+
 def _texts() -> list[str]:
     texts = [p.read_text(encoding="utf-8") for p in sorted(ROOT.glob("corpus/*/docs/*.txt"))]
     for path in sorted((ROOT / "tests" / "cases").glob("*.yml")):
@@ -86,6 +130,9 @@ def _signature(doc) -> tuple:
         [(s.start, s.end, s.label_, s.id_, s._.is_negated, s._.is_hypothetical, s._.is_historical,
           s._.is_family, s._.is_uncertain, s._.section_category) for s in doc.spans[RESOLVED]],
         [s.start for s in doc.sents],
+        [(t._.section.category, t._.section.section_span) if t._.section is not None else None for t in doc],
+        [(m.category, m.modifier_span, m.scope_span, [(t.start, t.end) for t in m._targets])
+         for m in doc._.context_graph.modifiers],
     )
 
 
@@ -97,3 +144,25 @@ def test_fast_pipeline_finds_what_the_written_patterns_find():
     assert len(texts) > 50
     for text in texts:
         assert _signature(fast(text)) == _signature(written(text))
+
+
+def test_dropped_whitespace_special_cases_change_no_token():
+    """extractor/nlp.py drops the special cases "\\n", " ", "\\t" so that spaCy's tokenizer caches; same tokens."""
+    from spacy.attrs import LOWER, NORM, ORTH, SPACY
+    from spacy.tokenizer import Tokenizer
+
+    from extractor.nlp import build_nlp
+
+    ours = build_nlp().tokenizer
+    dropped = {k: v for k, v in spacy.blank("en").tokenizer.rules.items() if k.isspace() and k not in ours.rules}
+    assert set(dropped) == {"\n", " ", "\t"}
+    full = Tokenizer(ours.vocab, rules={**ours.rules, **dropped}, prefix_search=ours.prefix_search,
+                     suffix_search=ours.suffix_search, infix_finditer=ours.infix_finditer,
+                     token_match=ours.token_match, url_match=ours.url_match)
+    rng = random.Random(0)
+    pieces = ["\n", " ", "  ", "\t", "\n\n", " \n", "\xa0", "a", "Dr.", "L4-5", "(", ")", ":", "'s", "x2", "80%"]
+    texts = _texts() + ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 40))) for _ in range(300)]
+    for text in texts:
+        a, b = ours(text), full(text)
+        assert [t.text_with_ws for t in a] == [t.text_with_ws for t in b]
+        assert (a.to_array([ORTH, LOWER, NORM, SPACY]) == b.to_array([ORTH, LOWER, NORM, SPACY])).all()

@@ -1,0 +1,47 @@
+"""Numbers written as words ("seven out of ten", "ninety percent", "forty-four percent").
+
+Dictated notes spell numbers out. spaCy's English `like_num` already knows
+the single words; this module adds the hyphenated compounds ("forty-four"),
+which the tokenizer keeps whole (extractor/nlp.py), and gives interpreters
+one way to read any number token's value. A library such as word2number
+parses whole phrases but is unmaintained and slower than this table; the
+notes need only 0-100 and simple decimals.
+"""
+from __future__ import annotations
+
+import re
+
+from spacy.lang.en.lex_attrs import like_num as _english_like_num
+
+__all__ = ["number_value", "like_num", "COMPOUND_NUMBER_WORDS"]
+
+_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+         "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+_WORDS = {w: i for i, w in enumerate(_ONES)} | _TENS | {"hundred": 100, "a hundred": 100}
+COMPOUND_NUMBER_WORDS = tuple(f"{t}-{o}" for t in _TENS for o in _ONES[1:10])
+_DIGITS = re.compile(r"^\d+(?:\.\d+)?$")
+_LEADING_DOT = re.compile(r"^\.\d+$")
+
+
+def number_value(text: str) -> float | None:
+    """12 / 0.5 / .5 / "seven" / "Forty-four" -> the number; anything else -> None."""
+    if _DIGITS.match(text):
+        return float(text)
+    if _LEADING_DOT.match(text):
+        return float("0" + text)
+    word = text.lower()
+    if word in _WORDS:
+        return float(_WORDS[word])
+    tens, _, ones = word.partition("-")
+    if tens in _TENS and ones in _WORDS and _WORDS[ones] < 10:
+        return float(_TENS[tens] + _WORDS[ones])
+    return None
+
+
+def like_num(text: str) -> bool:
+    """spaCy's English `like_num`, plus hyphenated compounds ("twenty-two")."""
+    return _english_like_num(text) or text.lower() in _COMPOUNDS
+
+
+_COMPOUNDS = frozenset(COMPOUND_NUMBER_WORDS)

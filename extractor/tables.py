@@ -1,0 +1,284 @@
+"""Stage 2: pain-diary tables -> one candidate span per pain-score or relief cell.
+
+A block report often ends with the patient's diary as a table:
+
+    | Time   | VAS | Relief |          Time after block NRS (0-10) % relief Activity
+    | Pre    | 5   | -      |          Before block 6 -
+    | 30 min | 1   | 80%    |          15 min 1 90 extension/rotation in recovery
+
+Its cells are bare numbers that no token pattern can tell apart from doses or
+minutes; only the column says what they are. This component finds a header
+line that names a time column and at least one pain-score or relief column
+(patterns/table_rules.json), reads the rows under it that start with a time,
+and adds each numeric cell to the candidate spans with the column rule's id
+as the span id. Pipe tables are read by cell; tables whose columns are only
+spaces (text exports, PDF text) are read in order: the n-th number after the
+row's time belongs to the n-th numeric column.
+
+A later note may summarise the blocks as a pipe table instead
+(`| #1 | Sep 30, 2025 | lidocaine 2% | 90% | ~2.5 h |`): a header with a
+relief column and a block or date column, rows that start with a block
+number or a date. Its relief cells become relief candidates, with the row's
+duration cell. What a cell's row says (its time, its duration text) is kept
+in `doc.user_data[CELL_NOTES]`, keyed by the cell's start offset, for the
+interpreters. Nothing is logged.
+"""
+# No `from __future__ import annotations`: spaCy reads the factory's annotations at run time.
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from extractor.patterns import load_json_data
+
+__all__ = ["TableCells", "column_rules", "cell_notes", "table_cells", "COMPONENT", "CELL_NOTES"]
+
+COMPONENT = "table_cells"
+CELL_NOTES = "table_cell_notes"
+_SUMMARY_RELIEF = "table.block_relief_column"
+_NUMERIC_ROLES = ("pain_score", "relief")
+_LABELS = {"pain_score": "PAIN_SCORE", "relief": "RELIEF"}
+_BORDER = re.compile(r"^[^A-Za-z0-9]+$")  # "|---|", "+----+", or what OCR makes of them ("[=>")
+_MERGE_GAP = 8  # "Pain (NRS)": two words of one column header
+_UNIT_HOURS = {"min": 1 / 60, "h": 1.0, "hr": 1.0, "hour": 1.0, "d": 24.0, "day": 24.0}
+_WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "eight": 8, "ten": 10, "twelve": 12}
+
+
+@dataclass(frozen=True)
+class Column:
+    rule: dict
+    start: int   # offset of the header word in its line
+    end: int
+
+    @property
+    def role(self) -> str:
+        return self.rule["role"]
+
+
+@lru_cache(maxsize=1)
+def _rules() -> dict:
+    data = load_json_data("table_rules.json")
+    words = sorted(((w.lower(), rule) for rule in data["columns"] for w in rule["words"]),
+                   key=lambda pair: -len(pair[0]))
+    return {
+        "columns": data["columns"],
+        "words": [(re.compile(r"(?<![a-z])" + re.escape(w) + r"(?![a-z])"), rule) for w, rule in words],
+        "row": re.compile(data["row_label"], re.IGNORECASE),
+        "cell": re.compile(data["cell"]),
+        "empty": re.compile(data["empty_cell"], re.IGNORECASE),
+        "summary_row": re.compile(data["summary_row_label"], re.IGNORECASE),
+        "summary_cell": re.compile(data["summary_cell"]),
+        "any_row": re.compile(f"(?:{data['row_label']})|(?:{data['summary_row_label']})", re.IGNORECASE | re.MULTILINE),
+    }
+
+
+def column_rules() -> dict[str, dict]:
+    """Column rule id -> rule (role, scale, words): what a table span's id stands for."""
+    return {rule["id"]: rule for rule in _rules()["columns"]}
+
+
+def row_hours(label: str) -> float | None:
+    """Hours after the block that a row label names ("30 min" -> 0.5; "Pre" -> None)."""
+    m = re.search(r"(\d+(?:\.\d+)?|[a-z]+)\s*-?\s*(min|h|hr|hour|d|day)", label.lower())
+    if not m:
+        return None
+    amount = float(m.group(1)) if m.group(1)[0].isdigit() else _WORD_NUMBERS.get(m.group(1))
+    return None if amount is None else round(amount * _UNIT_HOURS[m.group(2)], 3)
+
+
+def cell_notes(doc) -> dict[int, dict]:
+    """What the table component noted per cell start offset ({"at_hours": 0.5} or {"duration": "~2 h"})."""
+    return doc.user_data.get(CELL_NOTES, {})
+
+
+def _header_columns(line: str) -> list[Column]:
+    """The columns a header line names, in line order; [] when it is no diary header."""
+    lower, claimed, found = line.lower(), [], []
+    for regex, rule in _rules()["words"]:
+        for m in regex.finditer(lower):
+            if any(m.start() < e and s < m.end() for s, e in claimed):
+                continue
+            claimed.append((m.start(), m.end()))
+            found.append(Column(rule, m.start(), m.end()))
+    found.sort(key=lambda c: c.start)
+    merged: list[Column] = []
+    for col in found:
+        prev = merged[-1] if merged else None
+        if (prev is not None and prev.role == col.role == "pain_score" and col.start - prev.end <= _MERGE_GAP
+                and "|" not in line[prev.end:col.start]):
+            keep = col if col.rule.get("scale") else prev   # "Pain (NRS)" is an NRS column
+            merged[-1] = Column(keep.rule, prev.start, col.end)
+        else:
+            merged.append(col)
+    return merged
+
+
+def _table_kind(line: str, columns: list[Column]) -> str | None:
+    """'diary', 'summary' or None (no table header)."""
+    roles = {c.role for c in columns}
+    if "time" in roles and roles & set(_NUMERIC_ROLES):
+        return "diary"
+    if "|" in line and "relief" in roles and roles & {"block", "date"}:
+        return "summary"
+    return None
+
+
+def _pipe_cells(line: str) -> list[tuple[int, int]]:
+    """(start, end) of each cell's stripped text in a pipe-separated line, outer pipes dropped."""
+    bounds, start = [], 0
+    for i, ch in enumerate(line):
+        if ch == "|":
+            bounds.append((start, i))
+            start = i + 1
+    bounds.append((start, len(line)))
+    if not line[:bounds[0][1]].strip():
+        bounds = bounds[1:]      # before the leading pipe
+    if bounds and not line[bounds[-1][0]:].strip():
+        bounds = bounds[:-1]     # after the trailing pipe
+    cells = []
+    for s, e in bounds:
+        text = line[s:e]
+        lead = len(text) - len(text.lstrip())
+        cells.append((s + lead, s + lead + len(text.strip())))
+    return cells
+
+
+def _column_of_pipe_cells(header: str, columns: list[Column]) -> list[Column | None]:
+    cells = _pipe_cells(header)
+    out: list[Column | None] = []
+    for s, e in cells:
+        inside = [c for c in columns if s <= c.start < max(e, s + 1)]
+        numeric = [c for c in inside if c.role in _NUMERIC_ROLES]
+        out.append(numeric[0] if numeric else (inside[0] if inside else None))
+    return out
+
+
+def _row_cells(line: str, header: str, columns: list[Column]) -> list[tuple[Column, int, int]]:
+    """(column, start, end) of the numeric cells of one row (offsets within the line)."""
+    rules = _rules()
+    if "|" in header and "|" in line:
+        by_index = _column_of_pipe_cells(header, columns)
+        cells = _pipe_cells(line)
+        if len(cells) == len(by_index):
+            return [(column, s, e) for column, (s, e) in zip(by_index, cells)
+                    if column is not None and column.role in _NUMERIC_ROLES and rules["cell"].match(line[s:e])]
+        # A pipe lost (a scan's OCR, a hand-edited row): read the numbers in column order instead.
+        line = line.replace("|", " ")
+    numeric = [c for c in columns if c.role in _NUMERIC_ROLES]
+    label = rules["row"].match(line)
+    found, i, aside = [], 0, False
+    for m in re.finditer(r"\S+", line[label.end():]):
+        word = m.group()
+        if aside or (not found and i == 0 and word.startswith("(")):  # "2 h (diary) 1 90%"
+            aside = not word.endswith(")")
+            continue
+        if i >= len(numeric) or not (rules["cell"].match(word) or rules["empty"].match(word)):
+            break
+        if rules["cell"].match(word):
+            found.append((numeric[i], label.end() + m.start(), label.end() + m.end()))
+        i += 1
+    return found
+
+
+def _fits(column: Column, text: str) -> bool:
+    value = float(text.rstrip("%"))
+    if column.role == "pain_score":
+        return not text.endswith("%") and value <= 10
+    return value <= 100
+
+
+def _summary_cells(line: str, header: str, columns: list[Column]) -> list[tuple[int, int, str, dict]]:
+    """The relief cell of one block-summary row, with its row's duration cell text."""
+    by_index = _column_of_pipe_cells(header, columns)
+    cells = list(zip(by_index, _pipe_cells(line)))
+    duration = next((line[s:e] for column, (s, e) in cells if column is not None and column.role == "duration"), None)
+    found = []
+    for column, (s, e) in cells:
+        m = _rules()["summary_cell"].match(line[s:e]) if column is not None and column.role == "relief" else None
+        if m:
+            found.append((s, s + m.end(), _SUMMARY_RELIEF, {"duration": duration}))
+    return found
+
+
+def _row_follows(lines: list[tuple[int, str]], i: int) -> bool:
+    """The next line after i that is not a border starts like a diary or summary row."""
+    rules = _rules()
+    for _, line in lines[i + 1:]:
+        if line.strip() and _BORDER.match(line):
+            continue
+        return bool(rules["row"].match(line) or rules["summary_row"].match(line))
+    return False
+
+
+def table_cells(text: str) -> list[tuple[int, int, str, dict]]:
+    """(start, end, column rule id, notes) of every pain-score or relief cell of the text's tables."""
+    rules = _rules()
+    # Why first: most notes have no table, and one scan for a row label is far
+    # cheaper than testing every line as a header.
+    if rules["any_row"].search(text) is None:
+        return []
+    lines, offset = [], 0
+    for line in text.split("\n"):
+        lines.append((offset, line))
+        offset += len(line) + 1
+    cells: list[tuple[int, int, str, dict]] = []
+    i = 0
+    while i < len(lines):
+        header = lines[i][1]
+        columns = _header_columns(header) if len(header) < 300 and _row_follows(lines, i) else []
+        kind = _table_kind(header, columns) if columns else None
+        if kind is None:
+            i += 1
+            continue
+        row_label = rules["row"] if kind == "diary" else rules["summary_row"]
+        rows, j = [], i + 1
+        while j < len(lines):
+            line = lines[j][1]
+            if line.strip() and _BORDER.match(line):
+                j += 1
+                continue
+            if not row_label.match(line) or (kind == "summary" and "|" not in line):
+                break
+            rows.append(lines[j])
+            j += 1
+        if len(rows) >= 2 or (kind == "summary" and rows):
+            for start, line in rows:
+                if kind == "summary":
+                    found = _summary_cells(line, header, columns)
+                else:
+                    hours = row_hours(row_label.match(line).group(0))
+                    found = [(s, e, column.rule["id"], {"at_hours": hours})
+                             for column, s, e in _row_cells(line, header, columns) if _fits(column, line[s:e])]
+                cells.extend((start + s, start + e, rule_id, notes) for s, e, rule_id, notes in found)
+        i = max(j, i + 1)
+    return cells
+
+
+class TableCells:
+    """Adds one candidate span per diary cell to `doc.spans[spans_key]`."""
+
+    def __init__(self, spans_key: str):
+        self.spans_key = spans_key
+
+    def __call__(self, doc: Doc) -> Doc:
+        found = table_cells(doc.text)
+        if not found:
+            return doc
+        roles = column_rules()
+        spans, notes = list(doc.spans[self.spans_key]), {}
+        for start, end, rule_id, note in found:
+            span = doc.char_span(start, end, label=_LABELS[roles[rule_id]["role"]], span_id=rule_id)
+            if span is not None:
+                spans.append(span)
+                notes[start] = note
+        doc.spans[self.spans_key] = spans
+        doc.user_data[CELL_NOTES] = notes
+        return doc
+
+
+@Language.factory(COMPONENT, default_config={"spans_key": "candidates"})
+def make_table_cells(nlp: Language, name: str, spans_key: str) -> TableCells:
+    return TableCells(spans_key)

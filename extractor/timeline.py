@@ -1,0 +1,85 @@
+"""Stage 3: statements dated before the note are history; statements in a plan are plans.
+
+A later note restates earlier care with its dates ("MBB #1 on 09/30/2025:
+lidocaine 2%, 90% relief x 2 h"). ConText marks history only where a
+trigger word says so ("s/p", "prior", "history of"); a date does the same
+job in these summaries and nothing in ConText reads it. So: a fact whose
+nearest earlier date in the same clause (same line, no sentence break in
+between) falls before the note's own date is marked historical, and so is a
+date fact that is itself before the note's date. The note's date is its
+service date, else its first full date.
+
+Likewise a plan section ("PLAN: right L3-4 RFA under fluoroscopy") plans
+the procedure, its levels, sides, agents and imaging, though only its first
+words carry ConText's "plan" trigger: facts of the kinds section_rules.json
+lists under "planned_kinds" for that section are marked hypothetical.
+Nothing else changes.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from functools import lru_cache
+
+from extractor.facts import Fact
+from extractor.patterns import load_json_data
+
+__all__ = ["mark_dated_history", "mark_planned"]
+
+_CLAUSE_BREAK = re.compile(r"\n|[.;]\s")
+# Kinds a dated clause can put in the past; identity, setting and diagnosis are the note's own.
+_DATED_KINDS = {"procedure", "level", "side", "relief", "anesthetic", "steroid", "imaging",
+                "block_number", "pain_score", "function", "conservative_care", "region"}
+
+
+def _document_date(facts: tuple[Fact, ...] | list[Fact]) -> str | None:
+    for kind in ("service_date", "date"):
+        for fact in facts:
+            if fact.kind == kind and fact.value:
+                return fact.value
+    return None
+
+
+def mark_dated_history(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
+    """The facts, with `historical` set on those a past date governs (facts in text order)."""
+    own = _document_date(facts)
+    if own is None:
+        return facts
+    dates = [f for f in facts if f.kind == "date" and f.value]
+    if not dates:
+        return facts
+    out = []
+    for fact in facts:
+        past = False
+        if fact.kind == "date":
+            past = bool(fact.value) and fact.value < own
+        elif fact.kind in _DATED_KINDS and not fact.historical:
+            governing = _nearest_date_before(fact, dates, text)
+            past = governing is not None and governing.value < own
+        out.append(dataclasses.replace(fact, historical=True) if past and not fact.historical else fact)
+    return tuple(out)
+
+
+def _nearest_date_before(fact: Fact, dates: list[Fact], text: str) -> Fact | None:
+    before = [d for d in dates if d.end <= fact.start]
+    if not before:
+        return None
+    nearest = before[-1]
+    if _CLAUSE_BREAK.search(text, nearest.end, fact.start):
+        return None
+    return nearest
+
+
+@lru_cache(maxsize=1)
+def _planned_kinds() -> dict[str, frozenset[str]]:
+    rules = load_json_data("section_rules.json").get("planned_kinds", {})
+    return {section: frozenset(kinds) for section, kinds in rules.items() if not section.startswith("_")}
+
+
+def mark_planned(facts: tuple[Fact, ...]) -> tuple[Fact, ...]:
+    """The facts, with `hypothetical` set on those of a planned kind in a plan section."""
+    planned = _planned_kinds()
+    return tuple(dataclasses.replace(f, hypothetical=True)
+                 if not f.hypothetical and f.kind in planned.get(f.section or "", ()) else f
+                 for f in facts)

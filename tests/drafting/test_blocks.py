@@ -1,0 +1,50 @@
+"""What a diagnostic block record collects: relief, agents and steroids by date and note (drafting/blocks.py)."""
+from __future__ import annotations
+
+from drafting.blocks import collect_blocks
+from drafting.cases import group_cases
+from drafting.sessions import summarise
+from extractor.pipeline import extract_source
+from extractor.sourcetext import SourceText
+
+HEADER = "Patient: Doe, Jane Q\nDOB: 03/14/1961   MRN: 4455123\nDate of Service: {date}\n\n"
+
+
+def blocks_of(*notes: tuple[str, str]):
+    docs = [extract_source(SourceText(HEADER.format(date=date) + body, f"note{i}.txt"))
+            for i, (date, body) in enumerate(notes)]
+    cases = group_cases([summarise(d) for d in docs])
+    assert len(cases) == 1
+    return {b.date: b for b in collect_blocks(cases[0])}
+
+
+BLOCK_1 = ("01/08/2026", "PROCEDURE: Bilateral L3-4 and L4-5 medial branch blocks under fluoroscopy. "
+                         "Lidocaine 2% 0.5 mL per level. No steroid.\n")
+BLOCK_2 = ("01/22/2026", "PROCEDURE: Bilateral L3-4 and L4-5 medial branch blocks under fluoroscopy, block #2. "
+                         "Bupivacaine 0.5% 0.5 mL per level. No steroid.\n\n"
+                         "INTERVAL: Block #1 on 01/08/2026 with lidocaine 2%: RN phone call 01/09/2026 - "
+                         "about 90% relief lasting 2 hours.\n")
+
+
+def test_relief_goes_to_the_blocks_date_not_the_follow_up_calls():
+    blocks = blocks_of(BLOCK_1, BLOCK_2)
+    assert sorted(blocks) == ["2026-01-08", "2026-01-22"]
+    assert [f.value["percent"] for f, _ in blocks["2026-01-08"].reliefs] == [90.0]
+
+
+def test_an_earlier_epidurals_steroid_is_not_the_blocks():
+    note = ("01/08/2026",
+            "He had a lumbar epidural steroid injection back in 2023 with Depo-Medrol that helped for two weeks.\n\n"
+            "PROCEDURE: Bilateral L3-4 and L4-5 medial branch blocks under fluoroscopy. "
+            "Xylocaine 2% 0.5 mL per level; no steroid was used.\n")
+    block = blocks_of(note)["2026-01-08"]
+    assert block.steroids == []
+    assert block.no_steroid
+
+
+def test_a_relief_threshold_is_not_a_result():
+    note = ("04/07/2026",
+            "PROCEDURE: Bilateral L3-4 and L4-5 medial branch blocks under fluoroscopy, block #2. Naropin 0.5%.\n\n"
+            "IMPRESSION: Partial response to block #2 (50-60% relief), below the usual 80% threshold.\n")
+    block = blocks_of(note)["2026-04-07"]
+    assert [f.value["percent"] for f, _ in block.reliefs] == [50.0]

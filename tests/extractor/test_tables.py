@@ -1,0 +1,115 @@
+"""Pain-diary and block-summary tables become pain-score and relief facts (extractor/tables.py)."""
+from __future__ import annotations
+
+import pytest
+
+from extractor.tables import table_cells
+
+PIPE_DIARY = """POST-PROCEDURE ASSESSMENT
+| Time | VAS | Relief | Activity |
+|---|---|---|---|
+| Pre | 5 | - | |
+| 30 min | 1 | 80% | provocation negative |
+| 4 h (diary) | 1 | 80% | worked in garage shop 1 h |
+| 10 h (diary) | 5 | 0% | baseline |
+Diary reviewed by phone.
+"""
+
+# What a PDF's text layer gives for a grid table: single spaces between cells.
+FLAT_DIARY = """PAIN DIARY (completed by patient)
+Time after block NRS (0-10) % relief Activity
+Before block 6 -
+15 min 1 90 extension/rotation in recovery
+1 h 4 30 pain coming back
+2 h 6 0
+Assessment: 90% relief but lasting only about 45 minutes.
+"""
+
+SUMMARY = """DIAGNOSTIC BLOCKS
+| Block | Date | Agent | Relief | Duration |
+|---|---|---|---|---|
+| #1 | Sep 30, 2025 | lidocaine 2% | 90% | ~2.5 h |
+| #2 | Oct 14, 2025 | bupivacaine 0.5% | 80% (VAS 5 -> 1) | ~6 h |
+No steroid in either block.
+"""
+
+
+def _cells(text: str) -> list[tuple[str, str, dict]]:
+    return [(text[s:e], rule, note) for s, e, rule, note in table_cells(text)]
+
+
+def test_pipe_diary_reads_scores_and_relief_by_column():
+    cells = _cells(PIPE_DIARY)
+    assert [(t, r) for t, r, _ in cells] == [
+        ("5", "table.vas_column"),
+        ("1", "table.vas_column"), ("80%", "table.relief_column"),
+        ("1", "table.vas_column"), ("80%", "table.relief_column"),
+        ("5", "table.vas_column"), ("0%", "table.relief_column"),
+    ]
+    # the minutes and hours in the activity column are not scores
+    assert [n["at_hours"] for _, _, n in cells] == [None, 0.5, 0.5, 4.0, 4.0, 10.0, 10.0]
+
+
+def test_flat_diary_reads_cells_in_column_order():
+    cells = _cells(FLAT_DIARY)
+    assert [(t, r) for t, r, _ in cells] == [
+        ("6", "table.nrs_column"),
+        ("1", "table.nrs_column"), ("90", "table.relief_column"),
+        ("4", "table.nrs_column"), ("30", "table.relief_column"),
+        ("6", "table.nrs_column"), ("0", "table.relief_column"),
+    ]
+
+
+def test_block_summary_reads_relief_with_its_duration_cell():
+    cells = _cells(SUMMARY)
+    assert [(t, n["duration"]) for t, _, n in cells] == [("90%", "~2.5 h"), ("80%", "~6 h")]
+    assert {r for _, r, _ in cells} == {"table.block_relief_column"}
+
+
+@pytest.mark.parametrize("text", [
+    # prose that names a time and a score is no table
+    "Time to onset of relief was 10 minutes; NRS 2/10 afterwards.\nPlan: RFA.\n",
+    # a header with no rows under it
+    "| Time | NRS | Relief |\n\nThe patient did not return the diary.\n",
+    # one row is not enough to trust the columns
+    "Time NRS Relief\n30 min 1 90\nPlan: RFA.\n",
+])
+def test_no_table_no_cells(text):
+    assert table_cells(text) == []
+
+
+def test_diary_cells_become_facts_with_column_scale(extract_text):
+    doc = extract_text(PIPE_DIARY)
+    scores = [f for f in doc.facts if f.pattern_id == "table.vas_column"]
+    assert [(f.text, f.value["score"], f.value["scale"]) for f in scores] == [
+        ("5", 5.0, "VAS"), ("1", 1.0, "VAS"), ("1", 1.0, "VAS"), ("5", 5.0, "VAS")]
+    relief = [f for f in doc.facts if f.kind == "relief"]
+    assert [(f.text, f.value["percent"]) for f in relief] == [("80%", 80.0), ("80%", 80.0), ("0%", 0.0)]
+    assert all(doc.text[f.start:f.end] == f.text for f in scores + relief)
+
+
+def test_summary_relief_fact_carries_the_duration(extract_text):
+    doc = extract_text(SUMMARY)
+    relief = [f for f in doc.facts if f.pattern_id == "table.block_relief_column"]
+    assert [(f.value["percent"], f.value["duration_hours"]) for f in relief] == [(90.0, 2.5), (80.0, 6.0)]
+
+
+# What OCR makes of a faxed pipe diary: a border read as "[=>", lost pipes.
+OCR_DIARY = """POST-PROCEDURE ASSESSMENT
+| Time | VAS | Relief | Activity |
+[=>
+| 30 min 1 | 90% | stood 15 min, extension-rotation left |
+| 1 h (diary) | 1 | 90% | walked around the block |
+| 2 h (diary) | 1 90% | |
+| 5 h (diary) | 7 | 0% | baseline |
+"""
+
+
+def test_ocr_damaged_pipe_diary_falls_back_to_column_order():
+    cells = _cells(OCR_DIARY)
+    assert [(t, r, n["at_hours"]) for t, r, n in cells] == [
+        ("1", "table.vas_column", 0.5), ("90%", "table.relief_column", 0.5),
+        ("1", "table.vas_column", 1.0), ("90%", "table.relief_column", 1.0),
+        ("1", "table.vas_column", 2.0), ("90%", "table.relief_column", 2.0),
+        ("7", "table.vas_column", 5.0), ("0%", "table.relief_column", 5.0),
+    ]

@@ -1,0 +1,58 @@
+"""Dated summaries are history and plan sections are plans (extractor/timeline.py)."""
+from __future__ import annotations
+
+RFA_NOTE = """Date of Service: 11/04/2025
+PROCEDURE: Left L4-5 and L5-S1 radiofrequency ablation under fluoroscopy.
+
+INDICATION
+Diagnostic blocks:
+ - MBB #1 09/30/2025, lidocaine 2%: 90% relief x 2.5 h.
+ - MBB #2 10/14/2025, bupivacaine 0.5%: 80% relief x 6 h.
+NRS 6/10 today.
+
+PLAN: Right L4-5 RFA in two weeks with fluoroscopy. Continue HEP.
+"""
+
+
+def _facts(doc, kind):
+    return [f for f in doc.facts if f.kind == kind]
+
+
+def test_statements_after_a_past_date_are_historical(extract_text):
+    doc = extract_text(RFA_NOTE)
+    relief = _facts(doc, "relief")
+    assert [(f.value["percent"], f.historical) for f in relief] == [(90.0, True), (80.0, True)]
+    agents = _facts(doc, "anesthetic")
+    assert [(f.value["agent"], f.historical) for f in agents] == [("lidocaine", True), ("bupivacaine", True)]
+    dates = [f for f in _facts(doc, "date") if f.value < "2025-11-04"]
+    assert dates and all(f.historical for f in dates)
+
+
+def test_the_notes_own_statements_stay_current(extract_text):
+    doc = extract_text(RFA_NOTE)
+    procedure = _facts(doc, "procedure")[0]
+    assert procedure.value == "facet_rfa" and procedure.asserted
+    assert [f.historical for f in _facts(doc, "pain_score")] == [False]
+    imaging = _facts(doc, "imaging")
+    assert imaging[0].asserted  # the ablation's own guidance
+
+
+def test_plan_section_plans_procedures_but_not_continued_care(extract_text):
+    doc = extract_text(RFA_NOTE)
+    plan = [f for f in doc.facts if f.section == "plan"]
+    by_kind = {f.kind: f for f in plan}
+    assert by_kind["procedure"].hypothetical and by_kind["level"].hypothetical and by_kind["side"].hypothetical
+    assert by_kind["imaging"].hypothetical
+    assert not by_kind["conservative_care"].hypothetical  # "Continue HEP" is current care
+
+
+def test_a_later_date_is_not_history(extract_text):
+    doc = extract_text("Date of Service: 12/02/2025\nPain diary reviewed by phone 12/03/2025: 90% relief for 45 minutes.\n")
+    relief = _facts(doc, "relief")
+    assert relief and not relief[0].historical
+
+
+def test_a_sentence_break_ends_the_dates_reach(extract_text):
+    doc = extract_text("Date of Service: 12/02/2025\nSeen in clinic 11/04/2025. Today bilateral L4-5 medial branch block.\n")
+    levels = _facts(doc, "level")
+    assert levels and not levels[0].historical
