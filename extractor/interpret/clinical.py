@@ -16,6 +16,8 @@ _MONTHS = {m: i for i, m in enumerate(
 _SEASON_MONTH = {"early": 3, "spring": 4, "mid": 7, "summer": 7, "late": 10, "fall": 10, "autumn": 10, "winter": 1}
 _PAIN_WORDS = {"pain", "lbp", "ache", "aching", "symptoms", "discomfort", "neck", "back", "axial", "duration",
                "nrs", "vas"}
+_NEEDS_ONSET_WORD = {"duration.pain_in_month_year"}
+_ONSET_WORDS = {"since", "began", "started", "onset", "begun", "noticed"}
 _CHANGE_WORDS = {"worse", "worsening", "better", "improved", "improving", "increased", "progressed", "helped"}
 _CARE_LINK_WINDOW = 30  # tokens between a treatment and its duration
 _FUNCTION_MEASURES = {"odi": "odi", "oswestry": "odi", "ndi": "ndi", "rmdq": "rmdq"}
@@ -98,8 +100,17 @@ def interpret_pain_duration(span, ctx: Context) -> list[Draft]:
     if any(s.label_ == "CONSERVATIVE" and span.start - 2 <= s.end <= span.start for s in ctx.same_sentence(span)) and \
             not any(t.lower_ in _PAIN_WORDS for t in before):
         return []
+    if span.id_ in _NEEDS_ONSET_WORD and not any(t.lower_ in _ONSET_WORDS for t in ctx.doc[span.sent.start:span.start]):
+        return []  # "MRI in June 2024" dates a test, not the pain
     months = None
     year_tok = next((t for t in span if re.fullmatch(r"(19|20)\d{2}", t.text)), None)
+    if year_tok is None and span.id_ == "duration.pain_since_short_year" and ctx.document_date is not None:
+        short = int(span[-1].text)  # "'24": this century, unless that is after the note
+        year = 2000 + short if 2000 + short <= ctx.document_date.year else 1900 + short
+        month = next((_SEASON_MONTH[t.lower_] for t in span if t.lower_ in _SEASON_MONTH), 7)
+        months = (ctx.document_date.year - year) * 12 + (ctx.document_date.month - month)
+        return [] if months < 0 else [Draft("pain_duration", {"months": months}, span.start_char, span.end_char,
+                                            span.id_, "pain duration", span)]
     if year_tok is not None:
         if ctx.document_date is None:
             return []
