@@ -9,7 +9,6 @@ as a conflict with both pieces of evidence.
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass, field
 
 from extractor.facts import ExtractedDocument, Fact
@@ -86,7 +85,8 @@ def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
     if not procedures:
         # Radiology-style reports name the procedure on their "EXAM:" line.
         procedures = [f for f in doc.facts if f.kind == "procedure" and f.asserted and f.section == "exam"
-                      and f.pattern_id not in _NOT_A_STATEMENT and _EXAM_TITLE.match(doc.text, doc.text.rfind("\n", 0, f.start) + 1)]
+                      and f.pattern_id not in _NOT_A_STATEMENT
+                      and _EXAM_TITLE.match(doc.text, doc.text.rfind("\n", 0, f.start) + 1)]
     procedures = [f for f in procedures if not _scheduled(doc, f)]
     in_procedure = [f for f in procedures if f.section == "procedure"]
     chosen = (in_procedure or procedures or [None])[0]

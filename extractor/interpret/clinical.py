@@ -4,12 +4,11 @@ from __future__ import annotations
 import re
 
 from extractor.interpret import Context, Draft
-from extractor.numbers import number_value
 from extractor.interpret.relief import duration_weeks
+from extractor.numbers import number_value
 from extractor.registry import interpreter
 from extractor.tables import cell_notes, column_rules
 
-_NUM = re.compile(r"\d+(?:\.\d+)?")
 _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 # Month assumed for "early 2022", "spring of 2022" (mid-season).
@@ -82,6 +81,31 @@ def interpret_function(span, ctx: Context) -> list[Draft]:
     return [Draft("function", value, span.start_char, span.end_char, span.id_, measure, span)]
 
 
+def _onset_year(span, ctx: Context) -> int | None:
+    """The year a pain-onset span names: "since 2019", "since 10/2024", "since summer '24"; None for spans."""
+    year_tok = next((t for t in span if re.fullmatch(r"(19|20)\d{2}", t.text)), None)
+    if year_tok is not None:
+        return int(year_tok.text)
+    if span.id_ == "duration.pain_since_short_year" and ctx.document_date is not None:
+        short = int(span[-1].text)  # "'24": this century, unless that is after the note
+        return 2000 + short if 2000 + short <= ctx.document_date.year else 1900 + short
+    return None
+
+
+def _months_since_onset(span, ctx: Context) -> int | None:
+    """Whole months from the onset a span names to the note's date (mid-year when no month is given)."""
+    if ctx.document_date is None:
+        return None
+    year = _onset_year(span, ctx)
+    month = next((_MONTHS[t.lower_[:3]] for t in span if t.lower_[:3] in _MONTHS and not t.text.isdigit()), None)
+    slash = next((t for t in span if t.text == "/"), None)
+    if month is None and slash is not None and slash.i >= 1 and ctx.doc[slash.i - 1].text.isdigit():
+        month = int(ctx.doc[slash.i - 1].text)  # "since 10/2024"
+    if month is None:
+        month = next((_SEASON_MONTH[t.lower_] for t in span if t.lower_ in _SEASON_MONTH), 7)
+    return (ctx.document_date.year - year) * 12 + (ctx.document_date.month - month)
+
+
 @interpreter("PAIN_DURATION")
 def interpret_pain_duration(span, ctx: Context) -> list[Draft]:
     sentence_words = {t.lower_ for t in span.sent}
@@ -102,24 +126,8 @@ def interpret_pain_duration(span, ctx: Context) -> list[Draft]:
         return []
     if span.id_ in _NEEDS_ONSET_WORD and not any(t.lower_ in _ONSET_WORDS for t in ctx.doc[span.sent.start:span.start]):
         return []  # "MRI in June 2024" dates a test, not the pain
-    months = None
-    year_tok = next((t for t in span if re.fullmatch(r"(19|20)\d{2}", t.text)), None)
-    if year_tok is None and span.id_ == "duration.pain_since_short_year" and ctx.document_date is not None:
-        short = int(span[-1].text)  # "'24": this century, unless that is after the note
-        year = 2000 + short if 2000 + short <= ctx.document_date.year else 1900 + short
-        month = next((_SEASON_MONTH[t.lower_] for t in span if t.lower_ in _SEASON_MONTH), 7)
-        months = (ctx.document_date.year - year) * 12 + (ctx.document_date.month - month)
-        return [] if months < 0 else [Draft("pain_duration", {"months": months}, span.start_char, span.end_char,
-                                            span.id_, "pain duration", span)]
-    if year_tok is not None:
-        if ctx.document_date is None:
-            return []
-        month = next((_MONTHS[t.lower_[:3]] for t in span if t.lower_[:3] in _MONTHS and t is not year_tok), None)
-        if month is None and year_tok.i >= 2 and ctx.doc[year_tok.i - 1].text == "/":  # "since 10/2024"
-            month = int(ctx.doc[year_tok.i - 2].text) if ctx.doc[year_tok.i - 2].text.isdigit() else None
-        if month is None:
-            month = next((_SEASON_MONTH[t.lower_] for t in span if t.lower_ in _SEASON_MONTH), 7)
-        months = (ctx.document_date.year - int(year_tok.text)) * 12 + (ctx.document_date.month - month)
+    if _onset_year(span, ctx) is not None:
+        months = _months_since_onset(span, ctx)
     else:
         weeks = duration_weeks(span)
         months = None if weeks is None else round(weeks / 4.345, 1)

@@ -10,7 +10,6 @@ from extractor.tables import cell_notes, column_rules
 
 __all__ = ["duration_hours", "duration_weeks"]
 
-_NUM = re.compile(r"\d+(?:\.\d+)?")
 _WORD_NUMBERS = {"one": 1, "a": 1, "an": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                  "seven": 7, "eight": 8, "ten": 10, "twelve": 12, "several": 3}
 _UNIT_HOURS = {"min": 1 / 60, "mins": 1 / 60, "minute": 1 / 60, "minutes": 1 / 60,
