@@ -3,18 +3,31 @@
 Documents join one case when their MRNs match, or, without an MRN on one
 side, when their birth dates match and their names are alike (rapidfuzz);
 two different MRNs or two different birth dates never join.
+
+Grouping only reads `name`, `dob` and `mrn`, so it takes any objects with
+those attributes: the drop folder groups small identity records (no text, no
+facts) and drafts each case's documents later, one case at a time.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from rapidfuzz import fuzz
 
 from drafting.sessions import DocumentSummary
 
-__all__ = ["Case", "group_cases", "NAME_SIMILARITY"]
+__all__ = ["Case", "Identity", "group_cases", "NAME_SIMILARITY"]
 
 NAME_SIMILARITY = 85  # rapidfuzz token_sort_ratio on "first last"
+
+
+class Identity(Protocol):
+    """What grouping reads of a document (a `DocumentSummary` is one)."""
+
+    name: dict | None
+    dob: str | None
+    mrn: str | None
 
 
 @dataclass
@@ -44,18 +57,19 @@ class Case:
 
 
 def _most_common(values: list) -> str | None:
+    """The most frequent value; of equally frequent ones the smallest, so every process picks the same."""
     values = [v for v in values if v]
-    return max(set(values), key=values.count) if values else None
+    return max(sorted(set(values)), key=values.count) if values else None
 
 
 def _name_key(name: dict | None) -> str:
     return f"{name['first']} {name['last']}".lower() if name else ""
 
 
-def _same_patient(a: DocumentSummary, b: DocumentSummary) -> bool | None:
+def _same_patient(a: Identity, b: Identity) -> bool | None:
     """True, False, or None when the documents do not say enough."""
     if a.mrn and b.mrn:
-        return a.mrn.lstrip("0") == b.mrn.lstrip("0")
+        return _mrn_key(a.mrn) == _mrn_key(b.mrn)
     if a.dob and b.dob and a.dob != b.dob:
         return False
     if a.name and b.name:
@@ -66,26 +80,88 @@ def _same_patient(a: DocumentSummary, b: DocumentSummary) -> bool | None:
     return None
 
 
-def group_cases(summaries: list[DocumentSummary]) -> list[Case]:
-    """Group documents by patient; a document that names nobody joins the only case, if there is one."""
+def _mrn_key(mrn: str) -> str:
+    return mrn.lstrip("0")
+
+
+def _last_key(name: dict | None) -> str | None:
+    return (name.get("last") or "").lower() if name else None
+
+
+class _Index:
+    """Where a document may find a case that `_same_patient` says True for.
+
+    True needs one of: the same MRN (both have one); or, with an MRN missing on
+    one side, alike names and either the same birth date or (a birth date
+    missing on one side) the same last name. So a case can only take a
+    document if one of its documents shares the document's MRN, birth date or
+    last name: each key maps to the cases (by number) that hold it. Documents
+    without an MRN are also indexed apart, for documents with one (two MRNs
+    decide on their own).
+    """
+
+    def __init__(self) -> None:
+        self.mrn: dict[str, set[int]] = {}
+        self.dob: dict[str, set[int]] = {}
+        self.last: dict[str, set[int]] = {}
+        self.dob_no_mrn: dict[str, set[int]] = {}
+        self.last_no_mrn: dict[str, set[int]] = {}
+
+    def add(self, doc: Identity, case_no: int) -> None:
+        last = _last_key(doc.name)
+        if doc.mrn:
+            self.mrn.setdefault(_mrn_key(doc.mrn), set()).add(case_no)
+        if doc.dob:
+            self.dob.setdefault(doc.dob, set()).add(case_no)
+            if not doc.mrn:
+                self.dob_no_mrn.setdefault(doc.dob, set()).add(case_no)
+        if last is not None:
+            self.last.setdefault(last, set()).add(case_no)
+            if not doc.mrn:
+                self.last_no_mrn.setdefault(last, set()).add(case_no)
+
+    def candidates(self, doc: Identity) -> list[int]:
+        """Numbers of the cases that may hold a document `_same_patient` says True for, in order."""
+        empty: set[int] = set()
+        last = _last_key(doc.name)
+        found = set(self.mrn.get(_mrn_key(doc.mrn), empty)) if doc.mrn else set()
+        if doc.name:  # a True without equal MRNs needs names on both sides
+            dob_index, last_index = (self.dob_no_mrn, self.last_no_mrn) if doc.mrn else (self.dob, self.last)
+            if doc.dob:
+                found |= dob_index.get(doc.dob, empty)
+            found |= last_index.get(last, empty)
+        return sorted(found)
+
+
+def group_cases(summaries: list[Identity]) -> list[Case]:
+    """Group documents by patient; a document that names nobody joins the only case, if there is one.
+
+    Each document joins the first case (in the order cases were opened) where
+    no document says "another patient" and at least one says "same patient"
+    (`_same_patient`), else opens a new case. Only cases that share an MRN,
+    birth date or last name with it are checked (`_Index`), which gives the
+    same cases as checking every case, without comparing every pair.
+    """
     cases: list[Case] = []
-    anonymous: list[DocumentSummary] = []
+    index = _Index()
+    anonymous: list[Identity] = []
     for summary in summaries:
         if not (summary.name or summary.mrn or summary.dob):
             anonymous.append(summary)
             continue
         home = None
-        for case in cases:
-            verdicts = [_same_patient(summary, other) for other in case.documents]
+        for case_no in index.candidates(summary):
+            verdicts = [_same_patient(summary, other) for other in cases[case_no].documents]
             if any(v is False for v in verdicts):
                 continue
             if any(v for v in verdicts):
-                home = case
+                home = case_no
                 break
         if home is None:
-            home = Case()
-            cases.append(home)
-        home.documents.append(summary)
+            home = len(cases)
+            cases.append(Case())
+        cases[home].documents.append(summary)
+        index.add(summary, home)
     for summary in anonymous:
         if len(cases) == 1:
             cases[0].documents.append(summary)

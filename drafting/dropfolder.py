@@ -3,10 +3,14 @@
 One round (`DropFolder.run_round`) registers the files given by content hash,
 extracts the new ones in worker processes (each worker builds the spaCy
 pipeline once and writes the facts it found to OUTBOX/.cache/<code-hash>/<sha>.pickle,
-so the parent only streams back a status), re-drafts every case from the
-cached facts, rewrites the case folders that changed, and writes
-OUTBOX/summary.json and OUTBOX/worklist.csv. Inputs are only read (or moved,
-when asked). Logs name files, hashes and statuses, never document text.
+so the parent only streams back a status and the document's identity: name,
+birth date, MRN), groups the documents into cases from those identities,
+re-drafts every case in the same worker processes (each job reads its case's
+cached facts, drafts it, and rewrites the case folder if the draft changed),
+and writes OUTBOX/summary.json and OUTBOX/worklist.csv. The parent never holds
+the extracted documents, so its memory does not grow with their text. Inputs
+are only read (or moved, when asked). Logs name files, hashes and statuses,
+never document text.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ import shutil
 import signal
 from collections import deque
 from pathlib import Path
+from typing import NamedTuple
 
 from extractor.errors import IngestError, ToolError
 
@@ -33,6 +38,8 @@ __all__ = ["DropFolder", "DropFolderError", "Messages", "extractor_fingerprint"]
 log = logging.getLogger("facet_claims.dropfolder")
 
 MAX_ATTEMPTS = 3  # extraction starts before a file that keeps killing its worker is failed
+REGISTER_BATCH = 64  # files hashed per ledger transaction when registering
+INLINE_CASES = 32  # with no worker running, fewer cases than this are drafted here (a worker takes ~1.5 s to start)
 
 
 class DropFolderError(ToolError):
@@ -56,20 +63,102 @@ def _init_worker() -> None:
     get_nlp()
 
 
-def _extract_job(path: str, sha256: str, cache_file: str) -> tuple[str, str | None]:
-    """Extract one file and cache its facts; returns (status, coded reason)."""
+class Member(NamedTuple):
+    """One extracted document as the parent knows it: where it is, its bytes' hash, and who it names."""
+
+    path: str
+    sha256: str
+    name: dict | None
+    dob: str | None
+    mrn: str | None
+
+
+def _identity(doc) -> tuple:
+    """(name, dob, mrn) of a document, as `summarise` reads them (all grouping needs)."""
+    from drafting.sessions import summarise
+
+    summary = summarise(doc)
+    return summary.name, summary.dob, summary.mrn
+
+
+def _extract_job(path: str, sha256: str, cache_file: str) -> tuple[str, str | None, tuple | None]:
+    """Extract one file and cache its facts; returns (status, coded reason, identity)."""
     from extractor.pipeline import extract_path
 
     try:
         doc = extract_path(path)
     except IngestError as exc:
-        return "failed", exc.message
+        return "failed", exc.message, None
     except Exception as exc:  # noqa: BLE001 -- one document's bug must not stop the others; recorded, not hidden
-        return "failed", Messages.E203.format(kind=type(exc).__name__)
+        return "failed", Messages.E203.format(kind=type(exc).__name__), None
     if doc.sha256 != sha256:
-        return "failed", Messages.E201
-    atomic_write(Path(cache_file), pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL))
-    return "extracted", None
+        return "failed", Messages.E201, None
+    # A cache that does not load is extracted again, so it need not be fsynced (one disk flush less per file).
+    atomic_write(Path(cache_file), pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL), durable=False)
+    return "extracted", None, _identity(doc)
+
+
+def _load_cached(cache_file: str, path: str):
+    """A cached ExtractedDocument, with the path its input has now (None when the cache is unreadable)."""
+    try:
+        doc = pickle.loads(Path(cache_file).read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        return None
+    return dataclasses.replace(doc, path=path, source=dataclasses.replace(doc.source, path=path))
+
+
+def _identity_job(items: list[tuple[str, str]]) -> list[tuple | None]:
+    """Identities of cached documents, given as (cache file, path); None for a cache that cannot be read."""
+    out = []
+    for cache_file, path in items:
+        doc = _load_cached(cache_file, path)
+        out.append(None if doc is None else _identity(doc))
+    return out
+
+
+def _case_fingerprint(case: dict, setting: str, profile: str) -> str:
+    return hashlib.sha256(json.dumps([case, setting, profile], sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _draft_job(members: list[tuple[str, str, str]], setting: str, profile: str, cases_dir: str,
+               old_fingerprint: str | None) -> dict:
+    """Draft one case from its cached documents and rewrite its folder if the draft changed.
+
+    `members` are (path, sha256, cache file) in the order grouping added them.
+    Returns the case id, fingerprint, summary info, whether the folder was
+    written, a coded error (outputs not written), and the hashes of the documents
+    drafted; or ``{"missing": [sha256, ...]}`` when cached facts could not be read.
+    """
+    from drafting.cases import Case
+    from drafting.draft import draft_case
+    from drafting.outputs import write_case_outputs
+    from drafting.review import render_review
+    from drafting.sessions import summarise
+    from drafting.tables import load_profile
+
+    docs, missing = [], []
+    for path, sha256, cache_file in members:
+        doc = _load_cached(cache_file, path)
+        if doc is None:
+            missing.append(sha256)
+        else:
+            docs.append(doc)
+    if missing:
+        return {"missing": missing}
+    case = draft_case(Case([summarise(d) for d in docs]), setting, load_profile(profile))
+    by_sha = {d.sha256: d for d in docs}
+    case_docs = [by_sha[d["sha256"]] for d in case["documents"] if d["sha256"] in by_sha]
+    fingerprint = _case_fingerprint(case, setting, profile)
+    cid, error, written = case["case_id"], None, False
+    folder = Path(cases_dir) / cid
+    if old_fingerprint != fingerprint or not (folder / "claim.json").exists():
+        try:  # review.html beside the claim (its case switcher shows this case only)
+            write_case_outputs(case, cases_dir, case_docs, setting, extra={"review.html": render_review(case, case_docs)})
+            written = True
+        except ToolError as exc:
+            error = str(exc)
+    return {"case_id": cid, "fingerprint": fingerprint, "info": {**case_info(case), "error": error},
+            "written": written, "error": error, "documents": [d.sha256 for d in case_docs]}
 
 
 def extractor_fingerprint() -> str:
@@ -115,6 +204,7 @@ class DropFolder:
         self.cache_dir = self.outbox / ".cache" / extractor_fingerprint()
         self.exclude = tuple(p for p in (self.outbox, self.move_to) if p is not None)
         self._pool: cf.ProcessPoolExecutor | None = None
+        self._identities: dict[str, tuple] = {}  # sha256 -> (name, dob, mrn) of cached documents
 
     def close(self) -> None:
         if self._pool is not None:
@@ -151,7 +241,17 @@ class DropFolder:
         """Hash and record files by content; returns how many are new inputs (duplicates included)."""
         from extractor.ingest import sha256_of
 
-        new = 0
+        new, found = 0, []
+
+        def record() -> None:  # one ledger transaction for a run of files
+            nonlocal new
+            for row, is_new in self.ledger.register_many(found):
+                new += is_new
+                if is_new and row["status"] == "duplicate":
+                    log.info("duplicate %s sha256=%s", row["name"], row["sha256"][:12])
+                    self.on_file(row["name"], "duplicate", None)
+            found.clear()
+
         for path in paths:
             path = Path(path).absolute()
             for _ in range(3):  # a file still changing is hashed again
@@ -165,15 +265,13 @@ class DropFolder:
                     break  # gone before it could be read: it was never an input
                 if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns):
                     continue
-                row, is_new = self.ledger.register(str(path), str(path.relative_to(self.inbox)), sha,
-                                                   after.st_size, after.st_mtime_ns)
-                new += is_new
-                if is_new and row["status"] == "duplicate":
-                    log.info("duplicate %s sha256=%s", row["name"], sha[:12])
-                    self.on_file(row["name"], "duplicate", None)
+                found.append((str(path), str(path.relative_to(self.inbox)), sha, after.st_size, after.st_mtime_ns))
+                if len(found) >= REGISTER_BATCH:
+                    record()
                 break
             else:
                 log.warning("%s is still changing; left for the next round", path.name)
+        record()
         return new
 
     def _cache_file(self, sha: str) -> Path:
@@ -187,42 +285,53 @@ class DropFolder:
 
     def extract_pending(self) -> None:
         """Extract every `processing` row, at most 2 per worker in flight; results stream back one by one."""
-        todo = deque()
+        todo, finished = deque(), []
         for row in self.ledger.with_status("processing"):
             if self._cache_file(row["sha256"]).exists():
-                self._finish(row, "extracted", None)
+                finished.append((row, "extracted", None))
             else:
                 todo.append(row["id"])
         inflight: dict[cf.Future, object] = {}
         limit = 2 * self.workers
-        while todo or inflight:
-            while todo and len(inflight) < limit:
-                row = self.ledger.row(todo.popleft())
-                attempts = self.ledger.start_attempt(row["id"])
-                if attempts > MAX_ATTEMPTS:
-                    self._finish(row, "failed", Messages.E202.format(attempts=attempts - 1))
+        while todo or inflight or finished:
+            # Outcomes since the last pass and the attempts about to start: one ledger transaction.
+            starting = [self.ledger.row(todo.popleft()) for _ in range(min(len(todo), limit - len(inflight)))]
+            attempts = self.ledger.step([(row["id"], status, error) for row, status, error in finished],
+                                        [row["id"] for row in starting]) if finished or starting else {}
+            for row, status, error in finished:
+                self._finished(row, status, error)
+            finished = []
+            for row in starting:
+                if attempts[row["id"]] > MAX_ATTEMPTS:
+                    self._finish(row, "failed", Messages.E202.format(attempts=attempts[row["id"]] - 1))
                     continue
                 fut = self._new_pool().submit(_extract_job, row["moved_to"] or row["path"], row["sha256"],
                                               str(self._cache_file(row["sha256"])))
                 inflight[fut] = row
+            if not inflight:
+                continue
             done, _ = cf.wait(inflight, return_when=cf.FIRST_COMPLETED)
             for fut in done:
                 row = inflight.pop(fut)
                 try:
-                    status, error = fut.result()
+                    status, error, identity = fut.result()
                 except cf.process.BrokenProcessPool:
                     log.warning("worker crashed while reading %s sha256=%s; reading one at a time",
                                 row["name"], row["sha256"][:12])
                     todo.append(row["id"])
                     limit = 1  # isolate the file that crashes its worker
-                    if self._pool is not None:
-                        self._pool.shutdown(wait=False, cancel_futures=True)
-                        self._pool = None
+                    self._reset_pool()
                     continue
-                self._finish(row, status, error)
+                if identity is not None:
+                    self._identities[row["sha256"]] = identity
+                finished.append((row, status, error))
 
     def _finish(self, row, status: str, error: str | None) -> None:
         self.ledger.finish(row["id"], status, error)
+        self._finished(row, status, error)
+
+    def _finished(self, row, status: str, error: str | None) -> None:
+        """Report an outcome the ledger has recorded."""
         log.info("%s %s sha256=%s%s", status, row["name"], row["sha256"][:12], f": {error}" if error else "")
         if status == "failed":
             self._write_errors()
@@ -252,49 +361,120 @@ class DropFolder:
 
     # -- drafting
 
-    def _load_docs(self) -> tuple[list, list[int]]:
-        docs, missing = [], []
-        for row in self.ledger.with_status("extracted", "drafted"):
-            try:
-                doc = pickle.loads(self._cache_file(row["sha256"]).read_bytes())
-            except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-                missing.append(row["id"])
-                continue
-            path = row["moved_to"] or row["path"]
-            docs.append(dataclasses.replace(doc, path=path, source=dataclasses.replace(doc.source, path=path)))
-        return sorted(docs, key=lambda d: d.path), missing
+    def _members(self) -> list[Member]:
+        """Every extracted document (sorted by path) with its identity; unreadable caches are extracted again."""
+        for _ in range(MAX_ATTEMPTS):
+            rows = self.ledger.with_status("extracted", "drafted")
+            missing = [r["id"] for r in rows if not self._cache_file(r["sha256"]).exists()]
+            unknown = [r for r in rows if r["sha256"] not in self._identities and r["id"] not in missing]
+            items = [(str(self._cache_file(r["sha256"])), r["moved_to"] or r["path"]) for r in unknown]
+            for r, identity in zip(unknown, self._map(_identity_job, items)):
+                if identity is None:
+                    missing.append(r["id"])
+                else:
+                    self._identities[r["sha256"]] = identity
+            if not missing:
+                break
+            # cache lost, unreadable or made by another extractor version: read those files again
+            self._reextract([r for r in rows if r["id"] in set(missing)])
+        members = [Member(r["moved_to"] or r["path"], r["sha256"], *self._identities[r["sha256"]])
+                   for r in rows if r["sha256"] in self._identities]
+        return sorted(members, key=lambda m: m.path)
 
-    def draft_round(self) -> None:
-        """Re-draft every case from the cached facts; rewrite the case folders that changed."""
-        from drafting.draft import draft_documents
-        from drafting.outputs import write_case_outputs
+    def _map(self, job, items: list, chunk: int = 64) -> list:
+        """`job(chunk_of_items)` over `items` in the worker pool, results flattened in order."""
+        chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
+        if not chunks:
+            return []
+        if self._pool is None and len(items) < INLINE_CASES:
+            return job(items)
+        try:
+            return [x for part in self._new_pool().map(job, chunks) for x in part]
+        except cf.process.BrokenProcessPool:
+            self._reset_pool()
+            return [x for part in chunks for x in job(part)]
 
-        docs, missing = self._load_docs()
-        if missing:  # cache lost or made by another extractor version: read those files again
-            self.ledger.requeue(missing)
-            self.extract_pending()
-            docs, _ = self._load_docs()
-        result = draft_documents(docs, setting=self.setting, profile_name=self.profile)
-        fingerprints, by_sha = self.ledger.case_fingerprints(), {d.sha256: d for d in docs}
-        cases_dir, case_of_sha, infos, written = self.outbox / "cases", {}, {}, set()
-        for case in result["cases"]:
-            cid = case["case_id"]
-            case_docs = [by_sha[d["sha256"]] for d in case["documents"] if d["sha256"] in by_sha]
-            case_of_sha.update({d["sha256"]: cid for d in case["documents"]})
-            fingerprint = hashlib.sha256(json.dumps([case, self.setting, self.profile], sort_keys=True,
-                                                    default=str).encode()).hexdigest()
-            info, error = case_info(case), None
-            if fingerprints.get(cid) != fingerprint or not (cases_dir / cid / "claim.json").exists():
+    def _reset_pool(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def _reextract(self, rows: list) -> None:
+        """Drop the cached facts of `rows` and extract their files again."""
+        for row in rows:
+            self._identities.pop(row["sha256"], None)
+            self._cache_file(row["sha256"]).unlink(missing_ok=True)
+        self.ledger.requeue([row["id"] for row in rows])
+        self.extract_pending()
+
+    def draft_round(self, retry: bool = True) -> None:
+        """Re-draft every case from the cached facts, one worker job per case; rewrite the folders that changed.
+
+        Cases are grouped here from the documents' identities only; each job
+        reads its case's cached documents, drafts the case and writes its folder.
+        Of cases that get the same case id, the last one is drafted (as when
+        they were drafted one after another and the last one's files stayed).
+        """
+        from drafting.cases import group_cases
+
+        members = self._members()
+        cases = group_cases(members)
+        fingerprints = self.ledger.case_fingerprints()
+        cases_dir, case_of_sha = self.outbox / "cases", {}
+        last_of = {}
+        for n, case in enumerate(cases):
+            cid = case.case_id
+            case_of_sha.update({m.sha256: cid for m in case.documents})
+            last_of[cid] = n
+        jobs = deque((n, [(m.path, m.sha256, str(self._cache_file(m.sha256))) for m in case.documents])
+                     for n, case in enumerate(cases) if last_of[case.case_id] == n)
+        results: dict[int, dict] = {}
+        inflight: dict[cf.Future, tuple[int, list]] = {}
+        missing: list[str] = []
+        if self._pool is None and len(jobs) < INLINE_CASES:
+            jobs, inline = deque(), jobs
+            for n, job in inline:
+                results[n] = _draft_job(job, self.setting, self.profile, str(cases_dir),
+                                        fingerprints.get(cases[n].case_id))
+        while jobs or inflight:
+            while jobs and len(inflight) < 2 * self.workers:
+                n, job = jobs.popleft()
+                fut = self._new_pool().submit(_draft_job, job, self.setting, self.profile, str(cases_dir),
+                                              fingerprints.get(cases[n].case_id))
+                inflight[fut] = (n, job)
+            done, _ = cf.wait(inflight, return_when=cf.FIRST_COMPLETED)
+            for fut in done:
+                n, job = inflight.pop(fut)
                 try:
-                    folder = write_case_outputs(case, cases_dir, case_docs, self.setting)
-                    write_review(case, folder, case_docs)
-                    written.add(cid)
-                    log.info("case key=%s written; documents sha256=%s", _key(cid),
-                             ",".join(d.sha256[:12] for d in case_docs))
-                except ToolError as exc:
-                    error = str(exc)
-                    log.warning("case key=%s: outputs not written: %s", _key(cid), exc)
-            infos[cid] = (fingerprint, {**info, "error": error})
+                    result = fut.result()
+                except cf.process.BrokenProcessPool:
+                    log.warning("worker crashed while drafting case key=%s; drafting it here", _key(cases[n].case_id))
+                    self._reset_pool()
+                    result = _draft_job(job, self.setting, self.profile, str(cases_dir),
+                                        fingerprints.get(cases[n].case_id))
+                results[n] = result
+        for n in [n for n, result in results.items() if "missing" in result]:
+            missing += results.pop(n)["missing"]
+        if missing and retry:  # a cache went bad after it was checked: read those files again, then draft again
+            self._reextract([r for r in self.ledger.with_status("extracted", "drafted") if r["sha256"] in set(missing)])
+            return self.draft_round(retry=False)
+        if missing:
+            log.warning("%d documents could not be read back from the cache; their cases were not drafted",
+                        len(missing))
+        infos, written = {}, set()
+        for n in sorted(results):
+            result = results[n]
+            cid = result["case_id"]
+            if cid != cases[n].case_id:  # cannot happen: both read the same identities in the same order
+                log.warning("case key=%s drafted as key=%s", _key(cases[n].case_id), _key(cid))
+                case_of_sha.update({sha: cid for sha in result["documents"]})
+            if result["written"]:
+                written.add(cid)
+                log.info("case key=%s written; documents sha256=%s", _key(cid),
+                         ",".join(sha[:12] for sha in result["documents"]))
+            elif result["error"]:
+                log.warning("case key=%s: outputs not written: %s", _key(cid), result["error"])
+            infos[cid] = (result["fingerprint"], result["info"])
         for stale in (p for p in cases_dir.glob("*") if p.is_dir() and p.name not in infos):
             shutil.rmtree(stale)  # its documents now belong to another case id
         self.ledger.record_round(case_of_sha, infos, written)
@@ -318,13 +498,6 @@ class DropFolder:
 def _key(case_id: str) -> str:
     """A case's name in logs: case ids hold the MRN and birth date, which logs must not."""
     return hashlib.sha256(case_id.encode()).hexdigest()[:12]
-
-
-def write_review(case: dict, folder: Path, docs: list) -> None:
-    """review.html beside the claim (drafting.review; the case switcher shows this case only)."""
-    from drafting.review import render_review
-
-    atomic_write(folder / "review.html", render_review(case, docs))
 
 
 def _lock(outbox: Path):

@@ -102,22 +102,33 @@ class Ledger:
         another row (not a failed one): a `duplicate`. Otherwise `processing`. Rows whose path
         now holds other bytes become `superseded`.
         """
+        return self.register_many([(path, name, sha256, size, mtime_ns)])[0]
+
+    def register_many(self, files: list[tuple[str, str, str, int, int]]) -> list[tuple[sqlite3.Row, bool]]:
+        """`register` for each (path, name, sha256, size, mtime_ns) in order, all in one transaction."""
         now = _now()
+        out = []
         with self.transaction() as db:
-            at_path = db.execute("SELECT * FROM files WHERE path=? AND moved_to IS NULL", (path,)).fetchall()
-            same = next((r for r in at_path if r["sha256"] == sha256 and r["status"] != "superseded"), None)
-            if same is not None:
-                db.execute("UPDATE files SET size=?, mtime_ns=? WHERE id=?", (size, mtime_ns, same["id"]))
-                return self.row(same["id"]), False
-            for old in at_path:
-                if old["status"] != "superseded":
-                    self._supersede(old, now)
-            owner = db.execute(f"SELECT id FROM files WHERE sha256=? AND {_IN_PRIMARY}", (sha256,)).fetchone()
-            status = "duplicate" if owner else "processing"
-            cur = db.execute(
-                "INSERT INTO files (path, name, sha256, size, mtime_ns, status, first_seen, updated) "
-                "VALUES (?,?,?,?,?,?,?,?)", (path, name, sha256, size, mtime_ns, status, now, now))
-            return self.row(cur.lastrowid), True
+            for path, name, sha256, size, mtime_ns in files:
+                out.append(self._register(db, now, path, name, sha256, size, mtime_ns))
+        return out
+
+    def _register(self, db, now: str, path: str, name: str, sha256: str, size: int,
+                  mtime_ns: int) -> tuple[sqlite3.Row, bool]:
+        at_path = db.execute("SELECT * FROM files WHERE path=? AND moved_to IS NULL", (path,)).fetchall()
+        same = next((r for r in at_path if r["sha256"] == sha256 and r["status"] != "superseded"), None)
+        if same is not None:
+            db.execute("UPDATE files SET size=?, mtime_ns=? WHERE id=?", (size, mtime_ns, same["id"]))
+            return self.row(same["id"]), False
+        for old in at_path:
+            if old["status"] != "superseded":
+                self._supersede(old, now)
+        owner = db.execute(f"SELECT id FROM files WHERE sha256=? AND {_IN_PRIMARY}", (sha256,)).fetchone()
+        status = "duplicate" if owner else "processing"
+        cur = db.execute(
+            "INSERT INTO files (path, name, sha256, size, mtime_ns, status, first_seen, updated) "
+            "VALUES (?,?,?,?,?,?,?,?)", (path, name, sha256, size, mtime_ns, status, now, now))
+        return self.row(cur.lastrowid), True
 
     def _supersede(self, old: sqlite3.Row, now: str) -> None:
         self.conn.execute("UPDATE files SET status='superseded', updated=? WHERE id=?", (now, old["id"]))
@@ -136,22 +147,34 @@ class Ledger:
         return self.conn.execute(f"SELECT * FROM files WHERE status IN ({marks}) ORDER BY id", statuses).fetchall()
 
     def start_attempt(self, row_id: int) -> int:
-        with self.transaction() as db:
-            db.execute("UPDATE files SET attempts=attempts+1, updated=? WHERE id=?", (_now(), row_id))
-            return db.execute("SELECT attempts FROM files WHERE id=?", (row_id,)).fetchone()[0]
+        return self.step([], [row_id])[row_id]
 
     def finish(self, row_id: int, status: str, error: str | None = None) -> None:
         """Record the outcome of extracting one file (`extracted` or `failed`).
 
         When it failed, copies registered meanwhile as its duplicates fail with it.
         """
+        self.step([(row_id, status, error)], [])
+
+    def step(self, finished: list[tuple[int, str, str | None]], started: list[int]) -> dict[int, int]:
+        """In one transaction: `finish` each (row id, status, error), then start an attempt on each row in `started`.
+
+        Returns:
+            Row id -> its attempts now, for the rows started.
+        """
         now = _now()
+        attempts = {}
         with self.transaction() as db:
-            db.execute("UPDATE files SET status=?, error=?, updated=? WHERE id=? AND status='processing'",
-                       (status, error, now, row_id))
-            if status == "failed":
-                db.execute("UPDATE files SET status='failed', error=?, updated=? WHERE status='duplicate' "
-                           "AND sha256=(SELECT sha256 FROM files WHERE id=?)", (error, now, row_id))
+            for row_id, status, error in finished:
+                db.execute("UPDATE files SET status=?, error=?, updated=? WHERE id=? AND status='processing'",
+                           (status, error, now, row_id))
+                if status == "failed":
+                    db.execute("UPDATE files SET status='failed', error=?, updated=? WHERE status='duplicate' "
+                               "AND sha256=(SELECT sha256 FROM files WHERE id=?)", (error, now, row_id))
+            for row_id in started:
+                db.execute("UPDATE files SET attempts=attempts+1, updated=? WHERE id=?", (now, row_id))
+                attempts[row_id] = db.execute("SELECT attempts FROM files WHERE id=?", (row_id,)).fetchone()[0]
+        return attempts
 
     def requeue(self, row_ids: list[int]) -> None:
         """Send rows back to `processing` (their cached facts are missing or out of date)."""

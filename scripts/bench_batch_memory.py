@@ -9,9 +9,11 @@ runs `python -m drafting batch INBOX --out OUTBOX --workers N --settle 0
 --quiet`, and samples every process of the run from /proc twice a second:
 resident memory now (VmRSS) and at its peak (VmHWM). It prints the peak of
 each worker and of the parent, worker memory at 10%, 25%, 50%, 75% and 100%
-of the notes extracted (flat means no growth), how long extraction and the
-final drafting round took, and the exit status. It prints numbers only:
-no file name, no document text. Takes a few minutes for 10,000 notes.
+of the notes extracted (flat means no growth), the largest worker and parent
+RSS during the drafting round (cases are drafted in the workers), how long
+extraction and the drafting round took, and the exit status. It prints
+numbers only: no file name, no document text. Takes a few minutes for
+10,000 notes.
 """
 from __future__ import annotations
 
@@ -134,13 +136,18 @@ def main() -> int:
               f"drafting round and outputs after it: {total - extracted_at:.0f} s")
     for i, kb in enumerate(sorted(workers.values(), reverse=True), 1):
         print(f"worker {i} peak RSS: {kb / 1024:.0f} MB ({'under' if kb / 1024 < LIMIT_MB else 'OVER'} {LIMIT_MB} MB)")
-    print(f"parent peak RSS: {peaks.get(proc.pid, 0) / 1024:.0f} MB (holds every extracted note while drafting)")
+    print(f"parent peak RSS: {peaks.get(proc.pid, 0) / 1024:.0f} MB (ledger, identities and case grouping; "
+          f"no extracted note)")
     print("worker RSS by progress (flat = no growth):")
     for share in (0.1, 0.25, 0.5, 0.75, 1.0):
         sample = next((t for t in timeline if t[1] >= share * written and t[2]), None)
         if sample is not None:
             print(f"  {int(share * 100):3d}% ({sample[1]} notes, {sample[0]:.0f} s): worker {sample[2] / 1024:.0f} MB, "
                   f"parent {sample[3] / 1024:.0f} MB")
+    drafting = [t for t in timeline if extracted_at is not None and t[0] >= extracted_at]
+    if drafting:
+        print(f"drafting round: worker RSS up to {max(t[2] for t in drafting) / 1024:.0f} MB, "
+              f"parent RSS up to {max(t[3] for t in drafting) / 1024:.0f} MB")
     if proc.returncode not in (0, None):
         # Error lines name files and codes only (the drop folder never logs text); show the count.
         print(f"stderr: {len(err.splitlines())} lines")

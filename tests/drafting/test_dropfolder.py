@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -239,6 +240,41 @@ def test_batch_killed_mid_run_is_finished_by_the_next_run(inbox: Path, tmp_path:
     for case_id, claims in want.items():
         same = case_claims(outbox).get(case_id) == claims
         assert same, f"claims of case {case_id} differ from `facet-claims draft`"
+
+
+def outputs(outbox: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every output a user reads (case folders, summary, worklist)."""
+    return {str(p.relative_to(outbox)): sha(p) for p in sorted(outbox.rglob("*")) if p.is_file()
+            and p.relative_to(outbox).parts[0] in ("cases", "failed", "summary.json", "worklist.csv")}
+
+
+def test_cases_drafted_in_workers_match_draft_and_redrafts_from_the_cache(inbox: Path, tmp_path: Path) -> None:
+    """Several cases: grouped from identities, drafted in the worker pool; then redrafted in a fresh run
+    (identities read back from the cache, cases drafted in the parent) and after a cache went bad."""
+    outbox = tmp_path / "out"
+    from drafting.draft import expand_paths
+
+    for src in expand_paths([str(d) for d in sorted((REPO / "corpus").glob("c0[1-5]*/docs"))]):  # 5 cases, 20 files
+        (inbox / f"{src.parents[1].name}__{src.name}").write_bytes(src.read_bytes())
+    draft = cli("draft", *sorted(inbox.iterdir()), "--json")
+    code, _ = finish(cli("batch", inbox, "--out", outbox, "--workers", "2", "--settle", "0", "--quiet"), timeout=120)
+    assert code == 0, f"batch: exit {code}"
+    code, out = finish(draft)
+    assert code == 0, f"draft: exit {code}: {draft.stderr_tail}"
+    assert_same_claims(outbox, out)
+    first = outputs(outbox)
+    assert len([k for k in first if k.endswith("review.html")]) == len(draft_claims(out)) >= 5
+
+    for step in ("cases folder lost", "a cached document unreadable"):
+        shutil.rmtree(outbox / "cases")
+        if step == "a cached document unreadable":
+            victim = sorted(outbox.glob(".cache/*/*.pickle"))[0]
+            victim.write_bytes(b"not a pickle")
+        again = cli("batch", inbox, "--out", outbox, "--workers", "2", "--settle", "0")
+        code, _ = finish(again, timeout=120)
+        assert code == 0, f"{step}: exit {code}: {again.stderr_tail}"
+        assert outputs(outbox) == first, f"{step}: outputs differ from the first run"
+    assert victim.read_bytes() != b"not a pickle", "the file whose cache went bad was not read again"
 
 
 # -- the ledger and the settle check, in process ----------------------------------------

@@ -7,11 +7,13 @@ up patients); failure messages name ids and offsets, never document text.
 from __future__ import annotations
 
 import json
+import random
 import threading
 import urllib.error
 import urllib.request
 from dataclasses import replace
 from functools import lru_cache
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -76,6 +78,13 @@ def test_highlight_escapes_attribute_values():
     assert 'data-value="&lt;b&gt;&amp;&#34;"' in html
 
 
+def test_highlight_escapes_values_holding_the_batch_separator():
+    # Tags are escaped in one batch joined by \x1f; a value holding one is escaped on its own.
+    marks = [Mark(0, 1, "a", "side", "p", attrs=(("data-value", "<\x1f&"),)), Mark(1, 2, "b", "side", "p<")]
+    html = str(highlight("ab", marks))
+    assert 'data-value="&lt;\x1f&amp;"' in html and 'data-pattern-id="p&lt;"' in html
+
+
 def test_highlight_text_survives_markup_removal():
     text = "Left L4-L5 and L5-S1 <b>medial</b> branches"
     marks = [Mark(0, 20, "a", "level", "p"), Mark(5, 10, "b", "level", "p"), Mark(8, 25, "c", "side", "p")]
@@ -83,6 +92,72 @@ def test_highlight_text_survives_markup_removal():
     import re
 
     assert html_lib.unescape(re.sub(r"<[^>]+>", "", str(highlight(text, marks)))) == text
+
+
+class _Coverage(HTMLParser):
+    """Offsets of the text each ``data-fact`` covers, and how often each fact's first fragment (its ``id``) appears."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.pos, self.stack = 0, []
+        self.covered: dict[str, set[int]] = {}
+        self.firsts: dict[str, int] = {}
+
+    def handle_starttag(self, tag, attrs):
+        assert tag == "mark", tag
+        attrs = dict(attrs)
+        self.stack.append(attrs["data-fact"])
+        if "id" in attrs:
+            assert attrs["id"] == attrs["data-fact"]
+            self.firsts[attrs["id"]] = self.firsts.get(attrs["id"], 0) + 1
+
+    def handle_endtag(self, tag):
+        self.stack.pop()
+
+    def handle_data(self, data):
+        for fid in self.stack:
+            self.covered.setdefault(fid, set()).update(range(self.pos, self.pos + len(data)))
+        self.pos += len(data)
+
+
+def _coverage(text: str, marks: list[Mark]) -> _Coverage:
+    parser = _Coverage()
+    parser.feed(str(highlight(text, marks)))
+    parser.close()
+    assert parser.pos == len(text) and not parser.stack
+    return parser
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_highlight_covers_exactly_each_span_on_random_overlaps(seed):
+    rng = random.Random(seed)
+    text = "".join(rng.choice("ab <&>\"'\n") for _ in range(60))
+    marks = []
+    for i in range(12):
+        start = rng.randrange(0, 60)
+        marks.append(Mark(start, min(60, start + rng.randrange(0, 15)), f"m{i}", rng.choice(["side", "level"]), "p"))
+    found = _coverage(text, marks)
+    for m in marks:
+        want = set(range(m.start, m.end))
+        assert found.covered.get(m.id, set()) == want, m.id
+        assert found.firsts.get(m.id, 0) == (1 if want else 0), m.id
+
+
+def test_review_highlights_cover_exactly_the_fact_spans_of_each_document():
+    result, docs = c01()
+    for case in result["cases"]:
+        ctx = review_context(case, list(docs))
+        by_path = {d.path: d for d in docs}
+        for di, meta in enumerate(case["documents"]):
+            doc = by_path[meta["path"]]
+            found = _Coverage()
+            found.feed(str(ctx["documents"][di]["html"]))
+            found.close()
+            assert found.pos == len(doc.text)
+            for fi, f in enumerate(doc.facts):
+                fid = f"d{di}-f{fi}"
+                assert found.covered.get(fid, set()) == set(range(f.start, f.end)), fid
+                assert found.firsts.get(fid) == 1, fid
 
 
 def test_kind_colours_are_assigned_by_sorted_kind():
