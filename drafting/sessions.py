@@ -8,6 +8,7 @@ as a conflict with both pieces of evidence.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -139,6 +140,19 @@ def _joints_from(levels: list[Fact]) -> tuple[dict, dict, list[Fact]]:
     return by_joint, by_nerve, unsided
 
 
+def _with_statement_side(levels: list[Fact], statement: list[Fact]) -> list[Fact]:
+    """Levels that name no side take the statement's one side ("Laterality: Bilateral" / "Level(s): L3-L4; L4-L5").
+
+    Only when the statement names exactly one side value; two different sides
+    leave the level unsided (a gap for the coder), as before.
+    """
+    sides = {f.value for f in statement if f.kind == "side" and f.asserted}
+    if len(sides) != 1 or all(f.value.get("side") for f in levels):
+        return levels
+    side = sides.pop()
+    return [f if f.value.get("side") else dataclasses.replace(f, value={**f.value, "side": side}) for f in levels]
+
+
 def _region(joints: dict) -> str | None:
     regions = {("cervical_thoracic" if j[0] in "CT" else "lumbar_sacral") for s in _SIDES for j in joints[s]}
     return regions.pop() if len(regions) == 1 else None
@@ -168,7 +182,8 @@ def _session(doc: ExtractedDocument, date: str | None) -> tuple[Session | None, 
                         f"{table['ultrasound_only']}")
         return Session(procedure="ultrasound_only", date=date, region=None, document=doc,
                        procedure_fact=chosen), warnings
-    levels = [f for f in facts if f.kind == "level" and not f.negated and not f.hypothetical]
+    levels = _with_statement_side([f for f in facts if f.kind == "level" and not f.negated and not f.hypothetical],
+                                  facts)
     by_joint, by_nerve, unsided = _joints_from(levels)
     has_joints = any(by_joint[s] for s in _SIDES)
     chosen_joints = by_joint if has_joints else by_nerve

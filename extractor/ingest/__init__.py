@@ -6,17 +6,24 @@ parsing, reads PDF pages without a text layer with OCR when Tesseract is
 installed (extractor/ocr.py), keeps every document within its limits (bytes,
 pages, characters, seconds, image pixels: see `limits.Limits`), and never
 puts document text in an error message.
+
+PDFium (pypdfium2) is imported when the first PDF is read, so reading a text
+note does not pay for it at start-up (docs/performance.md).
 """
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from extractor.errors import IngestError, Messages
 from extractor.ingest.limits import (MAX_BYTES, MAX_CHARS, MAX_PAGES, Deadline, Limits, check_chars,
                                      check_size, outside_inbox, read_bytes, sha256_of, time_limit)
-from extractor.ingest.pdf import OcrHook, read_pdf, repeated_margin_lines
+from extractor.ingest.layout import repeated_margin_lines
 from extractor.ingest.text import read_text
 from extractor.sourcetext import SourceText
+
+if TYPE_CHECKING:
+    from extractor.ingest.pdf import OcrHook
 
 __all__ = ["read_document", "sha256_of", "repeated_margin_lines", "SUFFIXES", "MAX_BYTES", "MAX_PAGES",
            "MAX_CHARS", "Limits", "outside_inbox", "time_limit", "ocr_hook"]
@@ -72,6 +79,8 @@ def read_document(path: str | Path, *, max_bytes: int | None = None, max_pages: 
     if len(data) > lim.max_bytes:
         raise IngestError(name, Messages.E005.format(size=len(data), limit=lim.max_bytes))
     if suffix == ".pdf":
+        from extractor.ingest.pdf import read_pdf
+
         hook = ocr_hook(name, deadline) if lim.ocr else None
         source = read_pdf(name, data, max_pages=lim.max_pages, ocr_page=hook,
                           max_image_pixels=lim.max_image_pixels, max_stream_bytes=lim.max_stream_bytes,

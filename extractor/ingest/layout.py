@@ -26,6 +26,7 @@ PAGE_SEPARATOR = "\n\n"
 Char = tuple[str, float, float, float, float]
 
 _MARGIN_DEPTH = 2      # lines at the top and bottom of a page checked for repeats
+_SIGNS = np.array([[1.0], [-1.0], [1.0], [-1.0]])
 
 
 class Frame:
@@ -39,27 +40,30 @@ class Frame:
         swap = self.rotation in (90, 270)
         self.width, self.height = (float(self.h), float(self.w)) if swap else (float(self.w), float(self.h))
 
-    def place(self, left: np.ndarray, bottom: np.ndarray, right: np.ndarray,
-              top: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """PDFium boxes (user space, arrays) -> display-frame x0, top, x1, bottom clamped to
-        the page, and a mask of the boxes that are on the page at all (finite and overlapping it)."""
-        u0, u1, v0, v1 = left - self.left, right - self.left, self.top - top, self.top - bottom
-        if self.rotation == 0:
-            x0, y0, x1, y1 = u0, v0, u1, v1
-        elif self.rotation == 90:  # /Rotate turns the page clockwise
-            x0, y0, x1, y1 = self.h - v1, u0, self.h - v0, u1
-        elif self.rotation == 180:
-            x0, y0, x1, y1 = self.w - u1, self.h - v1, self.w - u0, self.h - v0
-        else:
-            x0, y0, x1, y1 = v0, self.w - u1, v1, self.w - u0
-        on_page = (np.isfinite(x0) & np.isfinite(y0) & np.isfinite(x1) & np.isfinite(y1)
-                   & ~((x1 < 0) | (y1 < 0) | (x0 > self.width) | (y0 > self.height)))
-        cut = (x0 < 0) | (y0 < 0) | (x1 > self.width) | (y1 > self.height)
-        if cut.any():  # as clamp(): a box partly off the page is cut to it
-            x0, y0 = np.where(cut & (x0 < 0), 0.0, x0), np.where(cut & (y0 < 0), 0.0, y0)
-            x1 = np.where(cut & (x1 > self.width), self.width, x1)
-            y1 = np.where(cut & (y1 > self.height), self.height, y1)
-        return x0, y0, x1, y1, on_page
+    def place(self, rects: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """PDFium boxes (FS_RECTF rows: left, top, right, bottom in user space, shape (n, 4))
+        -> display-frame (x0, top, x1, bottom) as rows of one (4, n) float64 array, clamped
+        to the page, and a mask of the boxes that are on the page at all (finite and overlapping it)."""
+        # Rows u0, v0, u1, v1 (left - frame left, frame top - top, ...) in two array operations:
+        # a negated row plus an offset is the same float subtraction.
+        xy = np.multiply(rects.T, _SIGNS, out=np.empty((4, len(rects))))
+        xy += np.array([[-self.left], [self.top], [-self.left], [self.top]])
+        if self.rotation:
+            u0, v0, u1, v1 = xy
+            if self.rotation == 90:  # /Rotate turns the page clockwise
+                rows = (self.h - v1, u0, self.h - v0, u1)
+            elif self.rotation == 180:
+                rows = (self.w - u1, self.h - v1, self.w - u0, self.h - v0)
+            else:
+                rows = (v0, self.w - u1, v1, self.w - u0)
+            xy = np.array(rows).reshape(4, len(rects))
+        size = np.array([[self.width], [self.height]])
+        on_page = np.isfinite(xy).all(axis=0) & (xy[2:] >= 0).all(axis=0) & (xy[:2] <= size).all(axis=0)
+        if (xy[:2] < 0).any() or (xy[2:] > size).any():  # as clamp(): a box partly off the page is cut to it
+            xy = np.stack((np.where(xy[0] < 0, 0.0, xy[0]), np.where(xy[1] < 0, 0.0, xy[1]),
+                           np.where(xy[2] > self.width, self.width, xy[2]),
+                           np.where(xy[3] > self.height, self.height, xy[3])))
+        return xy, on_page
 
 
 def clamp(x0: float, y0: float, x1: float, y1: float, width: float, height: float) -> tuple[float, ...] | None:

@@ -102,10 +102,13 @@ def _lines(g: Glyphs) -> tuple[np.ndarray, np.ndarray]:
     """
     s = g.top + g.bottom
     perm = np.argsort(s, kind="stable")
-    mid = (s / 2)[perm]
+    mid = s[perm] / 2
     h = np.maximum(g.bottom - g.top, 1.0)[perm]
     n = len(perm)
-    run_start = np.flatnonzero(np.concatenate(([True], mid[1:] != mid[:-1])))
+    step = np.empty(n, bool)
+    step[0] = True
+    np.not_equal(mid[1:], mid[:-1], out=step[1:])
+    run_start = np.flatnonzero(step)
     run_min_h = np.minimum.reduceat(h, run_start).tolist()
     mids = mid[run_start].tolist()
     starts = run_start.tolist() + [n]
@@ -310,11 +313,19 @@ def _units(g: Glyphs, at: np.ndarray, first: np.ndarray, prev: np.ndarray, drawn
     boxed_space = space & drawn_space
     unit_src[glyph_unit[boxed_space] - 1] = space_at[boxed_space]
     table = g.texts + [_NEWLINE, _SPACE]
-    text = "".join(np.array(table, dtype=object)[unit_tid].tolist())
+    if all(len(t) == 1 and t != "\0" for t in table):
+        # One character per unit: the text straight from an array of code points
+        # (a numpy string keeps no trailing NUL, hence none in the table).
+        codes = np.array([ord(t) for t in table], np.uint32)[unit_tid]
+        text = codes.view(f"<U{units}").item()
+    else:
+        text = "".join(np.array(table, dtype=object)[unit_tid].tolist())
     boxed = unit_src >= 0
-    src = unit_src[boxed]
-    boxes = np.zeros((units, 4))
-    boxes[boxed] = np.stack((g.x0[src], g.top[src], g.x1[src], g.bottom[src]), axis=1)
+    # Each unit's box from a (characters + 1) x 4 table whose last row, taken by
+    # unit_src == -1, is the zero box of a unit without one.
+    table_xy = np.zeros((len(g.tid) + 1, 4))
+    table_xy[:-1, 0], table_xy[:-1, 1], table_xy[:-1, 2], table_xy[:-1, 3] = g.x0, g.top, g.x1, g.bottom
+    boxes = np.take(table_xy, unit_src, axis=0)
     if len(text) != units:  # a ligature's letters share its box
         lengths = np.array([len(t) for t in table], np.intp)[unit_tid]
         boxes, boxed = np.repeat(boxes, lengths, axis=0), np.repeat(boxed, lengths)

@@ -110,13 +110,15 @@ def text_layer_glyphs(textpage: pdfium.PdfTextPage, frame: Frame) -> tuple[Glyph
     base = rects.ctypes.data
     found = np.fromiter(map(_loose_box, repeat(handle, len(index)), index.tolist(),
                             range(base, base + 16 * len(index), 16)), np.intc, len(index)) != 0
-    index, rects = index[found], rects[found].astype(np.float64)
-    x0, top, x1, bottom, on_page = frame.place(rects[:, 0], rects[:, 3], rects[:, 2], rects[:, 1])
+    if not found.all():
+        index, rects = index[found], rects[found]
+    xy, on_page = frame.place(rects)
     tid = tid[index]
-    drawn = tid != texts.get(" ", -1)
-    outside = int(np.count_nonzero(drawn & ~on_page))
-    glyphs = Glyphs(tid[on_page], list(texts), x0[on_page], top[on_page], x1[on_page], bottom[on_page])
-    return glyphs, outside, generated
+    outside = 0
+    if not on_page.all():
+        outside = int(np.count_nonzero((tid != texts.get(" ", -1)) & ~on_page))
+        tid, xy = tid[on_page], xy[:, on_page]
+    return Glyphs(tid, list(texts), *xy), outside, generated
 
 
 def _codes(handle: int, count: int) -> np.ndarray:
@@ -132,12 +134,14 @@ def _codes(handle: int, count: int) -> np.ndarray:
     buffer = np.zeros(2 * count + 2, np.uint16)
     got = _get_text(handle, 0, count, buffer.ctypes.data) - 1  # without the NUL
     units = buffer[:max(got, 0)]
-    if got != count or np.any((units >= 0xD800) & (units <= 0xDFFF)):
+    top = int(units.max()) if got > 0 else 0
+    if got != count or (top >= 0xD800 and np.any((units >= 0xD800) & (units <= 0xDFFF))):
         return np.fromiter(map(_get_unicode, repeat(handle, count), range(count)), np.uint32, count)
     codes = units.astype(np.uint32)
-    odd = np.flatnonzero(codes == 0xFFFE)
-    if len(odd):
-        codes[odd] = list(map(_get_unicode, repeat(handle, len(odd)), odd.tolist()))
+    if top >= 0xFFFE:
+        odd = np.flatnonzero(codes == 0xFFFE)
+        if len(odd):
+            codes[odd] = list(map(_get_unicode, repeat(handle, len(odd)), odd.tolist()))
     return codes
 
 

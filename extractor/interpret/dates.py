@@ -16,7 +16,7 @@ __all__ = ["parse_date", "DATE_SETTINGS"]
 
 DATE_SETTINGS = {"DATE_ORDER": "MDY", "PREFER_DATES_FROM": "past", "REQUIRE_PARTS": ["day", "month", "year"],
                  "PREFER_DAY_OF_MONTH": "first"}
-_MDY = re.compile(r"^(\d{1,2})\s*[/-]\s*(\d{1,2})\s*[/-]\s*(\d{2}|\d{4})$")
+_MDY = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{2}|\d{4})$")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _CUE_GAP = 3  # tokens allowed between a cue ("DOS") and its date, e.g. ":"
 

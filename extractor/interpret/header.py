@@ -16,19 +16,20 @@ __all__ = ["parse_name"]
 _NAME_TOKEN = re.compile(r"^[A-Za-z][A-Za-z'\-]*\.?$|^,$|^-$")  # "-": "Osei-Bonsu" is split in three
 _STOP_WORDS = {"mrn", "dob", "date", "sex", "age", "dos", "account", "acct", "md", "do", "id", "|"}
 _ID_TOKEN = re.compile(r"^[A-Z]{0,3}\d{4,12}$", re.I)
-_ID_PART = re.compile(r"^[A-Z]{0,3}\d{1,12}$", re.I)
+_ID_PART = re.compile(r"^[A-Z]{0,5}\d{0,12}$")
 
 
 def _id_end(doc, tok) -> int | None:
-    """End offset of the record number starting at `tok`: "8810274", or "55-21870" (split by the tokenizer)."""
+    """End offset of the record number starting at `tok`: "8810274", or a hyphenated one the tokenizer split
+    ("55-21870", "PRS-0093318", "SRSC-40017"): parts of capitals and digits, at least four digits in all."""
     last = tok
     while (last.i + 2 < len(doc) and not last.whitespace_ and doc[last.i + 1].text == "-"
-           and not doc[last.i + 1].whitespace_ and _ID_PART.match(doc[last.i + 2].text)):
+           and not doc[last.i + 1].whitespace_ and doc[last.i + 2].text and _ID_PART.match(doc[last.i + 2].text)):
         last = doc[last.i + 2]
-    text = doc[tok.i:last.i + 1].text  # = doc.text[tok.idx:last.idx + len(last.text)], without joining the whole doc
     if last is tok:
         return tok.idx + len(tok.text) if _ID_TOKEN.match(tok.text) else None
-    return tok.idx + len(text) if _ID_PART.match(tok.text) and sum(c.isdigit() for c in text) >= 4 else None
+    digits = sum(c.isdigit() for t in doc[tok.i:last.i + 1] for c in t.text)
+    return last.idx + len(last.text) if tok.text and _ID_PART.match(tok.text) and digits >= 4 else None
 
 
 def _field_tokens(span, doc, accept) -> list:

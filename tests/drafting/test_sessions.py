@@ -99,3 +99,21 @@ def test_a_procedure_scheduled_after_the_note_is_not_its_session():
         "S/p R lumbar MBB #1 yesterday (lido). Pt reports 90% relief x 2 hrs then return to baseline.\n"
         "MBB #2 confirmed 10/15/26. Pt verbalized understanding.\n")
     assert session is None
+
+
+def test_procedure_log_side_line_applies_to_the_levels_line():
+    # Auto-generated logs put the side and the levels on separate key: value lines.
+    session = session_of(
+        "PROCEDURE LOG\nProcedure: Lumbar facet medial branch block\nBlock Sequence: 1 of 2\n"
+        "Laterality: Bilateral\nLevel(s): L3-L4; L4-L5\nGuidance: Fluoroscopy\nMedication: Lidocaine 2% 3 mL\n")
+    assert session.procedure == "facet_block"
+    assert session.joints == {"left": ["L3-L4", "L4-L5"], "right": ["L3-L4", "L4-L5"]}
+
+
+def test_checkbox_template_reads_only_the_ticked_boxes():
+    session = session_of(
+        "PROCEDURE\n[ ] Lumbar medial branch block   [ ] Facet joint (intra-articular) injection   [x] RF ablation\n"
+        "Side:     [x] Left   [ ] Right   [ ] Bilateral\nJoints:   [ ] L3-4   [x] L4-5   [x] L5-S1\n"
+        "Imaging:  [x] Fluoroscopy   [ ] CT   [ ] Ultrasound\n")
+    assert session.procedure == "facet_rfa"
+    assert session.joints == {"left": ["L4-L5", "L5-S1"], "right": []}

@@ -1,0 +1,33 @@
+"""Stage 3: in a checkbox template, what follows an unticked box is not so.
+
+    Side:     [x] Left   [ ] Right   [ ] Bilateral
+    PROCEDURE [ ] Lumbar medial branch block   [x] RF ablation
+
+A fact whose nearest box before it on its line is empty ("[ ]") is marked
+negated: the template offered it and the writer did not tick it. Ticked
+boxes ("[x]", "[X]", "[✓]") and facts with no box before them are left as
+they are.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from extractor.facts import Fact
+
+__all__ = ["mark_unticked"]
+
+_BOX = re.compile(r"\[\s*([xX✓✔*]?)\s*\]")
+
+
+def mark_unticked(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
+    """The facts, with `negated` set on those an empty checkbox governs."""
+    if "[" not in text or _BOX.search(text) is None:
+        return facts
+    out = []
+    for fact in facts:
+        line_start = text.rfind("\n", 0, fact.start) + 1
+        boxes = list(_BOX.finditer(text, line_start, fact.start))
+        unticked = bool(boxes) and not boxes[-1].group(1)
+        out.append(dataclasses.replace(fact, negated=True) if unticked and not fact.negated else fact)
+    return tuple(out)
