@@ -1,7 +1,8 @@
 """The `facet-claims` command line: the only place errors become exit codes.
 
 Subcommands are imported when they run, so `facet-claims draft` does not pay
-for the review server or the benchmark.
+for the review server or the benchmark; `draft` and `extract` import spaCy
+without its own command line (extractor/spacy_import.py).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sys
 import click
 
 from extractor.errors import ToolError
+from extractor.spacy_import import import_spacy
 
 __all__ = ["main", "cli"]
 
@@ -63,6 +65,7 @@ def emit_json(data: dict) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (the facts with offsets and pages).")
 def extract(paths: tuple[str, ...], as_json: bool) -> None:
+    import_spacy()
     from drafting.draft import expand_paths, extract_all
 
     refused: list[dict] = []
@@ -95,6 +98,7 @@ def _report_errors(errors: list[dict]) -> None:
 @click.option("--profile", default="default", show_default=True, help="Payer profile (see `facet-claims profiles`).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Write claim.json, claim.csv and the letter per case here.")
 def draft(paths: tuple[str, ...], as_json: bool, setting: str, profile: str, out_dir: str | None) -> None:
+    import_spacy()
     from drafting.draft import draft_documents, expand_paths, extract_all
     from drafting.tables import load_profile
 

@@ -17,6 +17,7 @@ _PAIN_WORDS = {"pain", "lbp", "ache", "aching", "symptoms", "discomfort", "neck"
                "nrs", "vas"}
 _NEEDS_ONSET_WORD = {"duration.pain_in_month_year"}
 _ONSET_WORDS = {"since", "began", "started", "onset", "begun", "noticed"}
+_FOLLOW_UP_WORDS = {"follow", "f/u", "fu", "return", "recheck", "revisit", "lasts", "repeat", "call", "rtc"}
 _CHANGE_WORDS = {"worse", "worsening", "better", "improved", "improving", "increased", "progressed", "helped"}
 _CARE_LINK_WINDOW = 30  # tokens between a treatment and its duration
 _FUNCTION_MEASURES = {"odi": "odi", "oswestry": "odi", "ndi": "ndi", "rmdq": "rmdq"}
@@ -119,11 +120,11 @@ def interpret_pain_duration(span, ctx: Context) -> list[Draft]:
         return []  # "worse over the last twelve months": how it changed, not how long it has lasted
     if any(s.label_ == "RELIEF" and 0 <= span.start - s.end <= 6 for s in ctx.same_sentence(span)):
         return []  # "30% relief ... for two weeks": how long a treatment helped
-    # A duration right after a treatment is the treatment's, not the pain's.
-    before = ctx.doc[max(0, span.start - 3): span.start]
-    if any(s.label_ == "CONSERVATIVE" and span.start - 2 <= s.end <= span.start for s in ctx.same_sentence(span)) and \
-            not any(t.lower_ in _PAIN_WORDS for t in before):
+    # A duration right after a treatment is the treatment's ("PT x 6 wks", "ibuprofen 600 mg TID x 3 weeks").
+    if any(s.label_ == "CONSERVATIVE" and span.start - 4 <= s.end <= span.start for s in ctx.same_sentence(span)):
         return []
+    if any(t.lower_ in _FOLLOW_UP_WORDS for t in ctx.doc[max(0, span.start - 5): span.start]):
+        return []  # "follow up in 6 months", "if relief lasts >= 6 mos"
     if span.id_ in _NEEDS_ONSET_WORD and not any(t.lower_ in _ONSET_WORDS for t in ctx.doc[span.sent.start:span.start]):
         return []  # "MRI in June 2024" dates a test, not the pain
     if _onset_year(span, ctx) is not None:
