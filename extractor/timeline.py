@@ -17,6 +17,7 @@ Nothing else changes.
 """
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import re
 
@@ -49,23 +50,25 @@ def mark_dated_history(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
     dates = [f for f in facts if f.kind == "date" and f.value]
     if not dates:
         return facts
+    ends = [d.end for d in dates]  # facts come in text order, so dates do too
     out = []
     for fact in facts:
         past = False
         if fact.kind == "date":
             past = bool(fact.value) and fact.value < own
         elif fact.kind in _DATED_KINDS and not fact.historical:
-            governing = _nearest_date_before(fact, dates, text)
+            governing = _nearest_date_before(fact, dates, ends, text)
             past = governing is not None and governing.value < own
         out.append(dataclasses.replace(fact, historical=True) if past and not fact.historical else fact)
     return tuple(out)
 
 
-def _nearest_date_before(fact: Fact, dates: list[Fact], text: str) -> Fact | None:
-    before = [d for d in dates if d.end <= fact.start]
-    if not before:
+def _nearest_date_before(fact: Fact, dates: list[Fact], ends: list[int], text: str) -> Fact | None:
+    """The last date ending at or before the fact, when no clause break lies between them."""
+    i = bisect.bisect_right(ends, fact.start)
+    if i == 0:
         return None
-    nearest = before[-1]
+    nearest = dates[i - 1]
     if _CLAUSE_BREAK.search(text, nearest.end, fact.start):
         return None
     return nearest
