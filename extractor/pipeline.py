@@ -38,14 +38,26 @@ def _document_date(drafts: list[Draft]) -> dt.date | None:
     return None
 
 
-def _run(spans, ctx: Context, labels: set[str] | None = None) -> list[Draft]:
+def _interpret(spans, ctx: Context) -> list[Draft]:
+    """Every span's drafts. Dates go first: the note's date resolves the relative ones.
+
+    Why not two full DATE passes: only a date that did not resolve without the
+    note's date ("two weeks ago", "September 15th") can change with it.
+    """
+    date_fn = interpreter_for("DATE")
+    first = {id(s): date_fn(s, ctx) for s in spans if s.label_ == "DATE"}
+    ctx.document_date = _document_date([d for found in first.values() for d in found])
     drafts: list[Draft] = []
     for span in spans:
-        if span.label_ in _SKIP_INTERPRET or (labels is not None and span.label_ not in labels):
-            continue
-        fn = interpreter_for(span.label_)
-        if fn is not None:
-            drafts.extend(fn(span, ctx))
+        if span.label_ == "DATE":
+            found = first[id(span)]
+            if ctx.document_date is not None and any(d.value is None for d in found):
+                found = date_fn(span, ctx)
+            drafts.extend(found)
+        elif span.label_ not in _SKIP_INTERPRET:
+            fn = interpreter_for(span.label_)
+            if fn is not None:
+                drafts.extend(fn(span, ctx))
     return drafts
 
 
@@ -119,8 +131,7 @@ def extract_source(source: SourceText, sha256: str = "") -> ExtractedDocument:
     doc = get_nlp()(nlp_text(source.text))
     spans = sorted(doc.spans[RESOLVED], key=lambda s: (s.start, s.end))
     ctx = Context(doc=doc, spans=spans, values=_pattern_values())
-    ctx.document_date = _document_date(_run(spans, ctx, {"DATE"}))
-    drafts = _run(spans, ctx)
+    drafts = _interpret(spans, ctx)
     facts = tuple(sorted((_to_fact(d, source, _span_attributes(d.span)) for d in drafts),
                          key=lambda f: (f.start, f.end, f.kind)))
     facts = mark_unticked(mark_planned(mark_dated_history(facts, source.text)), source.text)
