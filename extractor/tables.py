@@ -32,6 +32,7 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from extractor.numbers import number_value
 from extractor.patterns import load_json_data
 
 __all__ = ["TableCells", "column_rules", "cell_notes", "table_cells", "COMPONENT", "CELL_NOTES"]
@@ -44,7 +45,6 @@ _LABELS = {"pain_score": "PAIN_SCORE", "relief": "RELIEF"}
 _BORDER = re.compile(r"^[^A-Za-z0-9]+$")  # "|---|", "+----+", or what OCR makes of them ("[=>")
 _MERGE_GAP = 8  # "Pain (NRS)": two words of one column header
 _UNIT_HOURS = {"min": 1 / 60, "h": 1.0, "hr": 1.0, "hour": 1.0, "d": 24.0, "day": 24.0}
-_WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "eight": 8, "ten": 10, "twelve": 12}
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def row_hours(label: str) -> float | None:
     m = re.search(r"(\d+(?:\.\d+)?|[a-z]+)\s*-?\s*(min|h|hr|hour|d|day)", label.lower())
     if not m:
         return None
-    amount = float(m.group(1)) if m.group(1)[0].isdigit() else _WORD_NUMBERS.get(m.group(1))
+    amount = number_value(m.group(1))
     return None if amount is None else round(amount * _UNIT_HOURS[m.group(2)], 3)
 
 
