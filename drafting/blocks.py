@@ -102,6 +102,7 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
             if not any(f.kind in _ATTRIBUTED for f in seg):
                 continue
             dates = [f for f in seg if f.kind in ("date", "service_date") and f.value]
+            block_dates = [d for d in dates if d.value in session_dates]
             other_procedure = any(f.kind == "procedure" and f.value not in _FACET_PROCEDURES and not f.negated
                                   for f in seg)
             facet_procedure = any(f.kind == "procedure" and f.value in _FACET_PROCEDURES for f in seg)
@@ -117,7 +118,7 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                     continue  # "an epidural in 2023 with Depo-Medrol": that procedure's drug, not a block's
                 # "Block #1 on 01/08 ...: phone call 01/09 - 90% relief": a block's
                 # own date in the sentence wins over a follow-up date.
-                date = _date_for(fact, [d for d in dates if d.value in session_dates]) or _date_for(fact, dates)
+                date = _date_for(fact, block_dates) or _date_for(fact, dates)
                 target = None
                 if date is not None and date.value != summary.date:
                     if date.value in session_dates:

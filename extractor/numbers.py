@@ -18,7 +18,7 @@ __all__ = ["number_value", "like_num", "COMPOUND_NUMBER_WORDS"]
 _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
          "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
-_WORDS = {w: i for i, w in enumerate(_ONES)} | _TENS | {"hundred": 100, "a hundred": 100}
+_WORDS = {w: i for i, w in enumerate(_ONES)} | _TENS | {"hundred": 100}
 COMPOUND_NUMBER_WORDS = tuple(f"{t}-{o}" for t in _TENS for o in _ONES[1:10])
 _DIGITS = re.compile(r"^\d+(?:\.\d+)?$")
 _LEADING_DOT = re.compile(r"^\.\d+$")

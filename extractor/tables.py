@@ -35,7 +35,7 @@ from spacy.tokens import Doc
 from extractor.numbers import number_value
 from extractor.patterns import load_json_data
 
-__all__ = ["TableCells", "column_rules", "cell_notes", "table_cells", "COMPONENT", "CELL_NOTES"]
+__all__ = ["TableCells", "column_rules", "cell_notes", "hours_in", "table_cells", "COMPONENT", "CELL_NOTES"]
 
 COMPONENT = "table_cells"
 CELL_NOTES = "table_cell_notes"
@@ -44,7 +44,8 @@ _NUMERIC_ROLES = ("pain_score", "relief")
 _LABELS = {"pain_score": "PAIN_SCORE", "relief": "RELIEF"}
 _BORDER = re.compile(r"^[^A-Za-z0-9]+$")  # "|---|", "+----+", or what OCR makes of them ("[=>")
 _MERGE_GAP = 8  # "Pain (NRS)": two words of one column header
-_UNIT_HOURS = {"min": 1 / 60, "h": 1.0, "hr": 1.0, "hour": 1.0, "d": 24.0, "day": 24.0}
+_UNIT_HOURS = {"min": 1 / 60, "h": 1.0, "hr": 1.0, "hour": 1.0, "d": 24.0, "day": 24.0, "wk": 168.0, "week": 168.0}
+_HOURS = re.compile(r"\b(\d+(?:\.\d+)?|[a-z]+)\s*-?\s*(min|hour|hr|h|day|d|week|wk)(?:s|utes?)?\b")
 
 
 @dataclass(frozen=True)
@@ -75,14 +76,15 @@ def _rules() -> dict:
     }
 
 
+@lru_cache(maxsize=1)
 def column_rules() -> dict[str, dict]:
     """Column rule id -> rule (role, scale, words): what a table span's id stands for."""
     return {rule["id"]: rule for rule in _rules()["columns"]}
 
 
-def row_hours(label: str) -> float | None:
-    """Hours after the block that a row label names ("30 min" -> 0.5; "Pre" -> None)."""
-    m = re.search(r"(\d+(?:\.\d+)?|[a-z]+)\s*-?\s*(min|h|hr|hour|d|day)", label.lower())
+def hours_in(text: str | None) -> float | None:
+    """Hours a row label or duration cell names ("30 min" -> 0.5, "~2.5 h" -> 2.5, "two hours" -> 2; "Pre" -> None)."""
+    m = _HOURS.search((text or "").lower())
     if not m:
         return None
     amount = number_value(m.group(1))
@@ -249,7 +251,7 @@ def table_cells(text: str) -> list[tuple[int, int, str, dict]]:
                 if kind == "summary":
                     found = _summary_cells(line, header, columns)
                 else:
-                    hours = row_hours(row_label.match(line).group(0))
+                    hours = hours_in(row_label.match(line).group(0))
                     found = [(s, e, column.rule["id"], {"at_hours": hours})
                              for column, s, e in _row_cells(line, header, columns) if _fits(column, line[s:e])]
                 cells.extend((start + s, start + e, rule_id, notes) for s, e, rule_id, notes in found)

@@ -19,17 +19,17 @@ _ID_TOKEN = re.compile(r"^[A-Z]{0,3}\d{4,12}$", re.I)
 _ID_PART = re.compile(r"^[A-Z]{0,5}\d{0,12}$")
 
 
-def _id_end(doc, tok) -> int | None:
-    """End offset of the record number starting at `tok`: "8810274", or a hyphenated one the tokenizer split
-    ("55-21870", "PRS-0093318", "SRSC-40017"): parts of capitals and digits, at least four digits in all."""
+def _id_last(doc, tok):
+    """The last token of the record number starting at `tok`, or None: "8810274", or a hyphenated one the
+    tokenizer split ("55-21870", "PRS-0093318", "SRSC-40017"): parts of capitals and digits, four digits at least."""
     last = tok
     while (last.i + 2 < len(doc) and not last.whitespace_ and doc[last.i + 1].text == "-"
            and not doc[last.i + 1].whitespace_ and doc[last.i + 2].text and _ID_PART.match(doc[last.i + 2].text)):
         last = doc[last.i + 2]
     if last is tok:
-        return tok.idx + len(tok.text) if _ID_TOKEN.match(tok.text) else None
+        return tok if _ID_TOKEN.match(tok.text) else None
     digits = sum(c.isdigit() for t in doc[tok.i:last.i + 1] for c in t.text)
-    return last.idx + len(last.text) if tok.text and _ID_PART.match(tok.text) and digits >= 4 else None
+    return last if tok.text and _ID_PART.match(tok.text) and digits >= 4 else None
 
 
 def _field_tokens(span, doc, accept) -> list:
@@ -83,13 +83,13 @@ def interpret_cue(span, ctx: Context) -> list[Draft]:
         return [Draft("patient_name", value, tokens[0].idx, tokens[-1].idx + len(tokens[-1].text),
                       span.id_, "name after the patient cue", span)]
     if role == "mrn":
-        tokens = _field_tokens(span, doc, lambda t: _id_end(doc, t) is not None)
+        tokens = _field_tokens(span, doc, lambda t: _id_last(doc, t) is not None)
         if not tokens:
             return []
         first = tokens[0]
-        end = _id_end(doc, first)
-        value = "".join(t.text for t in doc[first.i:first.i + 7] if t.idx < end)  # the id's own tokens
-        return [Draft("mrn", value, first.idx, end, span.id_, "id after the MRN cue", span)]
+        last = _id_last(doc, first)
+        end = last.idx + len(last.text)
+        return [Draft("mrn", doc[first.i:last.i + 1].text, first.idx, end, span.id_, "id after the MRN cue", span)]
     if role == "provider":
         tokens = _field_tokens(span, doc, lambda t: bool(_NAME_TOKEN.match(t.text)) and t.text != ",")
         if not tokens:

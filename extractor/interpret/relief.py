@@ -1,12 +1,11 @@
 """Stage 3: RELIEF spans (with a DURATION after them) -> relief facts."""
 from __future__ import annotations
 
-import re
 
 from extractor.interpret import Context, Draft
 from extractor.numbers import number_value
 from extractor.registry import interpreter
-from extractor.tables import cell_notes, column_rules
+from extractor.tables import cell_notes, column_rules, hours_in
 
 __all__ = ["duration_hours", "duration_weeks"]
 
@@ -64,23 +63,11 @@ def _percent(span, ctx: Context) -> tuple[float | None, str]:
     return (pct[0] if pct else None), "percent"
 
 
-_DURATION_TEXT = re.compile(r"(\d+(?:\.\d+)?)\s*(min|mins|minutes?|h|hrs?|hours?|d|days?|wks?|weeks?)\b")
-
-
-def _hours_in(text: str | None) -> float | None:
-    """Hours a table's duration cell states ("~2.5 h" -> 2.5; "45 min" -> 0.75)."""
-    m = _DURATION_TEXT.search((text or "").lower())
-    if not m:
-        return None
-    unit = m.group(2) if m.group(2) in _UNIT_HOURS else m.group(2).rstrip("s")
-    return round(float(m.group(1)) * _UNIT_HOURS.get(unit, _UNIT_HOURS.get(unit + "s", 1)), 3)
-
-
 def _table_relief(span, ctx: Context) -> list[Draft]:
     """A table cell: a diary row's percent at its time, or a block summary's percent with its duration cell."""
     note = cell_notes(ctx.doc).get(span.start_char, {})
     percent = float(span.text.rstrip("% "))
-    value = {"percent": percent, "basis": "percent", "duration_hours": _hours_in(note.get("duration")),
+    value = {"percent": percent, "basis": "percent", "duration_hours": hours_in(note.get("duration")),
              "expected_duration": False}
     if "at_hours" in note:
         value["at_hours"] = note["at_hours"]
