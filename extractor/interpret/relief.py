@@ -1,7 +1,6 @@
 """Stage 3: RELIEF spans (with a DURATION after them) -> relief facts."""
 from __future__ import annotations
 
-
 from extractor.interpret import Context, Draft
 from extractor.numbers import number_value
 from extractor.registry import interpreter
