@@ -15,6 +15,7 @@ never document text.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import concurrent.futures.process  # noqa: F401 -- cf.process.BrokenProcessPool, before any pool exists
 import dataclasses
 import hashlib
 import json
@@ -38,6 +39,10 @@ __all__ = ["DropFolder", "DropFolderError", "Messages", "extractor_fingerprint"]
 log = logging.getLogger("facet_claims.dropfolder")
 
 MAX_ATTEMPTS = 3  # extraction starts before a file that keeps killing its worker is failed
+# Files per extraction job. One file per job made the parent answer ~200
+# futures and ledger transactions a second, on a core the workers need;
+# small inboxes still get one file per job so progress streams.
+EXTRACT_CHUNK = 8
 REGISTER_BATCH = 64  # files hashed per ledger transaction when registering
 INLINE_CASES = 32  # with no worker running, fewer cases than this are drafted here (a worker takes ~1.5 s to start)
 
@@ -96,6 +101,11 @@ def _extract_job(path: str, sha256: str, cache_file: str) -> tuple[str, str | No
     # A cache that does not load is extracted again, so it need not be fsynced (one disk flush less per file).
     atomic_write(Path(cache_file), pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL), durable=False)
     return "extracted", None, _identity(doc)
+
+
+def _extract_many(jobs: list[tuple[str, str, str]]) -> list[tuple[str, str | None, tuple | None]]:
+    """`_extract_job` for each (path, sha256, cache file): one round trip to the parent for a few files."""
+    return [_extract_job(*job) for job in jobs]
 
 
 def _load_cached(cache_file: str, path: str):
@@ -284,47 +294,60 @@ class DropFolder:
         return self._pool
 
     def extract_pending(self) -> None:
-        """Extract every `processing` row, at most 2 per worker in flight; results stream back one by one."""
+        """Extract every `processing` row, a few files per job and at most 2 jobs per worker in flight.
+
+        Outcomes stream back job by job. When a worker dies, its job's files go
+        back in the queue and are read one at a time from then on, so the file
+        that kills a worker is isolated and its attempts are counted alone.
+        """
         todo, finished = deque(), []
         for row in self.ledger.with_status("processing"):
             if self._cache_file(row["sha256"]).exists():
                 finished.append((row, "extracted", None))
             else:
                 todo.append(row["id"])
-        inflight: dict[cf.Future, object] = {}
+        inflight: dict[cf.Future, list] = {}
         limit = 2 * self.workers
+        chunk = max(1, min(EXTRACT_CHUNK, len(todo) // (4 * self.workers)))
         while todo or inflight or finished:
             # Outcomes since the last pass and the attempts about to start: one ledger transaction.
-            starting = [self.ledger.row(todo.popleft()) for _ in range(min(len(todo), limit - len(inflight)))]
+            wanted = min(len(todo), (limit - len(inflight)) * chunk)
+            starting = [self.ledger.row(todo.popleft()) for _ in range(wanted)]
             attempts = self.ledger.step([(row["id"], status, error) for row, status, error in finished],
                                         [row["id"] for row in starting]) if finished or starting else {}
             for row, status, error in finished:
                 self._finished(row, status, error)
             finished = []
+            runnable = []
             for row in starting:
                 if attempts[row["id"]] > MAX_ATTEMPTS:
                     self._finish(row, "failed", Messages.E202.format(attempts=attempts[row["id"]] - 1))
-                    continue
-                fut = self._new_pool().submit(_extract_job, row["moved_to"] or row["path"], row["sha256"],
-                                              str(self._cache_file(row["sha256"])))
-                inflight[fut] = row
+                else:
+                    runnable.append(row)
+            for i in range(0, len(runnable), chunk):
+                rows = runnable[i:i + chunk]
+                jobs = [(row["moved_to"] or row["path"], row["sha256"], str(self._cache_file(row["sha256"])))
+                        for row in rows]
+                inflight[self._new_pool().submit(_extract_many, jobs)] = rows
             if not inflight:
                 continue
             done, _ = cf.wait(inflight, return_when=cf.FIRST_COMPLETED)
             for fut in done:
-                row = inflight.pop(fut)
+                rows = inflight.pop(fut)
                 try:
-                    status, error, identity = fut.result()
+                    outcomes = fut.result()
                 except cf.process.BrokenProcessPool:
-                    log.warning("worker crashed while reading %s sha256=%s; reading one at a time",
-                                row["name"], row["sha256"][:12])
-                    todo.append(row["id"])
-                    limit = 1  # isolate the file that crashes its worker
+                    for row in rows:
+                        log.warning("worker crashed while reading %s sha256=%s; reading one at a time",
+                                    row["name"], row["sha256"][:12])
+                        todo.append(row["id"])
+                    limit, chunk = 1, 1  # isolate the file that crashes its worker
                     self._reset_pool()
                     continue
-                if identity is not None:
-                    self._identities[row["sha256"]] = identity
-                finished.append((row, status, error))
+                for row, (status, error, identity) in zip(rows, outcomes):
+                    if identity is not None:
+                        self._identities[row["sha256"]] = identity
+                    finished.append((row, status, error))
 
     def _finish(self, row, status: str, error: str | None) -> None:
         self.ledger.finish(row["id"], status, error)

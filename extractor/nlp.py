@@ -20,7 +20,7 @@ from spacy.tokens import Doc
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
 from extractor.numbers import COMPOUND_NUMBER_WORDS, like_num
-from extractor.overlaps import prefer_longest_then_priority
+from extractor.overlaps import join_restated_drugs, prefer_longest_then_priority
 from extractor.patterns import PATTERN_DIR, load_json_data, load_patterns
 
 __all__ = ["build_nlp", "get_nlp", "blank_pipeline", "CANDIDATES", "RESOLVED"]
@@ -129,7 +129,7 @@ _LINE_BREAKS: dict[int, bool] = {}  # orth id -> `token.is_space and "\n" in tok
 @Language.component("resolve_candidates")
 def resolve_candidates(doc: Doc) -> Doc:
     """Settle overlapping candidates once, before assertion and sections."""
-    doc.spans[RESOLVED] = prefer_longest_then_priority(list(doc.spans[CANDIDATES]))
+    doc.spans[RESOLVED] = join_restated_drugs(prefer_longest_then_priority(list(doc.spans[CANDIDATES])))
     return doc
 
 

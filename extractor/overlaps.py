@@ -7,7 +7,7 @@ from spacy.tokens import Span
 
 from extractor.patterns import PATTERN_DIR, load_patterns
 
-__all__ = ["prefer_longest_then_priority", "pattern_priority", "FALLBACK_PRIORITY"]
+__all__ = ["prefer_longest_then_priority", "pattern_priority", "join_restated_drugs", "FALLBACK_PRIORITY"]
 
 FALLBACK_PRIORITY = -10
 
@@ -15,7 +15,12 @@ FALLBACK_PRIORITY = -10
 # phrases ("right SI joint injection"), and nerve lists share words with the
 # procedure ("L3, L4 medial branch blocks"): both must survive.
 _GROUPS = {"JOINT": "level", "NERVE": "level", "VERTEBRA_RANGE": "level"}
-_OWN_GROUP = {"SIDE", "REGION", "SKIN_LOCAL", "CUE", "BLOCK_NUMBER", "DURATION", "DATE"}
+_OWN_GROUP = {"SIDE", "REGION", "SKIN_LOCAL", "CUE", "BLOCK_NUMBER", "DURATION", "DATE", "STEROID"}
+# A named steroid inside a care phrase is still a steroid ("prednisone taper");
+# the bare word inside a procedure or care name is not ("epidural steroid
+# injection", "IA steroid x3"): docs/facts.md, annotation conventions.
+_NAMES_HOLDING_STEROID_WORD = {"PROCEDURE", "CONSERVATIVE"}
+_STEROID_WORD_PATTERN = "steroid.generic"
 
 
 def _group(label: str) -> str:
@@ -27,6 +32,11 @@ def _group(label: str) -> str:
 @lru_cache(maxsize=1)
 def _priorities() -> dict[str, int]:
     return {s.id: s.priority for s in load_patterns(PATTERN_DIR)}
+
+
+@lru_cache(maxsize=1)
+def _values() -> dict:
+    return {s.id: s.value for s in load_patterns(PATTERN_DIR)}
 
 
 def pattern_priority(pattern_id: str) -> int:
@@ -75,4 +85,56 @@ def prefer_longest_then_priority(spans: list[Span]) -> list[Span]:
             continue
         pool.update(tokens)
         kept.append(span)
+    kept = _without_steroid_word_in_names(kept)
     return sorted(kept, key=lambda s: (s.start_char, s.end_char))
+
+
+def _without_steroid_word_in_names(spans: list[Span]) -> list[Span]:
+    names = [s for s in spans if s.label_ in _NAMES_HOLDING_STEROID_WORD]
+    return [s for s in spans
+            if not (s.id_ == _STEROID_WORD_PATTERN
+                    and any(n.start <= s.start and s.end <= n.end for n in names))]
+
+
+# One drug named twice, brand and generic: "Naropin (ropivacaine) 0.5%",
+# "dexamethasone 2 mg (Decadron)". A coder reads one drug, so it is one fact.
+_DRUG_LABELS = {"ANESTHETIC", "STEROID"}
+_DOSE_WORDS = {"mg", "%", "mg/ml", "ml", "acetonide", "acetate", "sodium", "phosphate", "hcl"}
+_NAME_TAIL = 3  # tokens allowed between the second name and ")" ("Kenalog-40", "Celestone Soluspan")
+
+
+def _restated_end(doc, first: Span, second: Span) -> int | None:
+    """Where the joined span ends, or None when `second` does not restate `first`."""
+    between = [t for t in doc[first.end:second.start] if not t.is_space]
+    if not (between or first[-1].text == "("):
+        return None
+    if between and (between[-1].text != "(" or not all(
+            t.like_num or t.lower_ in _DOSE_WORDS for t in between[:-1])):
+        return None
+    end = second.end
+    while end < len(doc) and end - second.end < _NAME_TAIL and doc[end].text not in {")", ",", ";", "\n"}:
+        end += 1
+    if end >= len(doc) or doc[end].text != ")":
+        return None
+    end += 1
+    if end + 1 < len(doc) and doc[end].like_num and doc[end + 1].text == "%" and "%" not in first.text:
+        end += 2  # "Naropin (ropivacaine) 0.5%": the concentration belongs to the drug
+    return end
+
+
+def join_restated_drugs(spans: list[Span]) -> list[Span]:
+    """Join a drug span and the next one when it only restates the same agent in parentheses."""
+    if not spans:
+        return spans
+    values = _values()
+    out: list[Span] = []
+    for span in spans:
+        prev = next((s for s in reversed(out) if s.label_ == span.label_), None) if span.label_ in _DRUG_LABELS else None
+        if (prev is not None and values.get(prev.id_) == values.get(span.id_)
+                and 0 <= span.start - prev.end <= 4):
+            end = _restated_end(span.doc, prev, span)
+            if end is not None:
+                out[out.index(prev)] = Span(span.doc, prev.start, end, prev.label_, span_id=prev.id_)
+                continue
+        out.append(span)
+    return out

@@ -325,3 +325,55 @@ def test_settler_waits_until_size_and_mtime_are_quiet(tmp_path: Path) -> None:
     assert settler.pop_ready() == []  # changed 0.3 s ago
     time.sleep(0.35)
     assert settler.pop_ready() == [path]
+
+
+class _PoolThatDiesOn:
+    """A worker pool, run in this process, whose worker dies whenever a job holds the named file.
+
+    A real worker death (a file that crashes PDFium, the OOM killer) breaks the
+    whole ProcessPoolExecutor; this stands in for it so that the recovery can
+    be checked without crashing a real process.
+    """
+
+    def __init__(self, poison: str) -> None:
+        self.poison = poison
+        self.jobs: list[int] = []  # files per job, in submission order
+
+    def submit(self, fn, jobs):
+        from concurrent.futures import Future
+        from concurrent.futures.process import BrokenProcessPool
+
+        self.jobs.append(len(jobs))
+        future = Future()
+        if any(Path(path).name == self.poison for path, *_ in jobs):
+            future.set_exception(BrokenProcessPool("worker died"))
+        else:
+            future.set_result(fn(jobs))
+        return future
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        pass
+
+
+def test_a_file_that_kills_its_worker_fails_alone_when_files_go_in_chunks(inbox: Path, tmp_path: Path) -> None:
+    from drafting import dropfolder
+
+    notes = sorted(CASE.iterdir())
+    for i in range(6):  # 24 distinct files: enough for jobs of several files each
+        for note in notes:
+            (inbox / f"{i}_{note.name}").write_text(note.read_text() + f"\n(copy {i})\n")
+    poison = f"3_{notes[0].name}"
+    pool = _PoolThatDiesOn(poison)
+    folder = dropfolder.DropFolder(inbox, tmp_path / "outbox", workers=1)
+    folder._new_pool = lambda: pool  # noqa: SLF001 -- the pool is the thing stood in for
+    folder._reset_pool = lambda: None  # noqa: SLF001
+    try:
+        folder.register(sorted(inbox.iterdir()))
+        folder.extract_pending()
+        outcome = {row["name"]: (row["status"], row["error"]) for row in folder.ledger.all_files()}
+    finally:
+        folder.close()
+    assert max(pool.jobs) > 1, "files were not sent in chunks"
+    assert outcome.pop(poison)[0] == "failed"
+    assert {status for status, _ in outcome.values()} == {"extracted"}, "a file that shared a job with the poison was lost"
+    assert len(outcome) == 23
