@@ -15,14 +15,17 @@ from dataclasses import dataclass, field
 from extractor.facts import ExtractedDocument, Fact
 
 from drafting.cases import Case
-from drafting.sessions import Session, evidence_of
+from drafting.sessions import Session, evidence_of, joints_named
 
 __all__ = ["BlockRecord", "collect_blocks"]
 
 _NOT_OWN_SESSION = {"indication", "history", "past_history", "plan", "consent", "medications",
                     "allergies", "diagnosis", "chief_complaint", "family_history", "social_history"}
-_SEGMENT_BREAK = re.compile(r"\n|\.\s")
+# A sentence ends at ". " and at a line break, except where the next line only
+# continues the sentence ("...: 100% at 15 min in\n    recovery; RN call ...").
+_SEGMENT_BREAK = re.compile(r"(?<![a-z,(])\n|\n(?!\s*[a-z(~])|\.\s")
 _ATTRIBUTED = ("relief", "anesthetic", "steroid")
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-*\u2022]|\d+[.)]|\d{1,2}/\d{1,2}/\d{2,4})")
 _FACET_PROCEDURES = {"facet_rfa", "medial_branch_block", "facet_injection"}
 
 
@@ -35,6 +38,19 @@ class BlockRecord:
     steroids: list = field(default_factory=list)
     no_steroid: list = field(default_factory=list)
     mentions: list = field(default_factory=list)
+    levels: list = field(default_factory=list)      # (Fact, ExtractedDocument): a history-only block's levels
+
+    @property
+    def joints(self) -> dict[str, list[str]] | None:
+        """Joints per side: the session's, else those its history line names (None if neither)."""
+        if self.session is not None:
+            return self.session.joints if self.session.region else None
+        named = joints_named([f for f, _ in self.levels])
+        return named if any(named.values()) else None
+
+    def level_evidence(self) -> list[dict]:
+        return list(self.session.evidence[:4]) if self.session is not None else [
+            evidence_of(f, d) for f, d in self.levels[:4]]
 
     def add(self, fact: Fact, doc: ExtractedDocument) -> None:
         if (fact.kind == "relief" and not (fact.negated or fact.hypothetical) and fact.section != "consent"
@@ -58,8 +74,15 @@ class BlockRecord:
 
 
 def _segments(doc: ExtractedDocument) -> list[tuple[int, int]]:
+    """Sentences, except that a list item is one segment however many sentences it has.
+
+    "- 03/04/2025 Dx MBB #1 ...: lidocaine 2%, no steroid. NRS 7 -> 1 (86%) x ~2 hrs."
+    is one block's record: its date governs both sentences.
+    """
     bounds, start = [], 0
     for m in _SEGMENT_BREAK.finditer(doc.text):
+        if "\n" not in m.group() and _LIST_ITEM.match(doc.text, doc.text.rfind("\n", 0, m.start()) + 1):
+            continue  # ". " inside a list item
         bounds.append((start, m.start() + 1))
         start = m.end()
     bounds.append((start, len(doc.text)))
@@ -78,6 +101,12 @@ def _block_number(fact: Fact, seg: list[Fact]) -> int | None:
     """The block number written nearest before the fact in its sentence."""
     before = [f for f in seg if f.kind == "block_number" and f.end <= fact.start]
     return before[-1].value if before else None
+
+
+def _ablation_result(fact: Fact, seg: list[Fact]) -> bool:
+    """True when the procedure named nearest before this relief in its sentence is an ablation."""
+    before = [f for f in seg if f.kind == "procedure" and f.end <= fact.start]
+    return bool(before) and before[-1].value == "facet_rfa"
 
 
 def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
@@ -111,11 +140,15 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
             describes_block = not other_procedure and any(
                 (f.kind == "procedure" and f.value in _FACET_PROCEDURES and f.value != "facet_rfa")
                 or (f.kind == "anesthetic" and f.value.get("role") == "injectate") for f in seg)
-            for fact in seg:
+            # Reliefs first: a relief creates a history-only block's record, which the
+            # agent and steroid written before it in the sentence then join.
+            for fact in sorted(seg, key=lambda f: f.kind != "relief"):
                 if fact.kind not in _ATTRIBUTED:
                     continue
                 if other_procedure and not facet_procedure:
                     continue  # "an epidural in 2023 with Depo-Medrol": that procedure's drug, not a block's
+                if fact.kind == "relief" and _ablation_result(fact, seg):
+                    continue  # "Prior RFA 04/15/2025 gave > 50% relief for 8 months (after two MBBs ...)"
                 # "Block #1 on 01/08 ...: phone call 01/09 - 90% relief": a block's
                 # own date in the sentence wins over a follow-up date.
                 date = _date_for(fact, block_dates) or _date_for(fact, dates)
@@ -128,6 +161,11 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                     elif (describes_block and fact.kind == "relief" and (before is None or date.value < before)
                           and not fact.hypothetical):
                         target = records.setdefault(date.value, BlockRecord(date.value))
+                        if not target.levels:
+                            target.levels = [(f, doc) for f in seg if f.kind == "level" and f.value.get("side")
+                                             and not f.negated]
+                    elif describes_block and date.value in records:
+                        target = records[date.value]  # a history-only block's agent or steroid
                     if target is not None:
                         target.mentions.append(evidence_of(date, doc))
                 elif date is None and numbered and own is None:

@@ -231,14 +231,14 @@ def imaging_guidance(case, rfa, blocks, profile) -> dict:
 
 @criterion("levels_consistent")
 def levels_consistent(case, rfa, blocks, profile) -> dict:
-    used = [b for b in used_blocks(blocks, profile) if b.session is not None and b.session.region]
+    used = [b for b in used_blocks(blocks, profile) if b.joints is not None]
     if not used:
         return _result("levels_consistent", "missing", "the levels of the diagnostic blocks are not documented")
     ev = list(rfa.evidence[:4])
     for block in used:
-        ev.extend(block.session.evidence[:4])
+        ev.extend(block.level_evidence())
         for side in ("left", "right"):
-            extra = set(rfa.joints[side]) - set(block.session.joints[side])
+            extra = set(rfa.joints[side]) - set(block.joints[side])
             if extra:
                 return _result("levels_consistent", "not_met",
                                f"{side} {', '.join(sorted(extra))} ablated but not tested by the block of {block.date}", ev)

@@ -120,6 +120,12 @@ def _guidance(doc: ExtractedDocument) -> set[str]:
             and f.section not in {"indication", "history", "past_history", "imaging", "plan"}}
 
 
+def joints_named(levels: list[Fact]) -> dict[str, list[str]]:
+    """Joints per side that sided level facts name, by joint or by nerve (a history line's levels)."""
+    by_joint, by_nerve, _ = _joints_from(levels)
+    return {s: sorted(by_joint[s] | by_nerve[s]) for s in _SIDES}
+
+
 def _joints_from(levels: list[Fact]) -> tuple[dict, dict, list[Fact]]:
     """Joints per side from joint mentions and from nerve mentions, separately."""
     by_joint = {s: set() for s in _SIDES}

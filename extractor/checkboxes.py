@@ -3,10 +3,13 @@
     Side:     [x] Left   [ ] Right   [ ] Bilateral
     PROCEDURE [ ] Lumbar medial branch block   [x] RF ablation
 
+    Steroid: [ ] yes  [x] no
+
 A fact whose nearest box before it on its line is empty ("[ ]") is marked
-negated: the template offered it and the writer did not tick it. Ticked
-boxes ("[x]", "[X]", "[✓]") and facts with no box before them are left as
-they are.
+negated: the template offered it and the writer did not tick it. A fact
+whose question is answered by the boxes after it is negated when the ticked
+box says "no" or "none" ("Steroid: [ ] yes [x] no"). Ticked boxes ("[x]",
+"[X]", "[✓]") and facts with no box near them are left as they are.
 """
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ from extractor.facts import Fact
 __all__ = ["mark_unticked"]
 
 _BOX = re.compile(r"\[\s*([xX✓✔*]?)\s*\]")
+# "Steroid:  [ ] yes  [x] no": the question, then its answer boxes.
+_ANSWERED_NO = re.compile(r"\s*:?\s*(?:\[\s*\]\s*yes\s*)?\[\s*[xX✓✔*]\s*\]\s*(?:no|none)\b", re.IGNORECASE)
 
 
 def mark_unticked(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
@@ -29,5 +34,6 @@ def mark_unticked(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
         line_start = text.rfind("\n", 0, fact.start) + 1
         boxes = list(_BOX.finditer(text, line_start, fact.start))
         unticked = bool(boxes) and not boxes[-1].group(1)
-        out.append(dataclasses.replace(fact, negated=True) if unticked and not fact.negated else fact)
+        answered_no = _ANSWERED_NO.match(text, fact.end) is not None
+        out.append(dataclasses.replace(fact, negated=True) if (unticked or answered_no) and not fact.negated else fact)
     return tuple(out)

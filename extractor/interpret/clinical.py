@@ -39,7 +39,17 @@ def _simple(kind: str):
     return interpret
 
 
-interpreter("PROCEDURE")(_simple("procedure"))
+_FORM_WORDS = {"form", "forms"}
+
+
+@interpreter("PROCEDURE")
+def interpret_procedure(span, ctx: Context) -> list[Draft]:
+    # "DWC Form RFA" is a Request For Authorization form, not an ablation.
+    if span.start and ctx.doc[span.start - 1].lower_ in _FORM_WORDS and span.text.isupper():
+        return []
+    return [Draft("procedure", ctx.values.get(span.id_), span.start_char, span.end_char, span.id_, "procedure", span)]
+
+
 interpreter("IMAGING")(_simple("imaging"))
 _POS_CODES = {"11": "office", "22": "hospital_outpatient", "24": "asc"}
 

@@ -48,3 +48,34 @@ def test_a_relief_threshold_is_not_a_result():
             "IMPRESSION: Partial response to block #2 (50-60% relief), below the usual 80% threshold.\n")
     block = blocks_of(note)["2026-04-07"]
     assert [f.value["percent"] for f, _ in block.reliefs] == [50.0]
+
+
+HISTORY_NOTE = ("01/20/2026",
+                "CC: R low back pain back again, req repeat RFA\n\n"
+                "Facet hx (reviewed):\n"
+                "- 03/04/2025 Dx MBB #1 R L3, L4 MB + L5 DR (R L4-5, L5-S1): lidocaine 2%, 0.5 mL/site, no steroid. "
+                "NRS 7 -> 1 (86%) x ~2 hrs.\n"
+                "- 03/18/2025 Dx MBB #2 same targets: bupivacaine 0.5%, no steroid. 90% relief x ~6 hrs.\n"
+                "- 04/15/2025 R L4-5, L5-S1 RFA (thermal, fluoro). Relief held > 50% for about 8 months.\n")
+
+
+def test_history_list_items_make_block_records_with_agent_relief_and_levels():
+    blocks = blocks_of(HISTORY_NOTE)
+    assert sorted(blocks) == ["2025-03-04", "2025-03-18"], "the ablation's own result is not a block"
+    first, second = blocks["2025-03-04"], blocks["2025-03-18"]
+    # The relief sits in the item's second sentence; the item's date still governs it.
+    assert [f.value["percent"] for f, _ in first.reliefs] == [85.7]
+    assert [f.value["agent"] for f, _ in first.agents] == ["lidocaine"]
+    assert [f.value["agent"] for f, _ in second.agents] == ["bupivacaine"]
+    assert first.no_steroid and not first.steroids
+    assert first.session is None and first.joints == {"left": [], "right": ["L4-L5", "L5-S1"]}
+
+
+def test_a_wrapped_line_continues_its_sentence():
+    note = ("06/18/2026",
+            "PROCEDURE: Left L2-3 and L3-4 radiofrequency ablation under fluoroscopy.\n\n"
+            "Diagnostic blocks (same nerves as today):\n"
+            "  * MBB #1 05/07/2026, ropivacaine 0.5%: 100% at 15 min in\n"
+            "    recovery; RN call 6 h later, diary 85-100% relief for ~4 hours.\n")
+    block = blocks_of(note)["2026-05-07"]
+    assert (85.0, 4.0) in [(f.value["percent"], f.value["duration_hours"]) for f, _ in block.reliefs]

@@ -11,3 +11,18 @@ def test_unticked_boxes_negate_and_ticked_boxes_do_not(extract_text):
     assert imaging == {"fluoroscopy": False, "ultrasound": True}
     # a line without boxes is untouched
     assert any(f.text == "Right" and not f.negated for f in doc.facts if f.kind == "side" and f.start > 100)
+
+
+def test_a_question_answered_no_by_its_boxes_is_negated(extract_text):
+    doc = extract_text("Date of Service: 3/4/26\n"
+                       "Injectate: lidocaine 2% PF, 0.5 mL/nerve (1.5 mL)   Steroid: [ ] yes  [x] no\n"
+                       "Sedation:  [X] None\n")
+    steroid = [f for f in doc.facts if f.kind == "steroid"]
+    assert [(f.text, f.negated) for f in steroid] == [("Steroid", True)]
+    anesthetic = [f for f in doc.facts if f.kind == "anesthetic"]
+    assert anesthetic and not any(f.negated for f in anesthetic)  # the box answers the steroid question only
+
+
+def test_a_question_answered_yes_stays_asserted(extract_text):
+    doc = extract_text("Date of Service: 3/18/26\nSteroid: [x] yes  [ ] no   (dexamethasone 4 mg)\n")
+    assert [(f.text, f.negated) for f in doc.facts if f.kind == "steroid"][0] == ("Steroid", False)
