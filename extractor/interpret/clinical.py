@@ -193,6 +193,10 @@ _BLOCK_NUMBERS = {3: {"third", "3rd", "3", "three"},
                   2: {"second", "2nd", "confirmatory", "2", "repeat", "two"},
                   1: {"first", "1st", "initial", "1", "one"}}
 _ORDINAL_ONLY = {"block.ordinal_agent"}
+_WORD_ONLY = {"block.confirmatory_in_parentheses", "block.confirmatory_mbb"}
+_YIELD_TO_NUMBER = {"block.number_words", "block.confirmatory_mbb"}
+_NUMBER_BEFORE = re.compile(r"(?:#\s*\d|\b(?:number|no\.?)\s+\w+|\b\d+ of \d+)\s*\(?\s*$", re.IGNORECASE)
+_NUMBER_FOLLOWS = re.compile(r"\s*(?:#|no\.?\s*|number\s+)\d", re.IGNORECASE)
 _ORDINALS = {"first", "second", "third", "1st", "2nd", "3rd"}
 
 
@@ -205,8 +209,22 @@ def interpret_block_number(span, ctx: Context) -> list[Draft]:
         first = span[0] if span[0].lower_ == "the" else ordinal
         start, end = first.idx, ordinal.idx + len(ordinal.text)
         words = {ordinal.lower_}
+    elif span.id_ in _WORD_ONLY:
+        word = next(t for t in span if t.lower_ == "confirmatory")
+        start, end = word.idx, word.idx + len(word.text)  # the word, not its brackets or the procedure
+        words = {word.lower_}
+    elif span.id_ == "block.number_of_total":
+        own = span[-3]  # "Block Number: 1 of 2": the block's own number comes first
+        start, end = own.idx, span.end_char
+        words = {own.lower_}
     else:
         words = {t.lower_ for t in span}
+    if span.id_ in _WORD_ONLY and _NUMBER_BEFORE.search(ctx.doc.text, max(0, start - 20), start):
+        return []  # "block #2 (confirmatory)" restates the number: one fact (docs/facts.md)
+    if span.start and ctx.doc[span.start - 1].lower_[:3] in _MONTHS:
+        return []  # "on June 2nd with lidocaine" is a date, not the second block
+    if span.id_ in _YIELD_TO_NUMBER and _NUMBER_FOLLOWS.match(ctx.doc.text, span.end_char):
+        return []  # "Confirmatory block #2": the number that follows is the fact
     number = next((n for n, names in _BLOCK_NUMBERS.items() if words & names), None)
     if number is None:
         return []
