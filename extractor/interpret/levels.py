@@ -19,7 +19,8 @@ _NERVE_SPLIT = re.compile(r"[CTLS]\d{1,2}")
 _CLAUSE_BREAKS = {";", "|"}
 _LETTER_SIDES = {"side.left_letter", "side.right_letter", "side.left_letter_word", "side.right_letter_word"}
 # Patterns that find a lone letter by the words around it; the fact is the letter.
-_LETTER_IN_CONTEXT = {"side.letter_after_preposition"}
+_LETTER_IN_CONTEXT = {"side.letter_after_preposition", "side.letter_compared", "side.letter_parenthesized",
+                      "side.letter_period_after_preposition"}
 _LETTER_VALUE = {"R": "right", "L": "left"}
 _REGION = {"C": "cervical", "T": "thoracic", "L": "lumbar", "S": "sacral"}
 
@@ -160,15 +161,42 @@ def interpret_nerve(span, ctx: Context) -> list[Draft]:
     return _level(span, ctx, joints_from_nerves(nerves), "nerve", nerves)
 
 
+# "She left with her husband", "right-hand-dominant", "right after lunch": words, not sides.
+_LEFT_AS_VERB_BEFORE = {"she", "he", "pt", "patient", "they", "who", "and", "then", "was"}
+_LEFT_AS_VERB_AFTER = {"with", "home", "the", "for", "via", "ambulatory", "ambulating", "against"}
+_RIGHT_AS_WORD_AFTER = {"after", "away", "now", "before", "hand", "handed", "-hand", "there", "here"}
+
+
+def _not_a_side(span) -> bool:
+    if len(span) != 1 and span[0].text not in {"RT", "LT"}:
+        return False
+    doc, i, word = span.doc, span.start, span[0].lower_
+    before = doc[i - 1].lower_ if i else ""
+    after = doc[i + 1].lower_ if i + 1 < len(doc) else ""
+    if before == "-" and i >= 2 and doc[i - 2].text.isdigit() and len(doc[i - 2].text) == 5:
+        return True  # "64493-RT": a billing modifier on a code, not laterality documented
+    if word == "left":
+        return after in _LEFT_AS_VERB_AFTER and (before in _LEFT_AS_VERB_BEFORE or span[0].is_sent_start)
+    if word == "right":
+        nxt = doc[i + 2].lower_ if after == "-" and i + 2 < len(doc) else after
+        return nxt in _RIGHT_AS_WORD_AFTER or before == "all"
+    return False
+
+
 @interpreter("SIDE")
 def interpret_side(span, ctx: Context) -> list[Draft]:
+    if _not_a_side(span):
+        return []
     value = ctx.values.get(span.id_)
     start, end = span.start_char, span.end_char
+    if span.id_ == "side.letters_compared":  # "R > L": both sides are named
+        return [Draft("side", _LETTER_VALUE[t.text], t.idx, t.idx + 1, span.id_, "side word", span)
+                for t in (span[0], span[-1])]
     if span.id_ in _LETTER_SIDES:
         end = span[0].idx + len(span[0].text)  # the letter only, not the level after it
     elif span.id_ in _LETTER_IN_CONTEXT:
-        letter = next(t for t in span if t.text in _LETTER_VALUE)
-        value, start, end = _LETTER_VALUE[letter.text], letter.idx, letter.idx + 1
+        letter = next(t for t in span if t.text.rstrip(".") in _LETTER_VALUE)
+        value, start, end = _LETTER_VALUE[letter.text[0]], letter.idx, letter.idx + 1
     return [Draft("side", value, start, end, span.id_, "side word", span)]
 
 

@@ -1,6 +1,8 @@
 """Stage 3: RELIEF spans (with a DURATION after them) -> relief facts."""
 from __future__ import annotations
 
+from spacy.tokens import Span
+
 from extractor.interpret import Context, Draft
 from extractor.numbers import number_value
 from extractor.registry import interpreter
@@ -79,10 +81,36 @@ def _table_relief(span, ctx: Context) -> list[Draft]:
     return [Draft("relief", value, span.start_char, span.end_char, span.id_, what, span)]
 
 
+_RISK_WORDS = {"risk", "risks", "complications", "side-effects"}
+
+
+def _among_risks(span) -> bool:
+    """A relief word listed after "risks" in its sentence."""
+    return any(t.lower_ in _RISK_WORDS for t in span.doc[span.sent.start: span.start])
+
+
+def _without_listed_concentration(span):
+    """"lidocaine 2% - 90% relief" is a concentration, a list dash, then the relief: not a 2-90% range.
+
+    A range's bounds share one "%" or sit close ("75-80%"); a spaced dash after
+    a number with its own "%" separates items of a list. The span keeps its
+    pattern id (the pattern that found it) but starts after the dash.
+    """
+    if span.id_ != "relief.pct_range_relief" or len(span) < 4 or span[1].text != "%":
+        return span
+    dash = span[2]
+    if dash.text in {"-", "–"} and dash.idx > span[1].idx + 1 and dash.whitespace_:
+        return Span(span.doc, span.start + 3, span.end, label=span.label_, span_id=span.id_)
+    return span
+
+
 @interpreter("RELIEF")
 def interpret_relief(span, ctx: Context) -> list[Draft]:
     if span.id_ in column_rules():
         return _table_relief(span, ctx)
+    span = _without_listed_concentration(span)
+    if ctx.values.get(span.id_) is not None and _among_risks(span):
+        return []  # "risks including bleeding, infection and no benefit": consent, not a result
     percent, basis = _percent(span, ctx)
     if percent is None or percent > 100:
         return []
