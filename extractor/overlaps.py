@@ -90,6 +90,8 @@ def prefer_longest_then_priority(spans: list[Span]) -> list[Span]:
 
 
 def _without_steroid_word_in_names(spans: list[Span]) -> list[Span]:
+    if not any(s.id_ == _STEROID_WORD_PATTERN for s in spans):
+        return spans
     names = [s for s in spans if s.label_ in _NAMES_HOLDING_STEROID_WORD]
     return [s for s in spans
             if not (s.id_ == _STEROID_WORD_PATTERN
@@ -124,17 +126,21 @@ def _restated_end(doc, first: Span, second: Span) -> int | None:
 
 def join_restated_drugs(spans: list[Span]) -> list[Span]:
     """Join a drug span and the next one when it only restates the same agent in parentheses."""
-    if not spans:
+    if sum(1 for s in spans if s.label_ in _DRUG_LABELS) < 2:
         return spans
     values = _values()
     out: list[Span] = []
+    last: dict[str, int] = {}  # label -> index in `out` of its latest drug span
     for span in spans:
-        prev = next((s for s in reversed(out) if s.label_ == span.label_), None) if span.label_ in _DRUG_LABELS else None
+        at = last.get(span.label_) if span.label_ in _DRUG_LABELS else None
+        prev = out[at] if at is not None else None
         if (prev is not None and values.get(prev.id_) == values.get(span.id_)
                 and 0 <= span.start - prev.end <= 4):
             end = _restated_end(span.doc, prev, span)
             if end is not None:
-                out[out.index(prev)] = Span(span.doc, prev.start, end, prev.label_, span_id=prev.id_)
+                out[at] = Span(span.doc, prev.start, end, prev.label_, span_id=prev.id_)
                 continue
+        if span.label_ in _DRUG_LABELS:
+            last[span.label_] = len(out)
         out.append(span)
     return out

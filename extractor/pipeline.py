@@ -18,6 +18,7 @@ from extractor.nlp import RESOLVED, get_nlp
 from extractor.patterns import PATTERN_DIR, load_patterns
 from extractor.registry import interpreter_for
 from extractor.sourcetext import SourceText
+from extractor.tables import SOURCE_TEXT
 from extractor.timeline import mark_dated_history, mark_planned
 
 __all__ = ["extract_source", "extract_path"]
@@ -128,9 +129,13 @@ def nlp_text(text: str) -> str:
 
 def extract_source(source: SourceText, sha256: str = "") -> ExtractedDocument:
     """Find every fact in one document's text."""
-    doc = get_nlp()(nlp_text(source.text))
+    text = nlp_text(source.text)
+    nlp = get_nlp()
+    doc = nlp.make_doc(text)
+    doc.user_data[SOURCE_TEXT] = text  # components read the string instead of re-joining the tokens
+    doc = nlp(doc)
     spans = sorted(doc.spans[RESOLVED], key=lambda s: (s.start, s.end))
-    ctx = Context(doc=doc, spans=spans, values=_pattern_values())
+    ctx = Context(doc=doc, spans=spans, values=_pattern_values(), _text=text)
     drafts = _interpret(spans, ctx)
     facts = tuple(sorted((_to_fact(d, source, _span_attributes(d.span)) for d in drafts),
                          key=lambda f: (f.start, f.end, f.kind)))

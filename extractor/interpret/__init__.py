@@ -31,6 +31,14 @@ class Context:
 
     _sentence_of: list | None = field(default=None, repr=False, compare=False)  # token -> its sentence's start
     _by_sentence: dict | None = field(default=None, repr=False, compare=False)  # sentence start -> its spans
+    _text: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def text(self) -> str:
+        """`doc.text`, joined once per note (spaCy joins every token's text on each access)."""
+        if self._text is None:
+            self._text = self.doc.text
+        return self._text
 
     def sentence_start(self, token_i: int) -> int:
         """`doc[token_i:token_i + 1].sent.start`, from one pass over the doc's sentence starts.

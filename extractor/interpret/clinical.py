@@ -219,11 +219,11 @@ def interpret_block_number(span, ctx: Context) -> list[Draft]:
         words = {own.lower_}
     else:
         words = {t.lower_ for t in span}
-    if span.id_ in _WORD_ONLY and _NUMBER_BEFORE.search(ctx.doc.text, max(0, start - 20), start):
+    if span.id_ in _WORD_ONLY and _NUMBER_BEFORE.search(ctx.text, max(0, start - 20), start):
         return []  # "block #2 (confirmatory)" restates the number: one fact (docs/facts.md)
     if span.start and ctx.doc[span.start - 1].lower_[:3] in _MONTHS:
         return []  # "on June 2nd with lidocaine" is a date, not the second block
-    if span.id_ in _YIELD_TO_NUMBER and _NUMBER_FOLLOWS.match(ctx.doc.text, span.end_char):
+    if span.id_ in _YIELD_TO_NUMBER and _NUMBER_FOLLOWS.match(ctx.text, span.end_char):
         return []  # "Confirmatory block #2": the number that follows is the fact
     number = next((n for n, names in _BLOCK_NUMBERS.items() if words & names), None)
     if number is None:

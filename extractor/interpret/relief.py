@@ -84,9 +84,9 @@ def _table_relief(span, ctx: Context) -> list[Draft]:
 _RISK_WORDS = {"risk", "risks", "complications", "side-effects"}
 
 
-def _among_risks(span) -> bool:
+def _among_risks(span, ctx: Context) -> bool:
     """A relief word listed after "risks" in its sentence."""
-    return any(t.lower_ in _RISK_WORDS for t in span.doc[span.sent.start: span.start])
+    return any(t.lower_ in _RISK_WORDS for t in span.doc[ctx.sentence_start(span.start): span.start])
 
 
 def _without_listed_concentration(span):
@@ -109,7 +109,7 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
     if span.id_ in column_rules():
         return _table_relief(span, ctx)
     span = _without_listed_concentration(span)
-    if ctx.values.get(span.id_) is not None and _among_risks(span):
+    if ctx.values.get(span.id_) is not None and _among_risks(span, ctx):
         return []  # "risks including bleeding, infection and no benefit": consent, not a result
     percent, basis = _percent(span, ctx)
     if percent is None or percent > 100:
