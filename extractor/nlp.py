@@ -16,7 +16,7 @@ import spacy
 from spacy.attrs import IDS, LIKE_NUM, ORTH
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
 from extractor.numbers import COMPOUND_NUMBER_WORDS, like_num
@@ -180,6 +180,7 @@ def build_nlp(fast: bool = True) -> Language:
         from extractor.matchflags import FirstTokenMatcher
 
         ruler.matcher = FirstTokenMatcher.replacing(ruler.matcher)
+        ruler.match = types.MethodType(_lean_match, ruler)
     import extractor.fuzzy  # noqa: F401  (registers the "fuzzy_drugs" factory)
 
     nlp.add_pipe("fuzzy_drugs", after="span_ruler", config={"spans_key": CANDIDATES})
@@ -192,6 +193,25 @@ def build_nlp(fast: bool = True) -> Language:
         _index_rules(context, "ConText", context_rules, by_word)
         _index_rules(sectionizer, "Sectionizer", section_rules, by_word)
     return nlp
+
+
+def _lean_match(ruler, doc: Doc) -> list[Span]:
+    """SpanRuler.match with the same spans in the same order, from hashes.
+
+    spaCy builds a Span per match with its label and id as strings, then
+    dedups and sorts the Spans (by characters, tokens, label, kb id, id
+    hash). The same keys as plain tuples are ~3x cheaper to dedup and sort.
+    """
+    info = ruler.__dict__.get("_lean_info")
+    if info is None:
+        strings = doc.vocab.strings
+        info = ruler._lean_info = {m_id: (strings.add(entry["label"]), strings.add(entry["id"]))
+                                   for m_id, entry in ruler._match_label_id_map.items()}
+    matches = list(ruler.matcher(doc))
+    if len(ruler.phrase_matcher):
+        matches += list(ruler.phrase_matcher(doc))
+    keys = sorted({(start, end) + info[m_id] for m_id, start, end in matches if start != end})
+    return [Span(doc, start, end, label=label, span_id=span_id) for start, end, label, span_id in keys]
 
 
 def _import_medspacy() -> None:
