@@ -168,7 +168,8 @@ _RIGHT_AS_WORD_AFTER = {"after", "away", "now", "before", "hand", "handed", "-ha
 
 
 def _not_a_side(span) -> bool:
-    if len(span) != 1 and span[0].text not in {"RT", "LT"}:
+    """A one-word side span that the words around it show is not laterality."""
+    if len(span) != 1:
         return False
     doc, i, word = span.doc, span.start, span[0].lower_
     before = doc[i - 1].lower_ if i else ""
