@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import sys
 import types
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import spacy
 from spacy.attrs import IDS, LIKE_NUM, ORTH
@@ -180,7 +180,10 @@ def build_nlp(fast: bool = True) -> Language:
         from extractor.matchflags import FirstTokenMatcher
 
         ruler.matcher = FirstTokenMatcher.replacing(ruler.matcher)
-        ruler.match = types.MethodType(_lean_match, ruler)
+        strings = nlp.vocab.strings
+        hashes = {m_id: (strings.add(entry["label"]), strings.add(entry["id"]))
+                  for m_id, entry in ruler._match_label_id_map.items()}
+        ruler.match = partial(_lean_match, ruler.matcher, ruler.phrase_matcher, hashes)
     import extractor.fuzzy  # noqa: F401  (registers the "fuzzy_drugs" factory)
 
     nlp.add_pipe("fuzzy_drugs", after="span_ruler", config={"spans_key": CANDIDATES})
@@ -195,22 +198,18 @@ def build_nlp(fast: bool = True) -> Language:
     return nlp
 
 
-def _lean_match(ruler, doc: Doc) -> list[Span]:
+def _lean_match(matcher, phrase_matcher, hashes: dict, doc: Doc) -> list[Span]:
     """SpanRuler.match with the same spans in the same order, from hashes.
 
     spaCy builds a Span per match with its label and id as strings, then
     dedups and sorts the Spans (by characters, tokens, label, kb id, id
     hash). The same keys as plain tuples are ~3x cheaper to dedup and sort.
+    `hashes`: match id -> (label hash, span id hash), from the ruler's patterns.
     """
-    info = ruler.__dict__.get("_lean_info")
-    if info is None:
-        strings = doc.vocab.strings
-        info = ruler._lean_info = {m_id: (strings.add(entry["label"]), strings.add(entry["id"]))
-                                   for m_id, entry in ruler._match_label_id_map.items()}
-    matches = list(ruler.matcher(doc))
-    if len(ruler.phrase_matcher):
-        matches += list(ruler.phrase_matcher(doc))
-    keys = sorted({(start, end) + info[m_id] for m_id, start, end in matches if start != end})
+    matches = list(matcher(doc))
+    if len(phrase_matcher):
+        matches += list(phrase_matcher(doc))
+    keys = sorted({(start, end) + hashes[m_id] for m_id, start, end in matches if start != end})
     return [Span(doc, start, end, label=label, span_id=span_id) for start, end, label, span_id in keys]
 
 

@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from spacy.tokens import Span
 
-from extractor.patterns import PATTERN_DIR, load_patterns
+from extractor.patterns import PATTERN_DIR, load_patterns, pattern_values
 
 __all__ = ["prefer_longest_then_priority", "pattern_priority", "join_restated_drugs", "FALLBACK_PRIORITY"]
 
@@ -32,11 +32,6 @@ def _group(label: str) -> str:
 @lru_cache(maxsize=1)
 def _priorities() -> dict[str, int]:
     return {s.id: s.priority for s in load_patterns(PATTERN_DIR)}
-
-
-@lru_cache(maxsize=1)
-def _values() -> dict:
-    return {s.id: s.value for s in load_patterns(PATTERN_DIR)}
 
 
 def pattern_priority(pattern_id: str) -> int:
@@ -128,7 +123,7 @@ def join_restated_drugs(spans: list[Span]) -> list[Span]:
     """Join a drug span and the next one when it only restates the same agent in parentheses."""
     if sum(1 for s in spans if s.label_ in _DRUG_LABELS) < 2:
         return spans
-    values = _values()
+    values = pattern_values()
     out: list[Span] = []
     last: dict[str, int] = {}  # label -> index in `out` of its latest drug span
     for span in spans:

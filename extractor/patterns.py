@@ -15,7 +15,7 @@ from typing import Any
 
 from extractor.errors import PatternFileError
 
-__all__ = ["PatternSpec", "load_patterns", "PATTERN_DIR", "LABELS", "load_json_data"]
+__all__ = ["PatternSpec", "load_patterns", "pattern_values", "PATTERN_DIR", "LABELS", "load_json_data"]
 
 PATTERN_DIR = Path(__file__).parent / "patterns"
 ALLOWED_KEYS = {"id", "label", "pattern", "priority", "note", "aliases", "value"}
@@ -97,6 +97,12 @@ def load_patterns(directory: Path = PATTERN_DIR) -> tuple[PatternSpec, ...]:
             seen[spec.id] = where
             specs.append(spec)
     return tuple(specs)
+
+
+@lru_cache(maxsize=1)
+def pattern_values() -> dict[str, Any]:
+    """Pattern id -> the value its file gives it (None when unset), for the shipped pattern files."""
+    return {spec.id: spec.value for spec in load_patterns(PATTERN_DIR)}
 
 
 @lru_cache(maxsize=16)

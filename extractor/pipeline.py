@@ -15,7 +15,7 @@ from extractor.checkboxes import mark_unticked
 from extractor.facts import ExtractedDocument, Fact
 from extractor.interpret import Context, Draft
 from extractor.nlp import RESOLVED, get_nlp
-from extractor.patterns import PATTERN_DIR, load_patterns
+from extractor.patterns import pattern_values
 from extractor.registry import interpreter_for
 from extractor.sourcetext import SourceText
 from extractor.tables import SOURCE_TEXT
@@ -24,11 +24,6 @@ from extractor.timeline import mark_dated_history, mark_planned
 __all__ = ["extract_source", "extract_path"]
 
 _SKIP_INTERPRET = {"DURATION", "SKIN_LOCAL"}  # read by other interpreters, not facts themselves
-
-
-@lru_cache(maxsize=1)
-def _pattern_values() -> dict:
-    return {spec.id: spec.value for spec in load_patterns(PATTERN_DIR)}
 
 
 def _document_date(drafts: list[Draft]) -> dt.date | None:
@@ -135,7 +130,7 @@ def extract_source(source: SourceText, sha256: str = "") -> ExtractedDocument:
     doc.user_data[SOURCE_TEXT] = text  # components read the string instead of re-joining the tokens
     doc = nlp(doc)
     spans = sorted(doc.spans[RESOLVED], key=lambda s: (s.start, s.end))
-    ctx = Context(doc=doc, spans=spans, values=_pattern_values(), _text=text)
+    ctx = Context(doc=doc, spans=spans, values=pattern_values(), _text=text)
     drafts = _interpret(spans, ctx)
     facts = tuple(sorted((_to_fact(d, source, _span_attributes(d.span)) for d in drafts),
                          key=lambda f: (f.start, f.end, f.kind)))

@@ -137,9 +137,9 @@ def interpret_pain_duration(span, ctx: Context) -> list[Draft]:
         return []  # "follow up in 6 months", "if relief lasts >= 6 mos"
     if span.id_ in _NEEDS_ONSET_WORD and not any(t.lower_ in _ONSET_WORDS for t in ctx.doc[span.sent.start:span.start]):
         return []  # "MRI in June 2024" dates a test, not the pain
-    numbers = [n for t in span if (n := number_value(t.text)) is not None]
-    if span.id_ == "duration.pain_years_months" and len(numbers) == 2:
-        months = numbers[0] * 12 + numbers[1]  # "2 years 8 months"
+    if span.id_ == "duration.pain_years_months":
+        years, extra = [n for t in span if (n := number_value(t.text)) is not None][:2]
+        months = years * 12 + extra  # "2 years 8 months" (the pattern has exactly two numbers)
     elif _onset_year(span, ctx) is not None:
         months = _months_since_onset(span, ctx)
     else:
