@@ -19,6 +19,7 @@ _NEEDS_ONSET_WORD = {"duration.pain_in_month_year"}
 _ONSET_WORDS = {"since", "began", "started", "onset", "begun", "noticed"}
 _FOLLOW_UP_WORDS = {"follow", "f/u", "fu", "return", "recheck", "revisit", "lasts", "repeat", "call", "rtc"}
 _CHANGE_WORDS = {"worse", "worsening", "better", "improved", "improving", "increased", "progressed", "helped"}
+_SCORE_WITHOUT_TEN = {"pain.scale_number", "pain.labelled_number"}  # a bare number after a scale or label
 _CARE_LINK_WINDOW = 30  # tokens between a treatment and its duration
 _FUNCTION_MEASURES = {"odi": "odi", "oswestry": "odi", "ndi": "ndi", "rmdq": "rmdq"}
 _FUNCTION_WORDS = {"stand": "standing", "standing": "standing", "stands": "standing", "stood": "standing",
@@ -67,6 +68,9 @@ def interpret_pain_score(span, ctx: Context) -> list[Draft]:
         value = {"score": float(span.text), "scale": column.get("scale"),
                  "at_hours": cell_notes(ctx.doc).get(span.start_char, {}).get("at_hours")}
         return [Draft("pain_score", value, span.start_char, span.end_char, span.id_, "score in a pain-diary row", span)]
+    after = ctx.doc[span.end].text if span.end < len(ctx.doc) else ""
+    if span.id_ in _SCORE_WITHOUT_TEN and after in {"-", "/", "–"}:
+        return []  # "NRS 0-10 scale", or a score whose "/10" another pattern reads
     numbers = [n for t in span if (n := number_value(t.text)) is not None]
     scores = [n for n in numbers[:-1]] if numbers and numbers[-1] == 10 else numbers
     if not scores:

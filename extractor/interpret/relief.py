@@ -58,7 +58,7 @@ def _percent(span, ctx: Context) -> tuple[float | None, str]:
         if before <= 0:
             return None, "scores"
         return round((before - after) / before * 100, 1), "scores"
-    if span.id_ == "relief.scale_scores_bare" and len(numbers) >= 2:
+    if span.id_ in {"relief.scale_scores_bare", "relief.scale_scores_hyphen_arrow"} and len(numbers) >= 2:
         before, after = numbers[0], numbers[-1]
         if not 0 < before <= 10 or after > before:
             return None, "scores"
