@@ -19,7 +19,7 @@ from extractor.patterns import pattern_values
 from extractor.registry import interpreter_for
 from extractor.sourcetext import SourceText
 from extractor.tables import SOURCE_TEXT
-from extractor.timeline import mark_dated_history, mark_planned
+from extractor.timeline import mark_dated_history, mark_planned, mark_requested
 
 __all__ = ["extract_source", "extract_path"]
 
@@ -109,17 +109,30 @@ def _to_fact(draft: Draft, source: SourceText, attributes: tuple) -> Fact:
 
 
 _WRAPPED_LINE = re.compile(r"(?<=[A-Za-z0-9,(])\n(?=[a-z(])")
+# "Patient Name ......... Thornbury, Gwen": a label at the start of a line, a run of
+# leader dots between spaces, then the value.
+_DOT_LEADER = re.compile(r"(?m)^([ \t]*[A-Za-z#][^\n.:]{0,40}? )(\.{3,})(?= )")
+
+
+def _leader_as_colon(match: re.Match) -> str:
+    return match.group(1) + ":" + " " * (len(match.group(2)) - 1)
 
 
 def nlp_text(text: str) -> str:
-    """The text the pipeline reads: wrapped line breaks become spaces.
+    """The text the pipeline reads: wrapped line breaks become spaces, leader dots a colon.
 
     Why: a PDF or a hard-wrapped export breaks "radiofrequency\nablation"
     across lines, and a token pattern cannot step over the line-break token.
-    Only a break between a word and a lower-case continuation is replaced,
-    one character for one, so every offset still indexes `source.text`.
+    Only a break between a word and a lower-case continuation is replaced.
+    A flowsheet's "Label ...... value" row says what "Label: value" says, and
+    the header, section and statement rules are written for the colon.
+    Each change is one character for one, so every offset still indexes
+    `source.text`.
     """
-    return _WRAPPED_LINE.sub(" ", text)
+    text = _WRAPPED_LINE.sub(" ", text)
+    if "..." in text:
+        text = _DOT_LEADER.sub(_leader_as_colon, text)
+    return text
 
 
 def extract_source(source: SourceText, sha256: str = "") -> ExtractedDocument:
@@ -134,7 +147,8 @@ def extract_source(source: SourceText, sha256: str = "") -> ExtractedDocument:
     drafts = _interpret(spans, ctx)
     facts = tuple(sorted((_to_fact(d, source, _span_attributes(d.span)) for d in drafts),
                          key=lambda f: (f.start, f.end, f.kind)))
-    facts = mark_unticked(mark_planned(mark_dated_history(facts, source.text)), source.text)
+    facts = mark_planned(mark_dated_history(facts, source.text))
+    facts = mark_unticked(mark_requested(facts, source.text), source.text)
     return ExtractedDocument(path=source.path, sha256=sha256 or hashlib.sha256(source.text.encode()).hexdigest(),
                              source=source, facts=facts, warnings=tuple(source.warnings))
 

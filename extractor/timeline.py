@@ -13,6 +13,9 @@ Likewise a plan section ("PLAN: right L3-4 RFA under fluoroscopy") plans
 the procedure, its levels, sides, agents and imaging, though only its first
 words carry ConText's "plan" trigger: facts of the kinds section_rules.json
 lists under "planned_kinds" for that section are marked hypothetical.
+A prior-authorization request form names the procedure on a "Procedure:"
+line like an op note does, yet asks for it: in a document whose title
+names such a request, those facts are marked hypothetical too.
 Nothing else changes.
 """
 from __future__ import annotations
@@ -26,7 +29,7 @@ from functools import lru_cache
 from extractor.facts import Fact
 from extractor.patterns import load_json_data
 
-__all__ = ["mark_dated_history", "mark_planned"]
+__all__ = ["mark_dated_history", "mark_planned", "mark_requested"]
 
 _CLAUSE_BREAK = re.compile(r"\n|[.;]\s")
 # Kinds a dated clause can put in the past; identity, setting and diagnosis are the note's own.
@@ -85,4 +88,29 @@ def mark_planned(facts: tuple[Fact, ...]) -> tuple[Fact, ...]:
     planned = _planned_kinds()
     return tuple(dataclasses.replace(f, hypothetical=True)
                  if not f.hypothetical and f.kind in planned.get(f.section or "", ()) else f
+                 for f in facts)
+
+
+@lru_cache(maxsize=1)
+def _request_rules() -> dict:
+    rules = load_json_data("section_rules.json").get("request_documents", {})
+    return {"lines": int(rules.get("title_lines", 3)),
+            "phrases": tuple(p.lower() for p in rules.get("title_phrases", ())),
+            "sections": frozenset(rules.get("sections", ()))}
+
+
+def mark_requested(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
+    """The facts, with `hypothetical` set on what a request form's procedure statement asks for.
+
+    Only when the document's title names a request ("Prior Authorization
+    Request"); facts already historical (the blocks it cites) keep their flags.
+    """
+    rules = _request_rules()
+    title = " ".join([line for line in text[:2000].splitlines() if line.strip()][:rules["lines"]]).lower()
+    if not any(phrase in title for phrase in rules["phrases"]):
+        return facts
+    planned = _planned_kinds().get("plan", frozenset())
+    return tuple(dataclasses.replace(f, hypothetical=True)
+                 if f.kind in planned and not f.hypothetical and not f.historical
+                 and (f.section or "title") in rules["sections"] else f
                  for f in facts)

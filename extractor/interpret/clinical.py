@@ -18,7 +18,10 @@ _PAIN_WORDS = {"pain", "lbp", "ache", "aching", "symptoms", "discomfort", "neck"
 _NEEDS_ONSET_WORD = {"duration.pain_in_month_year"}
 _ONSET_WORDS = {"since", "began", "started", "onset", "begun", "noticed"}
 _FOLLOW_UP_WORDS = {"follow", "f/u", "fu", "return", "recheck", "revisit", "lasts", "repeat", "call", "rtc"}
-_CHANGE_WORDS = {"worse", "worsening", "better", "improved", "improving", "increased", "progressed", "helped"}
+_CHANGE_WORDS = {"worse", "worsening", "better", "improved", "improving", "increased", "progressed", "helped",
+                 "recurred", "returned", "relapsed"}
+_RELIEF_WORDS = {"relief", "benefit", "improvement", "response"}
+_LASTED_WORDS = {"lasted", "lasting", "persisted"}
 _SCORE_WITHOUT_TEN = {"pain.scale_number", "pain.labelled_number"}  # a bare number after a scale or label
 _CARE_LINK_WINDOW = 30  # tokens between a treatment and its duration
 _FUNCTION_MEASURES = {"odi": "odi", "oswestry": "odi", "ndi": "ndi", "rmdq": "rmdq"}
@@ -47,6 +50,10 @@ _FORM_WORDS = {"form", "forms"}
 def interpret_procedure(span, ctx: Context) -> list[Draft]:
     # "DWC Form RFA" is a Request For Authorization form, not an ablation.
     if span.start and ctx.doc[span.start - 1].lower_ in _FORM_WORDS and span.text.isupper():
+        return []
+    # "post-ablation neuritis", "post ablation soreness": a time after the procedure, not the procedure.
+    before = ctx.doc[max(0, span.start - 2): span.start]
+    if span.id_ == "procedure.bare_ablation" and any(t.lower_ in {"post", "post-"} for t in before):
         return []
     return [Draft("procedure", ctx.values.get(span.id_), span.start_char, span.end_char, span.id_, "procedure", span)]
 
@@ -84,8 +91,24 @@ def interpret_pain_score(span, ctx: Context) -> list[Draft]:
     return [Draft("pain_score", value, span.start_char, span.end_char, span.id_, "n/10 score", span)]
 
 
+# Patterns that read an activity and an amount: in recovery they test a block, they are no limit.
+_ACTIVITY_AMOUNTS = {"function.activity_amount", "function.activity_duration", "function.activity_without_stopping"}
+
+
+def _tried_in_recovery(span, ctx: Context) -> bool:
+    """"stood 10 min w/o pain in recovery": an activity done to test a block (docs/facts.md)."""
+    line_start = ctx.text.rfind("\n", 0, span.start_char) + 1
+    line_end = ctx.text.find("\n", span.end_char)
+    line = ctx.text[line_start: len(ctx.text) if line_end == -1 else line_end].lower()
+    return "in recovery" in line or "in the recovery" in line
+
+
 @interpreter("FUNCTION")
 def interpret_function(span, ctx: Context) -> list[Draft]:
+    if span.id_ in _ACTIVITY_AMOUNTS and _tried_in_recovery(span, ctx):
+        return []
+    if span[0].lower_ == "tolerated" and span.start and ctx.doc[span.start - 1].lower_ == "as":
+        return []  # "resume usual activity as tolerated in 48 hrs": an instruction
     fixed = ctx.values.get(span.id_)
     words = [t.text.lower() for t in span]
     measure = fixed or next((_FUNCTION_MEASURES[w] for w in words if w in _FUNCTION_MEASURES), None)
@@ -137,6 +160,9 @@ def interpret_pain_duration(span, ctx: Context) -> list[Draft]:
     # A duration right after a treatment is the treatment's ("PT x 6 wks", "ibuprofen 600 mg TID x 3 weeks").
     if any(s.label_ == "CONSERVATIVE" and span.start - 4 <= s.end <= span.start for s in ctx.same_sentence(span)):
         return []
+    before = {t.lower_ for t in ctx.doc[ctx.sentence_start(span.start): span.start]}
+    if before & _LASTED_WORDS and before & _RELIEF_WORDS:
+        return []  # "Relief lasted roughly 10 months": how long an earlier ablation helped
     if any(t.lower_ in _FOLLOW_UP_WORDS for t in ctx.doc[max(0, span.start - 5): span.start]):
         return []  # "follow up in 6 months", "if relief lasts >= 6 mos"
     if span.id_ in _NEEDS_ONSET_WORD and not any(t.lower_ in _ONSET_WORDS for t in ctx.doc[span.sent.start:span.start]):
@@ -205,6 +231,31 @@ _YIELD_TO_NUMBER = {"block.number_words", "block.confirmatory_mbb"}
 _NUMBER_BEFORE = re.compile(r"(?:#\s*\d|\b(?:number|no\.?)\s+\w+|\b\d+ of \d+)\s*\(?\s*$", re.IGNORECASE)
 _NUMBER_FOLLOWS = re.compile(r"\s*(?:#|no\.?\s*|number\s+)\d", re.IGNORECASE)
 _ORDINALS = {"first", "second", "third", "1st", "2nd", "3rd"}
+# "Confirmatory lumbar medial branch block (#2 of 2)", "confirmatory MBB, block number two"
+_NUMBER_LATER = re.compile(r"#\s*\d|\b(?:number|no\.)\s+(?:\d|one|two|three)\b|\b\d\s+of\s+\d", re.IGNORECASE)
+_OTHER_HASH = re.compile(r"#\s*\d")
+_WORD_NEXT = re.compile(r"[ \t]*(?:-[ \t]*)?[A-Za-z]")
+_BLOCK_WORD = re.compile(r"\b(?:blocks?|mbbs?|injections?|medial branch)\b", re.IGNORECASE)
+
+
+def _line_end(text: str, at: int) -> int:
+    end = text.find("\n", at)
+    return len(text) if end == -1 else end
+
+
+def _problem_number(text: str, start: int, end: int) -> bool:
+    """A "#1" that numbers a problem-list line: "#1 Lumbar spondylosis (M47.816) - ...", "#2 - As above".
+
+    At the start of its line, followed by words that name no block, or by
+    another "#n" ("#1 - Block #2: right L3-4"). A block list's "#1 9/2/26
+    lidocaine 2% ..." goes on with a date and stays a block number.
+    """
+    line_start = text.rfind("\n", 0, start) + 1
+    if text[line_start:start].strip():
+        return False
+    line_end = text.find("\n", end)
+    rest = text[end: len(text) if line_end == -1 else line_end]
+    return bool(_OTHER_HASH.search(rest) or (_WORD_NEXT.match(rest) and not _BLOCK_WORD.search(rest)))
 
 
 @interpreter("BLOCK_NUMBER")
@@ -228,6 +279,10 @@ def interpret_block_number(span, ctx: Context) -> list[Draft]:
         words = {t.lower_ for t in span}
     if span.id_ in _WORD_ONLY and _NUMBER_BEFORE.search(ctx.text, max(0, start - 20), start):
         return []  # "block #2 (confirmatory)" restates the number: one fact (docs/facts.md)
+    if words == {"confirmatory"} and _NUMBER_LATER.search(ctx.text, end, _line_end(ctx.text, end)):
+        return []  # "Confirmatory ... block (#2 of 2)": the number later in the line is the fact
+    if span.id_ == "block.number_hash" and _problem_number(ctx.text, start, end):
+        return []
     if span.start and ctx.doc[span.start - 1].lower_[:3] in _MONTHS:
         return []  # "on June 2nd with lidocaine" is a date, not the second block
     if span.id_ in _YIELD_TO_NUMBER and _NUMBER_FOLLOWS.match(ctx.text, span.end_char):

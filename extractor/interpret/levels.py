@@ -132,9 +132,30 @@ def interpret_joint(span, ctx: Context) -> list[Draft]:
         joints = joints_between(upper, lower if not lower.isdigit() else upper[0] + lower)
     else:
         joint = normalise_joint(upper, lower)
-        joints = [joint] if joint else []
+        joints = [joint] if joint else ([] if _exam_or_spine_words_before(span) else _joint_run(upper, lower))
 
     return _level(span, ctx, joints, "joint", []) if joints else []
+
+
+_MAX_RUN = 3  # joints a written run such as "L3-S1" may cover
+# "sensation intact L2-S1", "L1-L5 fusion": dermatomes and vertebral segments, not facet joints.
+_NOT_JOINT_RUN_BEFORE = {"intact", "sensation", "sensory", "dermatome", "dermatomes", "dermatomal", "myotomes",
+                         "strength", "reflexes", "fusion", "laminectomy", "decompression", "instrumentation"}
+_NOT_JOINT_RUN_AFTER = {"fusion", "laminectomy", "decompression", "instrumentation", "dermatomes", "dermatome"}
+
+
+def _exam_or_spine_words_before(span) -> bool:
+    doc = span.doc
+    before = {t.lower_ for t in doc[max(0, span.start - 4): span.start]}
+    after = doc[span.end].lower_ if span.end < len(doc) else ""
+    return bool(before & _NOT_JOINT_RUN_BEFORE) or after in _NOT_JOINT_RUN_AFTER
+
+
+def _joint_run(upper: str, lower: str) -> list[str]:
+    """"L3-S1", "L4-S1", "C5-7": the joints from one vertebra down to another, two to four of them."""
+    lower = lower if not lower.isdigit() else upper[0] + lower
+    joints = joints_between(upper, lower)
+    return joints if 2 <= len(joints) <= _MAX_RUN else []
 
 
 @interpreter("VERTEBRA_RANGE")

@@ -81,12 +81,18 @@ def _table_relief(span, ctx: Context) -> list[Draft]:
     return [Draft("relief", value, span.start_char, span.end_char, span.id_, what, span)]
 
 
-_RISK_WORDS = {"risk", "risks", "complications", "side-effects"}
+_RISK_WORDS = {"risk", "risks", "complications", "side-effects", "chance"}
+
+
+_ABBREVIATIONS = {"incl", "e.g", "eg", "i.e", "ie", "esp", "approx"}  # a period after these ends no sentence
 
 
 def _among_risks(span, ctx: Context) -> bool:
-    """A relief word listed after "risks" in its sentence."""
-    return any(t.lower_ in _RISK_WORDS for t in span.doc[ctx.sentence_start(span.start): span.start])
+    """A relief word listed after "risks" in its sentence ("Risks incl. bleeding, ... no benefit")."""
+    start = ctx.sentence_start(span.start)
+    while start >= 2 and span.doc[start - 1].text == "." and span.doc[start - 2].lower_ in _ABBREVIATIONS:
+        start = ctx.sentence_start(start - 2)
+    return any(t.lower_ in _RISK_WORDS for t in span.doc[start: span.start])
 
 
 def _without_listed_concentration(span):
@@ -104,6 +110,18 @@ def _without_listed_concentration(span):
     return span
 
 
+def _scores_not_relief(span) -> list[Draft]:
+    """"NRS 7/10, 9/10 at worst": a later score higher than the first is no relief, just two scores."""
+    drafts = []
+    for i in range(len(span) - 2):
+        score, slash, scale = span[i], span[i + 1], span[i + 2]
+        value = number_value(score.text)
+        if slash.text == "/" and scale.text == "10" and value is not None and 0 <= value <= 10:
+            drafts.append(Draft("pain_score", {"score": value, "scale": None}, score.idx, scale.idx + len(scale.text),
+                                span.id_, "a score in a pair that is no relief", span))
+    return drafts
+
+
 @interpreter("RELIEF")
 def interpret_relief(span, ctx: Context) -> list[Draft]:
     if span.id_ in column_rules():
@@ -112,6 +130,8 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
     if ctx.values.get(span.id_) is not None and _among_risks(span, ctx):
         return []  # "risks including bleeding, infection and no benefit": consent, not a result
     percent, basis = _percent(span, ctx)
+    if basis == "scores" and percent is not None and percent < 0:
+        return _scores_not_relief(span)
     if percent is None or percent > 100:
         return []
     # The duration is the first one after the relief in the same sentence,

@@ -56,3 +56,38 @@ def test_a_sentence_break_ends_the_dates_reach(extract_text):
     doc = extract_text("Date of Service: 12/02/2025\nSeen in clinic 11/04/2025. Today bilateral L4-5 medial branch block.\n")
     levels = _facts(doc, "level")
     assert levels and not levels[0].historical
+
+
+PA_REQUEST = """BLUE RIVER HEALTH PLAN
+Utilization Management | Prior Authorization Request - Spine Procedures
+Date: 03/02/2026
+
+SECTION 3 - SERVICE REQUESTED
+Procedure: Lumbar radiofrequency ablation of the right L4-5 and L5-S1 facet joint nerves
+Place of service: Riverbend Surgery Center (POS 24)
+Tentative date: 03/23/2026
+
+SECTION 4 - CLINICAL CRITERIA
+Block #1 02/02/2026: lidocaine 2%, 90% relief x 2 hr.
+"""
+
+
+def test_a_request_forms_procedure_statement_is_a_plan(extract_text):
+    doc = extract_text(PA_REQUEST)
+    rfa = [f for f in _facts(doc, "procedure") if f.value == "facet_rfa"]
+    assert rfa and all(f.hypothetical for f in rfa)
+    assert all(f.hypothetical for f in _facts(doc, "level"))
+    assert all(f.hypothetical for f in _facts(doc, "setting") if f.section == "procedure")
+    # The block it cites stays history, not a plan.
+    relief = _facts(doc, "relief")
+    assert relief and relief[0].historical and not relief[0].hypothetical
+    # The form's date is its service date; the tentative date is not.
+    assert [f.value for f in _facts(doc, "service_date")] == ["2026-03-02"]
+
+
+def test_an_op_note_that_mentions_an_authorization_request_is_not_a_request(extract_text):
+    doc = extract_text("PROCEDURE NOTE\nDate of Service: 03/23/2026\n"
+                       "Procedure: Right L4-5 and L5-S1 radiofrequency ablation under fluoroscopy.\n"
+                       "The authorization request was approved on 03/10/2026.\n")
+    rfa = [f for f in _facts(doc, "procedure") if f.value == "facet_rfa"]
+    assert rfa and not rfa[0].hypothetical
