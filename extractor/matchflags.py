@@ -109,6 +109,7 @@ class LeadingFlags:
     def __init__(self, vocab: Vocab) -> None:
         self.vocab = vocab
         self.flags: dict[tuple, int] = {}
+        self.unflagged = 0  # predicates that could not be split and found no free bit (slower, never different)
 
     def _free_bits(self) -> list[int]:
         return [bit for bit in range(1, 64) if bit not in self.vocab.lex_attr_getters]
@@ -142,6 +143,7 @@ class LeadingFlags:
             self.flags[key] = bit = free.pop(0)
             getters[bit] = _TextTest(_TEXT_ATTRS[attr], op, value)
         _add_flags(self.vocab, getters)
+        self.unflagged = sum(1 for key in must if key not in self.flags)
 
     def _flagged(self, spec: dict) -> dict:
         out: dict = {}

@@ -406,6 +406,9 @@ def _use_leading_flags(nlp: Language, ruler_patterns: list[dict], rules: list) -
     by_word = {id(rule): word_alternatives(nlp.vocab, rule.pattern) for rule in token_rules}
     for rule in token_rules:
         rule.pattern = flags.rewrite(rule.pattern)
+    # Read by tests/extractor/test_matchflags.py: a rule file change that runs
+    # the flag bits out makes extraction slower without changing any fact.
+    nlp.meta.setdefault("facet_claims", {})["unflagged_leading_predicates"] = flags.unflagged
     expanded = []
     for entry in ruler_patterns:
         if isinstance(entry["pattern"], list):
