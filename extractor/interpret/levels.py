@@ -132,7 +132,7 @@ def interpret_joint(span, ctx: Context) -> list[Draft]:
         joints = joints_between(upper, lower if not lower.isdigit() else upper[0] + lower)
     else:
         joint = normalise_joint(upper, lower)
-        joints = [joint] if joint else ([] if _exam_or_spine_words_before(span) else _joint_run(upper, lower))
+        joints = [joint] if joint else ([] if _not_a_joint_run(span) else _joint_run(upper, lower))
 
     return _level(span, ctx, joints, "joint", []) if joints else []
 
@@ -144,7 +144,7 @@ _NOT_JOINT_RUN_BEFORE = {"intact", "sensation", "sensory", "dermatome", "dermato
 _NOT_JOINT_RUN_AFTER = {"fusion", "laminectomy", "decompression", "instrumentation", "dermatomes", "dermatome"}
 
 
-def _exam_or_spine_words_before(span) -> bool:
+def _not_a_joint_run(span) -> bool:
     doc = span.doc
     before = {t.lower_ for t in doc[max(0, span.start - 4): span.start]}
     after = doc[span.end].lower_ if span.end < len(doc) else ""
@@ -152,7 +152,7 @@ def _exam_or_spine_words_before(span) -> bool:
 
 
 def _joint_run(upper: str, lower: str) -> list[str]:
-    """"L3-S1", "L4-S1", "C5-7": the joints from one vertebra down to another, two to four of them."""
+    """"L3-S1", "L4-S1", "C5-7": the joints from one vertebra down to another, two or three of them."""
     lower = lower if not lower.isdigit() else upper[0] + lower
     joints = joints_between(upper, lower)
     return joints if 2 <= len(joints) <= _MAX_RUN else []
