@@ -103,6 +103,17 @@ def _block_number(fact: Fact, seg: list[Fact]) -> int | None:
     return before[-1].value if before else None
 
 
+_TO_BLOCK = re.compile(r"\s*(?:to|from|after|with|of|on)\s+(?:the\s+)?(?:block|mbb|injection)?\s*$", re.IGNORECASE)
+
+
+def _block_number_after(fact: Fact, seg: list[Fact], text: str) -> int | None:
+    """The block number a relief is said to be the result of, written right after it ("90% response to block #1")."""
+    after = [f for f in seg if f.kind == "block_number" and f.start >= fact.end and f.start - fact.end <= 20]
+    if after and _TO_BLOCK.match(text, fact.end, after[0].start):
+        return after[0].value
+    return None
+
+
 def _ablation_result(fact: Fact, seg: list[Fact]) -> bool:
     """True when the procedure named nearest before this relief in its sentence is an ablation."""
     before = [f for f in seg if f.kind == "procedure" and f.end <= fact.start]
@@ -140,10 +151,14 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
             describes_block = not other_procedure and any(
                 (f.kind == "procedure" and f.value in _FACET_PROCEDURES and f.value != "facet_rfa")
                 or (f.kind == "anesthetic" and f.value.get("role") == "injectate") for f in seg)
+            # "a Medrol dose pack last spring": a steroid taken as care, not injected in a block.
+            care = [(f.start, f.end) for f in seg if f.kind == "conservative_care"]
             # Reliefs first: a relief creates a history-only block's record, which the
             # agent and steroid written before it in the sentence then join.
             for fact in sorted(seg, key=lambda f: f.kind != "relief"):
                 if fact.kind not in _ATTRIBUTED:
+                    continue
+                if fact.kind == "steroid" and any(s <= fact.start and fact.end <= e for s, e in care):
                     continue
                 if other_procedure and not facet_procedure:
                     continue  # "an epidural in 2023 with Depo-Medrol": that procedure's drug, not a block's
@@ -172,7 +187,9 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                     # "MBB #2 gave 85% relief" in a later note, with no date.
                     target = numbered.get(_block_number(fact, seg))
                 elif own is not None and fact.section not in _NOT_OWN_SESSION:
-                    target = own
+                    # "Given 90% response to block #1, ..." in block #2's note is block #1's result.
+                    earlier = numbered.get(_block_number_after(fact, seg, doc.text) or _block_number(fact, seg))
+                    target = earlier if earlier is not None and earlier.date < own.date else own
                 if target is not None:
                     target.add(fact, doc)
     # A history-only date with no relief figure was not a block after all.

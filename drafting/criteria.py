@@ -13,7 +13,7 @@ from extractor.facts import ExtractedDocument, Fact
 
 from drafting.blocks import BlockRecord, collect_blocks
 from drafting.cases import Case
-from drafting.sessions import Session, evidence_of
+from drafting.sessions import Session, evidence_of, session_imaging
 from drafting.tables import codes
 
 __all__ = ["evaluate", "used_blocks", "CRITERIA"]
@@ -217,8 +217,7 @@ def relief_duration(case, rfa, blocks, profile) -> dict:
 @criterion("imaging_guidance")
 def imaging_guidance(case, rfa, blocks, profile) -> dict:
     doc = rfa.document
-    found = [f for f in doc.facts if f.kind == "imaging" and not f.negated and not f.hypothetical and not f.historical
-             and f.section not in {"indication", "history", "past_history", "imaging", "plan"}]
+    found = session_imaging(doc)
     qualifying = [f for f in found if f.value in ("fluoroscopy", "ct")]
     if qualifying:
         return _result("imaging_guidance", "met", f"the ablation was done under {qualifying[0].value}",

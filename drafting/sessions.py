@@ -17,7 +17,7 @@ from extractor.interpret.levels import joints_from_nerves
 
 from drafting.tables import codes
 
-__all__ = ["Session", "DocumentSummary", "summarise", "joint_sort_key", "evidence_of"]
+__all__ = ["Session", "DocumentSummary", "summarise", "joint_sort_key", "evidence_of", "session_imaging"]
 
 _STATEMENT_SECTIONS = {"procedure", "title", None}
 # A bare "ablation" says which procedure a sentence is about, not what this note did.
@@ -114,10 +114,39 @@ def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
     return chosen, facts
 
 
+_NOT_THIS_SESSION = {"indication", "history", "past_history", "imaging", "plan"}
+# Words of needle placement: "Using fluoroscopy, I advanced three RF cannulae ..." is this session's technique.
+_PLACEMENT = re.compile(r"\b(?:cannula[es]?|needles?|probes?|electrodes?|advanced|positioned)\b", re.IGNORECASE)
+
+
+def session_imaging(doc: ExtractedDocument) -> list[Fact]:
+    """Imaging facts said of this note's own session: history, plans and the imaging section aside.
+
+    An indication recounts earlier care ("both blocks under fluoroscopy"), so
+    imaging there counts only in a sentence that places the needles: a
+    dictated note often runs from its indication into the technique with no
+    heading between them.
+    """
+    found = []
+    for fact in doc.facts:
+        if fact.kind != "imaging" or not fact.asserted:
+            continue
+        if fact.section == "indication" and _PLACEMENT.search(_sentence_of(doc.text, fact)):
+            found.append(fact)
+        elif fact.section not in _NOT_THIS_SESSION:
+            found.append(fact)
+    return found
+
+
+def _sentence_of(text: str, fact: Fact) -> str:
+    start = max(text.rfind(". ", 0, fact.start), text.rfind("\n\n", 0, fact.start)) + 1
+    ends = [i for i in (text.find(". ", fact.end), text.find("\n\n", fact.end)) if i != -1]
+    return text[start: min(ends) if ends else len(text)]
+
+
 def _guidance(doc: ExtractedDocument) -> set[str]:
     """Imaging named for this session (history and plans aside)."""
-    return {f.value for f in doc.facts if f.kind == "imaging" and f.asserted
-            and f.section not in {"indication", "history", "past_history", "imaging", "plan"}}
+    return {f.value for f in session_imaging(doc)}
 
 
 def joints_named(levels: list[Fact]) -> dict[str, list[str]]:
@@ -241,6 +270,21 @@ def _side_conflicts(doc: ExtractedDocument, statement: list[Fact], joints: dict)
              "evidence": [evidence_of(f, doc) for f in statement_levels[:4] + clashes[:4]]}]
 
 
+_SALUTATION = re.compile(r"^[ \t]*(?:Dear|To whom it may concern)\b", re.IGNORECASE | re.MULTILINE)
+_CLOSING = re.compile(r"^[ \t]*(?:Sincerely|Respectfully|(?:Kind |Best |Warm )?Regards|Yours truly)\b", re.IGNORECASE | re.MULTILINE)
+
+
+def _is_letter(text: str) -> bool:
+    """A letter (referral, records summary, appeal) tells of procedures; it records none of its own.
+
+    Its date is the day it was written, so a procedure it names ("Summary of
+    diagnostic medial branch blocks", "the ablation performed on ...") is not
+    a session on that day. The blocks it reports still reach the case's
+    block records through their own dates (drafting/blocks.py).
+    """
+    return bool(_SALUTATION.search(text) and _CLOSING.search(text))
+
+
 def summarise(doc: ExtractedDocument) -> DocumentSummary:
     """Identity, date and procedure session of one document."""
     service = _first(doc, "service_date") or _first(doc, "date")
@@ -248,7 +292,7 @@ def summarise(doc: ExtractedDocument) -> DocumentSummary:
     name = _first(doc, "patient_name")
     dob = _first(doc, "dob")
     mrn = _first(doc, "mrn")
-    session, warnings = _session(doc, date)
+    session, warnings = _session(doc, date) if not _is_letter(doc.text) else (None, [])
     if session is None:
         kind = "clinic_note"
     elif session.procedure == "facet_rfa":

@@ -213,8 +213,17 @@ def interpret_icd10(span, ctx: Context) -> list[Draft]:
                   span.start_char, span.end_char, span.id_, "ICD-10-CM code written in the note", span)]
 
 
+# A study's incidental findings ("MRI: ... mild disc desiccation L4-5") are no diagnosis the note makes.
+_FINDING_ONLY = {"dx.disc_degeneration"}
+_STUDY_WORDS = {"mri", "rays", "ray", "xr", "radiographs", "ct", "imaging", "study", "films", "show", "shows", "showed",
+                "demonstrates", "revealed", "reveals"}
+
+
 @interpreter("DX_WORDS")
 def interpret_dx_words(span, ctx: Context) -> list[Draft]:
+    if span.id_ in _FINDING_ONLY and any(
+            t.lower_ in _STUDY_WORDS for t in ctx.doc[ctx.sentence_start(span.start): span.start]):
+        return []
     # "facet" words (spondylosis, facet arthropathy) support a facet code; "other"
     # (radiculopathy, disc extrusion) are recorded but never suggest one.
     category = ctx.values.get(span.id_) or "facet"
@@ -283,6 +292,12 @@ def interpret_block_number(span, ctx: Context) -> list[Draft]:
         return []  # "Confirmatory ... block (#2 of 2)": the number later in the line is the fact
     if span.id_ == "block.number_hash" and _problem_number(ctx.text, start, end):
         return []
+    if span[-1].lower_ == "of":
+        after = ctx.doc[span.end] if span.end < len(ctx.doc) else None
+        if after is None or number_value(after.text) is None:
+            return []  # "the 3rd of March", "the inferior third of the joint": no "first of two"
+        if _NUMBER_BEFORE.search(ctx.text, max(0, start - 20), start):
+            return []  # "block #1 (first of two)" restates the number: one fact
     if span.start and ctx.doc[span.start - 1].lower_[:3] in _MONTHS:
         return []  # "on June 2nd with lidocaine" is a date, not the second block
     if span.id_ in _YIELD_TO_NUMBER and _NUMBER_FOLLOWS.match(ctx.text, span.end_char):

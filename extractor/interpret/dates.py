@@ -73,7 +73,7 @@ def parse_date(text: str, relative_base: dt.date | None = None) -> dt.date | Non
 _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 _MONTH_FIRST = re.compile(r"^([A-Za-z]{3,9})\.?\s*(\d{1,2})(?:st|nd|rd|th)?,?\s*(\d{2}|\d{4})$")
-_DAY_FIRST = re.compile(r"^(\d{1,2})[\s/-]*([A-Za-z]{3,9})[\s/-]*(\d{2}|\d{4})$")
+_DAY_FIRST = re.compile(r"^(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?(?:\s+of)?[\s/-]*([A-Za-z]{3,9}),?[\s/-]*(\d{2}|\d{4})$", re.I)
 
 
 _MONTH_DAY = re.compile(r"^([A-Za-z]{3,9})\.?\s*(\d{1,2})(?:st|nd|rd|th)?$")

@@ -1,6 +1,8 @@
 """Stage 3: RELIEF spans (with a DURATION after them) -> relief facts."""
 from __future__ import annotations
 
+import re
+
 from spacy.tokens import Span
 
 from extractor.interpret import Context, Draft
@@ -72,9 +74,9 @@ def _percent(span, ctx: Context) -> tuple[float | None, str]:
 def _table_relief(span, ctx: Context) -> list[Draft]:
     """A table cell: a diary row's percent at its time, or a block summary's percent with its duration cell."""
     note = cell_notes(ctx.doc).get(span.start_char, {})
-    percent = float(span.text.rstrip("% "))
-    value = {"percent": percent, "basis": "percent", "duration_hours": hours_in(note.get("duration")),
-             "expected_duration": False}
+    bounds = [float(n) for n in re.findall(r"\d+", span.text)]  # "90%", or a range "80-85%" (its lower bound)
+    value = {"percent": min(bounds), "basis": "range" if len(bounds) > 1 else "percent",
+             "duration_hours": hours_in(note.get("duration")), "expected_duration": False}
     if "at_hours" in note:
         value["at_hours"] = note["at_hours"]
     what = "relief in a pain-diary row" if "at_hours" in note else "relief in a block-summary row"

@@ -79,3 +79,23 @@ def test_a_wrapped_line_continues_its_sentence():
             "    recovery; RN call 6 h later, diary 85-100% relief for ~4 hours.\n")
     block = blocks_of(note)["2026-05-07"]
     assert (85.0, 4.0) in [(f.value["percent"], f.value["duration_hours"]) for f, _ in block.reliefs]
+
+
+def test_an_oral_steroid_taken_as_care_is_not_the_blocks():
+    note = ("01/08/2026",
+            "Conservative care: PT 8 wks, failed; daily HEP; meloxicam. Tried a Medrol dose pack last spring too.\n\n"
+            "PROCEDURE: Bilateral L3-4 and L4-5 medial branch blocks under fluoroscopy. "
+            "Lidocaine 2% 0.5 mL per level.\n")
+    block = blocks_of(note)["2026-01-08"]
+    assert block.steroids == []
+
+
+def test_a_result_said_of_an_earlier_block_in_a_later_blocks_note_is_that_blocks():
+    second = ("01/22/2026",
+              "PROCEDURE: Bilateral L3-4 and L4-5 medial branch blocks under fluoroscopy, block #2. "
+              "Bupivacaine 0.5% 0.5 mL per level.\n\nPost: pt estimates 70-75% relief for 4 hours.\n\n"
+              "Discussion: Given 90% response to block #1, a concordant 70-75% response to block #2, "
+              "she is a candidate.\n")
+    blocks = blocks_of(BLOCK_1, second)
+    assert sorted(f.value["percent"] for f, _ in blocks["2026-01-22"].reliefs) == [70.0, 70.0]
+    assert [f.value["percent"] for f, _ in blocks["2026-01-08"].reliefs] == [90.0]

@@ -117,3 +117,34 @@ def test_checkbox_template_reads_only_the_ticked_boxes():
         "Imaging:  [x] Fluoroscopy   [ ] CT   [ ] Ultrasound\n")
     assert session.procedure == "facet_rfa"
     assert session.joints == {"left": ["L4-L5", "L5-S1"], "right": []}
+
+
+def test_a_letter_reporting_blocks_is_not_a_session():
+    # An outside facility's records summary names the blocks it did; the letter's date is not a block's.
+    summary = summarise(extract_source(SourceText(
+        "OUTSIDE RECORDS SUMMARY\nDate: 04/20/2026\nRe: Patient: Doe, Jane Q   DOB: 03/14/1961\n\n"
+        "Dear Dr. Feldstein,\n\nSummary of diagnostic medial branch blocks (all left side):\n"
+        "#1 01/22/2026, left L4 MB + L5 DR, lidocaine 2%: 90% relief for 1.5 h.\n"
+        "#2 02/12/2026, left L4 MB + L5 DR, bupivacaine 0.5%: 85% relief for 5 h.\n\n"
+        "Sincerely,\n\nHelena Marchetti, MD\n", "letter.txt")))
+    assert summary.kind == "clinic_note" and summary.session is None
+
+
+def test_a_cancelled_procedure_is_not_a_session():
+    session = session_of(
+        "SCHEDULED PROCEDURE: Bilateral L4-5 and L5-S1 medial branch block #1 (diagnostic), fluoroscopic guidance.\n\n"
+        "*** PROCEDURE CANCELLED - NOT PERFORMED ***\n"
+        "Apixaban was not held. No needle placement, no medications given. Medial branch block cancelled.\n")
+    assert session is None
+
+
+def test_imaging_in_an_unheaded_technique_paragraph_guides_the_session():
+    from drafting.sessions import session_imaging
+
+    doc = extract_source(SourceText(
+        HEADER + "Procedure: Left L2-3 and L3-4 facet radiofrequency ablation\n\n"
+        "Indications: left axial pain for two years; two blocks under fluoroscopy gave 90% relief.\n\n"
+        "I numbed each entry point with 1% lidocaine. Using fluoroscopy, I advanced three RF cannulae "
+        "parallel to the left L1, L2 and L3 medial branches.\n", "rfa.txt"))
+    assert [f.text for f in session_imaging(doc)] == ["fluoroscopy"]
+    assert session_imaging(doc)[0].start > doc.text.index("I numbed")

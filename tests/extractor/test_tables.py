@@ -113,3 +113,14 @@ def test_ocr_damaged_pipe_diary_falls_back_to_column_order():
         ("1", "table.vas_column", 2.0), ("90%", "table.relief_column", 2.0),
         ("7", "table.vas_column", 5.0), ("0%", "table.relief_column", 5.0),
     ]
+
+
+def test_a_summary_relief_range_counts_at_its_lower_bound(extract_text):
+    doc = extract_text(
+        "| Block | Date       | Anesthetic       | Relief  | Duration |\n"
+        "|-------|------------|------------------|---------|----------|\n"
+        "| #1    | 01/22/2026 | lidocaine 2%     | 90%     | 1.5 h    |\n"
+        "| #2    | 02/12/2026 | bupivacaine 0.5% | 80-85%  | 5 h      |\n")
+    relief = [f for f in doc.facts if f.pattern_id == "table.block_relief_column"]
+    assert [(f.text, f.value["percent"], f.value["basis"], f.value["duration_hours"]) for f in relief] == [
+        ("90%", 90.0, "percent", 1.5), ("80-85%", 80.0, "range", 5.0)]
