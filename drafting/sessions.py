@@ -280,9 +280,20 @@ def _is_letter(text: str) -> bool:
     Its date is the day it was written, so a procedure it names ("Summary of
     diagnostic medial branch blocks", "the ablation performed on ...") is not
     a session on that day. The blocks it reports still reach the case's
-    block records through their own dates (drafting/blocks.py).
+    block records through their own dates (drafting/blocks.py). A letter
+    that reports its own day's procedure is the exception (_done_that_day).
     """
     return bool(_SALUTATION.search(text) and _CLOSING.search(text))
+
+
+_TODAY = re.compile(r"\b(?:today|this morning|this afternoon)\b", re.IGNORECASE)
+
+
+def _done_that_day(doc: ExtractedDocument) -> bool:
+    """A letter that reports its own day's procedure ("Today I performed ...", or a "Procedure:" line)."""
+    return any(f.kind == "procedure" and f.asserted
+               and (f.section == "procedure" or _TODAY.search(_sentence_of(doc.text, f)))
+               for f in doc.facts)
 
 
 def summarise(doc: ExtractedDocument) -> DocumentSummary:
@@ -292,7 +303,8 @@ def summarise(doc: ExtractedDocument) -> DocumentSummary:
     name = _first(doc, "patient_name")
     dob = _first(doc, "dob")
     mrn = _first(doc, "mrn")
-    session, warnings = _session(doc, date) if not _is_letter(doc.text) else (None, [])
+    reported_only = _is_letter(doc.text) and not _done_that_day(doc)
+    session, warnings = (None, []) if reported_only else _session(doc, date)
     if session is None:
         kind = "clinic_note"
     elif session.procedure == "facet_rfa":

@@ -148,3 +148,11 @@ def test_imaging_in_an_unheaded_technique_paragraph_guides_the_session():
         "parallel to the left L1, L2 and L3 medial branches.\n", "rfa.txt"))
     assert [f.text for f in session_imaging(doc)] == ["fluoroscopy"]
     assert session_imaging(doc)[0].start > doc.text.index("I numbed")
+
+
+def test_a_letter_reporting_todays_procedure_is_a_session():
+    summary = summarise(extract_source(SourceText(
+        HEADER + "Dear Dr. Feldstein,\n\nThank you for referring Mrs. Doe. Today I performed a left L4-5 and "
+        "L5-S1 radiofrequency ablation under fluoroscopy.\n\nSincerely,\n\nHelena Marchetti, MD\n", "letter.txt")))
+    assert summary.kind == "rfa_note"
+    assert summary.session.joints == {"left": ["L4-L5", "L5-S1"], "right": []}
