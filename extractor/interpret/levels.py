@@ -111,8 +111,39 @@ def link_side(span, ctx: Context) -> tuple[str | None, object]:
     return None, None
 
 
+_CAPTION_LINES = 3  # lines above a pipe table's first row where its caption may stand
+
+
+def _table_caption_side(span, ctx: Context) -> tuple[str | None, object]:
+    """The one side a pipe table's caption names, for a level in a row that names none.
+
+    "Summary of diagnostic medial branch blocks (all left side):" above a
+    table whose rows read "| #1 | 01/22/2026 | L4 MB + L5 DR | ...".
+    """
+    text = ctx.text
+    line_start = text.rfind("\n", 0, span.start_char) + 1
+    if not text.startswith("|", line_start) and not text[line_start:span.start_char].lstrip().startswith("|"):
+        return None, None
+    at = line_start
+    while at > 0:  # up to the first line of the table
+        prev = text.rfind("\n", 0, at - 1) + 1
+        if not text[prev:at].lstrip().startswith("|"):
+            break
+        at = prev
+    caption_start = at
+    for _ in range(_CAPTION_LINES):
+        if caption_start == 0:
+            break
+        caption_start = text.rfind("\n", 0, caption_start - 1) + 1
+    sides = [s for s in ctx.spans if s.label_ == "SIDE" and caption_start <= s.start_char < at]
+    values = {ctx.values.get(s.id_) for s in sides}
+    return (values.pop(), sides[-1]) if len(values) == 1 and None not in values else (None, None)
+
+
 def _level(span, ctx: Context, joints: list[str], form: str, nerves: list[str]) -> list[Draft]:
     side, side_span = link_side(span, ctx)
+    if side is None:
+        side, side_span = _table_caption_side(span, ctx)
     region = region_of(joints[0] if joints else (nerves[0] if nerves else span.text))
     how = f"{form} form; side from {side_span.text!r}" if side_span is not None else f"{form} form; no side stated"
     return [Draft("level", {"joints": joints, "form": form, "nerves": nerves, "region": region, "side": side},
