@@ -111,6 +111,10 @@ def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
     if not any(f.kind == "level" for f in facts):
         # "PROCEDURE: Lumbar RFA" with the levels on their own "Levels:" line.
         facts += [f for f in doc.facts if f.kind == "level" and f.section == "procedure" and f not in facts]
+    if not any(f.kind == "level" for f in facts):
+        # A title names the procedure ("PROCEDURE REPORT - LUMBAR MEDIAL BRANCH BLOCK") and only
+        # the technique says where the needles went ("at the left L2, L3 and L4 medial branch targets").
+        facts += [f for f in doc.facts if f.kind == "level" and f.section == "technique" and f.asserted]
     return chosen, facts
 
 

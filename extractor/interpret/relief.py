@@ -129,6 +129,8 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
     if span.id_ in column_rules():
         return _table_relief(span, ctx)
     span = _without_listed_concentration(span)
+    if span[0].text == ">" and span.start and span.doc[span.start - 1].text == "-" and len(span) > 1:
+        span = Span(span.doc, span.start + 1, span.end, label=span.label_, span_id=span.id_)  # "-> 87%": an arrow
     if ctx.values.get(span.id_) is not None and _among_risks(span, ctx):
         return []  # "risks including bleeding, infection and no benefit": consent, not a result
     percent, basis = _percent(span, ctx)

@@ -124,3 +124,15 @@ def test_a_summary_relief_range_counts_at_its_lower_bound(extract_text):
     relief = [f for f in doc.facts if f.pattern_id == "table.block_relief_column"]
     assert [(f.text, f.value["percent"], f.value["basis"], f.value["duration_hours"]) for f in relief] == [
         ("90%", 90.0, "percent", 1.5), ("80-85%", 80.0, "range", 5.0)]
+
+
+def test_a_patient_diary_with_a_percent_better_column(extract_text):
+    doc = extract_text(
+        "| Time after injection | Pain (0-10) | % better |\n"
+        "|----------------------|-------------|----------|\n"
+        "| Pre-injection        | 6           | --       |\n"
+        "| 15 min               | 1           | 85       |\n"
+        "| 2 hr                 | 1           | 85       |\n"
+        "| 4 hr                 | 5           | 15       |\n")
+    relief = [f for f in doc.facts if f.kind == "relief"]
+    assert [(f.text, f.value["percent"]) for f in relief] == [("85", 85.0), ("85", 85.0), ("15", 15.0)]
