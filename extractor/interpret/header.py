@@ -91,7 +91,8 @@ def interpret_cue(span, ctx: Context) -> list[Draft]:
         end = last.idx + len(last.text)
         return [Draft("mrn", doc[first.i:last.i + 1].text, first.idx, end, span.id_, "id after the MRN cue", span)]
     if role == "provider":
-        tokens = _field_tokens(span, doc, lambda t: bool(_NAME_TOKEN.match(t.text)) and t.text != ",")
+        # "OKONKWO-BRANDT,ADAEZE N": a comma with no space after it joins a "LAST,FIRST" name.
+        tokens = _field_tokens(span, doc, lambda t: bool(_NAME_TOKEN.match(t.text)) and (t.text != "," or not t.whitespace_))
         if not tokens:
             return []
         end_tok = tokens[-1]
