@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from extractor.facts import ExtractedDocument, Fact
 from extractor.interpret.levels import joints_from_nerves
+from extractor.sourcetext import line_bounds
 
 from drafting.tables import codes
 
@@ -72,9 +73,7 @@ def _scheduled(doc: ExtractedDocument, procedure: Fact) -> bool:
     own = _first(doc, "service_date")
     if own is None:
         return False
-    line_start = doc.text.rfind("\n", 0, procedure.start) + 1
-    line_end = doc.text.find("\n", procedure.end)
-    line_end = len(doc.text) if line_end == -1 else line_end
+    line_start, line_end = line_bounds(doc.text, procedure.start, procedure.end)
     return any(f.kind == "date" and f.value and f.value > own.value and line_start <= f.start < line_end
                for f in doc.facts)
 

@@ -17,10 +17,16 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Sequence
 
-__all__ = ["Origin", "PageInfo", "SourceText", "Box"]
+__all__ = ["Origin", "PageInfo", "SourceText", "Box", "line_bounds"]
 
 # (page, x0, top, x1, bottom): one character's box on a PDF page.
 Box = tuple[int, float, float, float, float]
+
+
+def line_bounds(text: str, start: int, end: int | None = None) -> tuple[int, int]:
+    """(first offset, end offset) of the line holding text[start:end], without its line break."""
+    line_end = text.find("\n", start if end is None else end)
+    return text.rfind("\n", 0, start) + 1, (len(text) if line_end == -1 else line_end)
 
 
 @dataclass(frozen=True, slots=True)

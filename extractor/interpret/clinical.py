@@ -7,6 +7,7 @@ from extractor.interpret import Context, Draft
 from extractor.interpret.relief import duration_weeks
 from extractor.numbers import number_value
 from extractor.registry import interpreter
+from extractor.sourcetext import line_bounds
 from extractor.tables import cell_notes, column_rules
 
 _MONTHS = {m: i for i, m in enumerate(
@@ -97,9 +98,8 @@ _ACTIVITY_AMOUNTS = {"function.activity_amount", "function.activity_duration", "
 
 def _tried_in_recovery(span, ctx: Context) -> bool:
     """"stood 10 min w/o pain in recovery": an activity done to test a block (docs/facts.md)."""
-    line_start = ctx.text.rfind("\n", 0, span.start_char) + 1
-    line_end = ctx.text.find("\n", span.end_char)
-    line = ctx.text[line_start: len(ctx.text) if line_end == -1 else line_end].lower()
+    line_start, line_end = line_bounds(ctx.text, span.start_char, span.end_char)
+    line = ctx.text[line_start:line_end].lower()
     return "in recovery" in line or "in the recovery" in line
 
 
@@ -247,11 +247,6 @@ _WORD_NEXT = re.compile(r"[ \t]*(?:-[ \t]*)?[A-Za-z]")
 _BLOCK_WORD = re.compile(r"\b(?:blocks?|mbbs?|injections?|medial branch)\b", re.IGNORECASE)
 
 
-def _line_end(text: str, at: int) -> int:
-    end = text.find("\n", at)
-    return len(text) if end == -1 else end
-
-
 def _problem_number(text: str, start: int, end: int) -> bool:
     """A "#1" that numbers a problem-list line: "#1 Lumbar spondylosis (M47.816) - ...", "#2 - As above".
 
@@ -259,11 +254,10 @@ def _problem_number(text: str, start: int, end: int) -> bool:
     another "#n" ("#1 - Block #2: right L3-4"). A block list's "#1 9/2/26
     lidocaine 2% ..." goes on with a date and stays a block number.
     """
-    line_start = text.rfind("\n", 0, start) + 1
+    line_start, line_end = line_bounds(text, start, end)
     if text[line_start:start].strip():
         return False
-    line_end = text.find("\n", end)
-    rest = text[end: len(text) if line_end == -1 else line_end]
+    rest = text[end:line_end]
     return bool(_OTHER_HASH.search(rest) or (_WORD_NEXT.match(rest) and not _BLOCK_WORD.search(rest)))
 
 
@@ -288,7 +282,7 @@ def interpret_block_number(span, ctx: Context) -> list[Draft]:
         words = {t.lower_ for t in span}
     if span.id_ in _WORD_ONLY and _NUMBER_BEFORE.search(ctx.text, max(0, start - 20), start):
         return []  # "block #2 (confirmatory)" restates the number: one fact (docs/facts.md)
-    if words == {"confirmatory"} and _NUMBER_LATER.search(ctx.text, end, _line_end(ctx.text, end)):
+    if words == {"confirmatory"} and _NUMBER_LATER.search(ctx.text, end, line_bounds(ctx.text, end)[1]):
         return []  # "Confirmatory ... block (#2 of 2)": the number later in the line is the fact
     if span.id_ == "block.number_hash" and _problem_number(ctx.text, start, end):
         return []

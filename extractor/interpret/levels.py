@@ -11,6 +11,7 @@ import re
 from extractor.interpret import Context, Draft
 from extractor.patterns import load_json_data
 from extractor.registry import interpreter
+from extractor.sourcetext import line_bounds
 
 __all__ = ["joints_from_nerves", "normalise_joint", "region_of", "link_side"]
 
@@ -121,7 +122,7 @@ def _table_caption_side(span, ctx: Context) -> tuple[str | None, object]:
     table whose rows read "| #1 | 01/22/2026 | L4 MB + L5 DR | ...".
     """
     text = ctx.text
-    line_start = text.rfind("\n", 0, span.start_char) + 1
+    line_start = line_bounds(text, span.start_char)[0]
     if not text.startswith("|", line_start) and not text[line_start:span.start_char].lstrip().startswith("|"):
         return None, None
     at = line_start

@@ -1,6 +1,8 @@
 """What a diagnostic block record collects: relief, agents and steroids by date and note (drafting/blocks.py)."""
 from __future__ import annotations
 
+import pytest
+
 from drafting.blocks import collect_blocks
 from drafting.cases import group_cases
 from drafting.sessions import summarise
@@ -32,14 +34,20 @@ def test_relief_goes_to_the_blocks_date_not_the_follow_up_calls():
     assert [f.value["percent"] for f, _ in blocks["2026-01-08"].reliefs] == [90.0]
 
 
-def test_an_earlier_epidurals_steroid_is_not_the_blocks():
-    note = ("01/08/2026",
-            "He had a lumbar epidural steroid injection back in 2023 with Depo-Medrol that helped for two weeks.\n\n"
-            "PROCEDURE: Bilateral L3-4 and L4-5 medial branch blocks under fluoroscopy. "
-            "Xylocaine 2% 0.5 mL per level; no steroid was used.\n")
+# A steroid named in a block's note that was not injected in the block: an earlier
+# epidural's drug, and an oral steroid taken as conservative care.
+@pytest.mark.parametrize("history, injectate, says_no_steroid", [
+    ("He had a lumbar epidural steroid injection back in 2023 with Depo-Medrol that helped for two weeks.",
+     "Xylocaine 2% 0.5 mL per level; no steroid was used.", True),
+    ("Conservative care: PT 8 wks, failed; daily HEP; meloxicam. Tried a Medrol dose pack last spring too.",
+     "Lidocaine 2% 0.5 mL per level.", False),
+])
+def test_a_steroid_not_injected_in_the_block_is_not_the_blocks(history, injectate, says_no_steroid):
+    note = ("01/08/2026", f"{history}\n\nPROCEDURE: Bilateral L3-4 and L4-5 medial branch blocks under fluoroscopy. "
+                          f"{injectate}\n")
     block = blocks_of(note)["2026-01-08"]
     assert block.steroids == []
-    assert block.no_steroid
+    assert bool(block.no_steroid) == says_no_steroid
 
 
 def test_a_relief_threshold_is_not_a_result():
@@ -79,15 +87,6 @@ def test_a_wrapped_line_continues_its_sentence():
             "    recovery; RN call 6 h later, diary 85-100% relief for ~4 hours.\n")
     block = blocks_of(note)["2026-05-07"]
     assert (85.0, 4.0) in [(f.value["percent"], f.value["duration_hours"]) for f, _ in block.reliefs]
-
-
-def test_an_oral_steroid_taken_as_care_is_not_the_blocks():
-    note = ("01/08/2026",
-            "Conservative care: PT 8 wks, failed; daily HEP; meloxicam. Tried a Medrol dose pack last spring too.\n\n"
-            "PROCEDURE: Bilateral L3-4 and L4-5 medial branch blocks under fluoroscopy. "
-            "Lidocaine 2% 0.5 mL per level.\n")
-    block = blocks_of(note)["2026-01-08"]
-    assert block.steroids == []
 
 
 def test_a_result_said_of_an_earlier_block_in_a_later_blocks_note_is_that_blocks():
