@@ -16,7 +16,7 @@ from drafting.claims import claim_lines
 from drafting.criteria import evaluate, used_blocks
 from drafting.diagnosis import diagnoses_for
 from drafting.queries import documentation_queries
-from drafting.sessions import Session, summarise
+from drafting.sessions import Session, summarise_entries
 from drafting.tables import load_profile
 
 __all__ = ["draft_documents", "extract_all", "expand_paths", "DOCUMENT_SUFFIXES"]
@@ -109,6 +109,22 @@ def _block_result(record: BlockRecord | None) -> dict | None:
     }
 
 
+def _document_list(case: Case) -> list[dict]:
+    """Each file once; a procedure log (several dated entries, `sessions.entries`) lists its entries."""
+    listed: dict[str, dict] = {}
+    for d in case.ordered():
+        if d.doc.path in listed:
+            entry = listed[d.doc.path]
+            if "entries" not in entry:
+                entry["entries"] = [{"date": entry["date"], "kind": entry["kind"]}]
+                entry["kind"] = "procedure_log"
+            entry["entries"].append({"date": d.date, "kind": d.kind})
+            continue
+        listed[d.doc.path] = {"path": d.doc.path, "sha256": d.doc.sha256, "kind": d.kind, "date": d.date,
+                              "pages": d.doc.source.page_count or None, "warnings": list(d.doc.warnings)}
+    return list(listed.values())
+
+
 def draft_case(case: Case, setting: str, profile: dict) -> dict:
     claims, warnings = [], []
     all_blocks = collect_blocks(case)
@@ -120,9 +136,7 @@ def draft_case(case: Case, setting: str, profile: dict) -> dict:
     return {
         "case_id": case.case_id,
         "patient": case.patient,
-        "documents": [{"path": d.doc.path, "sha256": d.doc.sha256, "kind": d.kind, "date": d.date,
-                       "pages": d.doc.source.page_count or None, "warnings": list(d.doc.warnings)}
-                      for d in case.ordered()],
+        "documents": _document_list(case),
         "claims": claims,
         "warnings": warnings,
         "errors": [],
@@ -133,6 +147,6 @@ def draft_documents(docs: list[ExtractedDocument], setting: str = "office", prof
                     errors: list[dict] | None = None) -> dict:
     """The contract JSON for a set of extracted documents."""
     profile = load_profile(profile_name)
-    cases = group_cases([summarise(d) for d in docs])
+    cases = group_cases([s for d in docs for s in summarise_entries(d)])
     return {"setting": setting, "profile": profile_name,
             "cases": [draft_case(c, setting, profile) for c in cases], "errors": list(errors or [])}

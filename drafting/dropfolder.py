@@ -143,7 +143,7 @@ def _draft_job(members: list[tuple[str, str, str]], setting: str, profile: str, 
     from drafting.draft import draft_case
     from drafting.outputs import write_case_outputs
     from drafting.review import render_review
-    from drafting.sessions import summarise
+    from drafting.sessions import summarise_entries
     from drafting.tables import load_profile
 
     docs, missing = [], []
@@ -155,7 +155,7 @@ def _draft_job(members: list[tuple[str, str, str]], setting: str, profile: str, 
             docs.append(doc)
     if missing:
         return {"missing": missing}
-    case = draft_case(Case([summarise(d) for d in docs]), setting, load_profile(profile))
+    case = draft_case(Case([s for d in docs for s in summarise_entries(d)]), setting, load_profile(profile))
     by_sha = {d.sha256: d for d in docs}
     case_docs = [by_sha[d["sha256"]] for d in case["documents"] if d["sha256"] in by_sha]
     fingerprint = _case_fingerprint(case, setting, profile)

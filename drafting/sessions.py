@@ -18,7 +18,7 @@ from extractor.sourcetext import line_bounds
 
 from drafting.tables import codes
 
-__all__ = ["Session", "DocumentSummary", "summarise", "joint_sort_key", "evidence_of", "session_imaging"]
+__all__ = ["Session", "DocumentSummary", "summarise", "summarise_entries", "entries", "joint_sort_key", "evidence_of", "session_imaging"]
 
 _STATEMENT_SECTIONS = {"procedure", "title", None}
 # A bare "ablation" says which procedure a sentence is about, not what this note did.
@@ -319,3 +319,37 @@ def summarise(doc: ExtractedDocument) -> DocumentSummary:
     return DocumentSummary(doc=doc, kind=kind, date=date, name=name.value if name else None,
                            dob=dob.value if dob else None, mrn=mrn.value if mrn else None,
                            session=session, warnings=warnings)
+
+
+def entries(doc: ExtractedDocument) -> list[ExtractedDocument]:
+    """A procedure log's dated entries, each as a document of its own; most documents are one entry.
+
+    A log (or a fax of several notes in one file) writes each procedure under
+    its own date of service: "ENTRY 2 / Procedure date: 08-Sep-2026 /
+    Procedure: Right L4-L5 MBB #2". A document splits where its date of
+    service changes, but only when at least two of the parts state a
+    procedure of their own; the lines above the first date (the patient,
+    the provider, the setting) belong to every part. The parts keep the
+    document's path and text, so evidence still points into the file.
+    """
+    dates = [f for f in doc.facts if f.kind == "service_date" and f.value and f.asserted]
+    starts, previous = [], None
+    for fact in dates:
+        if fact.value != previous:
+            starts.append(line_bounds(doc.text, fact.start)[0])
+            previous = fact.value
+    if len(starts) < 2:
+        return [doc]
+    bounds = list(zip(starts, starts[1:] + [len(doc.text)]))
+    header = tuple(f for f in doc.facts if f.start < starts[0])
+    parts = [header + tuple(f for f in doc.facts if lo <= f.start < hi) for lo, hi in bounds]
+    stating = sum(any(f.kind == "procedure" and f.asserted and f.section in ("procedure", "title")
+                      and f.pattern_id not in _NOT_A_STATEMENT for f in part) for part in parts)
+    if stating < 2:
+        return [doc]
+    return [dataclasses.replace(doc, facts=part) for part in parts]
+
+
+def summarise_entries(doc: ExtractedDocument) -> list[DocumentSummary]:
+    """One summary per dated entry of the document (`entries`)."""
+    return [summarise(part) for part in entries(doc)]

@@ -156,3 +156,53 @@ def test_a_letter_reporting_todays_procedure_is_a_session():
         "L5-S1 radiofrequency ablation under fluoroscopy.\n\nSincerely,\n\nHelena Marchetti, MD\n", "letter.txt")))
     assert summary.kind == "rfa_note"
     assert summary.session.joints == {"left": ["L4-L5", "L5-S1"], "right": []}
+
+
+PROCEDURE_LOG = """\
+PAIN CENTER - PROCEDURE LOG
+Patient Name: Jane Q. Doe      DOB: 03/14/1961      MRN: 4455123
+Provider: Ana Ruiz, MD         Setting: office
+
+ENTRY 1
+Procedure date: 08/25/2026
+Procedure: Left L4-5 medial branch block #1, fluoroscopy. Lidocaine 2%, no steroid.
+Result: 90% relief for 2 hours.
+
+ENTRY 2
+Procedure date: 09/08/2026
+Procedure: Left L4-5 medial branch block #2, fluoroscopy. Bupivacaine 0.5%, no steroid.
+Result: 85% relief for 6 hours.
+
+ENTRY 3
+Procedure date: 09/29/2026
+Procedure: Left L4-5 radiofrequency ablation under fluoroscopy.
+"""
+
+
+def test_each_dated_entry_of_a_procedure_log_is_a_session_of_its_own():
+    from drafting.blocks import collect_blocks
+    from drafting.cases import group_cases
+    from drafting.draft import draft_documents
+    from drafting.sessions import summarise_entries
+
+    doc = extract_source(SourceText(PROCEDURE_LOG, "log.txt"))
+    summaries = summarise_entries(doc)
+    assert [(s.date, s.kind) for s in summaries] == [
+        ("2026-08-25", "block_note"), ("2026-09-08", "block_note"), ("2026-09-29", "rfa_note")]
+    # The header above the first entry names the patient of every entry.
+    assert {s.mrn for s in summaries} == {"4455123"}
+    (case,) = group_cases(summaries)
+    assert [[f.value["percent"] for f, _ in b.reliefs] for b in collect_blocks(case)] == [[90.0], [85.0]]
+    (drafted,) = draft_documents([doc])["cases"]
+    assert [c["date_of_service"] for c in drafted["claims"]] == ["2026-08-25", "2026-09-08", "2026-09-29"]
+    (listed,) = drafted["documents"]
+    assert listed["kind"] == "procedure_log" and len(listed["entries"]) == 3
+
+
+def test_a_note_with_a_visit_date_and_a_later_procedure_date_stays_one_entry():
+    from drafting.sessions import entries
+
+    note = ("Date of visit: 09/01/2026\nPatient: Doe, Jane Q   MRN: 4455123\n\nHPI: axial low back pain x 2 years.\n\n"
+            "Date of procedure: 09/02/2026\nPROCEDURE: Left L4-5 medial branch block #1 under fluoroscopy.\n")
+    doc = extract_source(SourceText(note, "note.txt"))
+    assert len(entries(doc)) == 1
