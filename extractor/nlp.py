@@ -23,7 +23,7 @@ from extractor.numbers import COMPOUND_NUMBER_WORDS, like_num
 from extractor.overlaps import join_restated_drugs, prefer_longest_then_priority
 from extractor.patterns import PATTERN_DIR, load_json_data, load_patterns
 
-__all__ = ["build_nlp", "get_nlp", "blank_pipeline", "CANDIDATES", "RESOLVED"]
+__all__ = ["build_nlp", "get_nlp", "blank_pipeline", "check_rule_patterns", "CANDIDATES", "RESOLVED"]
 
 CANDIDATES = "candidates"
 RESOLVED = "medspacy_spans"
@@ -173,14 +173,18 @@ def build_nlp(fast: bool = True) -> Language:
         inner = [_spacy_matcher(context, "ConText"), _spacy_matcher(sectionizer, "Sectionizer")]
         rules = context_rules + section_rules if None not in inner else []
         if rules:
-            _validate(own_rules + section_rules)  # medspaCy's own defaults are its business
+            # The flags would fail spaCy's pattern check, so the rule files are
+            # checked as written by a test instead (check_rule_patterns), not at
+            # every start-up.
             for matcher in inner:
                 matcher.validate = False  # it would refuse the flags (see _spacy_matcher)
         by_word = _use_leading_flags(nlp, ruler_patterns, rules)
+    if fast:
+        from extractor.matchflags import FirstTokenMatcher, PatternRecorder
+
+        ruler.matcher = PatternRecorder(nlp.vocab)
     ruler.add_patterns(ruler_patterns)
     if fast:
-        from extractor.matchflags import FirstTokenMatcher
-
         ruler.matcher = FirstTokenMatcher.replacing(ruler.matcher)
         strings = nlp.vocab.strings
         hashes = {m_id: (strings.add(entry["label"]), strings.add(entry["id"]))
@@ -380,11 +384,20 @@ def _spacy_matcher(component, owner: str):
     return matcher if hasattr(matcher, "validate") else None
 
 
-def _validate(rules: list) -> None:
-    """What medspaCy's Matcher checks when a rule is added, on our patterns as written."""
+def check_rule_patterns() -> None:
+    """spaCy's pattern check on our ConText and Sectionizer rules as written; raises MatchPatternError.
+
+    Run by the tests: the flags (extractor/matchflags.py) are not patterns
+    spaCy's check accepts, so the rules are checked before they get them.
+    """
+    _import_medspacy()
+    from medspacy.context import ConTextRule
+    from medspacy.section_detection import SectionRule
     from spacy.errors import MatchPatternError
     from spacy.schemas import validate_token_pattern
 
+    rules = [ConTextRule(**_context_kwargs(rule)) for rule in load_json_data("context_rules.json")["context_rules"]]
+    rules += [SectionRule(**rule) for rule in load_json_data("section_rules.json")["section_rules"]]
     for rule in rules:
         if isinstance(rule.pattern, list):
             errors = validate_token_pattern(rule.pattern)

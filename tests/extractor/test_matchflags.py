@@ -178,3 +178,29 @@ def test_dropped_whitespace_special_cases_change_no_token():
         a, b = ours(text), full(text)
         assert [t.text_with_ws for t in a] == [t.text_with_ws for t in b]
         assert (a.to_array([ORTH, LOWER, NORM, SPACY]) == b.to_array([ORTH, LOWER, NORM, SPACY])).all()
+
+
+def test_context_and_section_rules_pass_spacys_pattern_check():
+    from extractor.nlp import check_rule_patterns
+
+    check_rule_patterns()  # raises MatchPatternError naming the rule
+
+
+def test_a_malformed_rule_pattern_fails_the_check(monkeypatch):
+    from spacy.errors import MatchPatternError
+
+    from extractor import nlp
+
+    real = nlp.load_json_data
+
+    def with_bad_rule(name):
+        data = real(name)
+        if name == "context_rules.json":
+            bad = {"literal": "bad rule", "category": "NEGATED_EXISTENCE", "direction": "FORWARD",
+                   "pattern": [{"LOWER": {"IN": "not a list"}}]}
+            data = {**data, "context_rules": data["context_rules"] + [bad]}
+        return data
+
+    monkeypatch.setattr(nlp, "load_json_data", with_bad_rule)
+    with pytest.raises(MatchPatternError, match="bad rule"):
+        nlp.check_rule_patterns()
