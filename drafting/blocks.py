@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from extractor.facts import ExtractedDocument, Fact
+from extractor.sourcetext import line_bounds
 
 from drafting.cases import Case
 from drafting.sessions import Session, evidence_of, joints_named
@@ -87,6 +88,32 @@ def _segments(doc: ExtractedDocument) -> list[tuple[int, int]]:
         start = m.end()
     bounds.append((start, len(doc.text)))
     return bounds
+
+
+def _lead_in_levels(doc: ExtractedDocument, item_start: int) -> list[tuple[Fact, ExtractedDocument]]:
+    """Sided levels of the sentence that introduces the list an item belongs to.
+
+    "Diagnostic workup in 2024, both blocks at left L4-5 and L5-S1:" followed
+    by one list item per block: the items name dates and results, the lead-in
+    the levels of them all.
+    """
+    text = doc.text
+    line_start, _ = line_bounds(text, item_start)
+    if not _LIST_ITEM.match(text, line_start):
+        return []
+    while line_start > 0:
+        previous, _ = line_bounds(text, line_start - 1)
+        if not _LIST_ITEM.match(text, previous) or not text[previous:line_start].strip():
+            break
+        line_start = previous
+    if line_start == 0:
+        return []
+    lead_start, lead_end = line_bounds(text, line_start - 1)
+    if not text[lead_start:lead_end].rstrip().endswith(":"):
+        return []
+    begin = max(text.rfind(". ", 0, lead_end), text.rfind("\n\n", 0, lead_end)) + 1
+    return [(f, doc) for f in doc.facts if f.kind == "level" and begin <= f.start < lead_end
+            and f.value.get("side") and not f.negated]
 
 
 def _date_for(fact: Fact, dates: list[Fact]) -> Fact | None:
@@ -178,7 +205,7 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                         target = records.setdefault(date.value, BlockRecord(date.value))
                         if not target.levels:
                             target.levels = [(f, doc) for f in seg if f.kind == "level" and f.value.get("side")
-                                             and not f.negated]
+                                             and not f.negated] or _lead_in_levels(doc, seg_start)
                     elif describes_block and date.value in records:
                         target = records[date.value]  # a history-only block's agent or steroid
                     if target is not None:

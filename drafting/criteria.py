@@ -175,6 +175,13 @@ def block_anesthetic_only(case, rfa, blocks, profile) -> dict:
     return _result("block_anesthetic_only", "met", "the blocks used local anesthetic only, no steroid", ev)
 
 
+def _hours(relief: Fact, need_pct: float) -> float | None:
+    """How long a relief is known to have lasted: its duration, or the time a diary row
+    ("4 h | 90%") or "90% at 4 h" read it at, when it was still at the threshold then."""
+    at = relief.value.get("at_hours") if relief.value["percent"] >= need_pct else None
+    return max(relief.value.get("duration_hours") or 0, at or 0) or None
+
+
 @criterion("relief_duration")
 def relief_duration(case, rfa, blocks, profile) -> dict:
     need_pct = float(profile["relief_threshold"])
@@ -193,20 +200,20 @@ def relief_duration(case, rfa, blocks, profile) -> dict:
         good = [(f, d) for f, d in block.reliefs if f.value["percent"] >= need_pct]
         # Duration is its own rule: when no relief at the threshold says how
         # long it lasted, the relief that does say so is judged.
-        if not any(f.value.get("duration_hours") or f.value.get("expected_duration") for f, _ in good):
+        if not any(_hours(f, need_pct) or f.value.get("expected_duration") for f, _ in good):
             good = list(block.reliefs)
         lasting = [(f, d) for f, d in good if f.value.get("expected_duration")
-                   or (f.value.get("duration_hours") or 0) >= expected]
-        timed = [(f, d) for f, d in good if f.value.get("duration_hours")]
+                   or (_hours(f, need_pct) or 0) >= expected]
+        timed = [(f, d) for f, d in good if _hours(f, need_pct)]
         ev.extend(evidence_of(f, d) for f, d in block.agents[:1])
         if lasting:
             ev.append(evidence_of(*lasting[0]))
             parts.append(f"{block.date}: relief lasted as expected for {'/'.join(sorted(agents))} ({expected:g} h)")
         elif timed:
-            longest = max(timed, key=lambda x: x[0].value["duration_hours"])
+            longest = max(timed, key=lambda x: _hours(x[0], need_pct))
             ev.append(evidence_of(*longest))
             status = "not_met"
-            parts.append(f"{block.date}: relief lasted {longest[0].value['duration_hours']:g} h, "
+            parts.append(f"{block.date}: relief lasted {_hours(longest[0], need_pct):g} h, "
                          f"less than the {expected:g} h expected of {'/'.join(sorted(agents))}")
         else:
             status = "missing" if status == "met" else status

@@ -6,7 +6,9 @@ trigger word says so ("s/p", "prior", "history of"); a date does the same
 job in these summaries and nothing in ConText reads it. So: a fact whose
 nearest earlier date in the same clause (same line, no sentence break in
 between) falls before the note's own date is marked historical, and so is a
-date fact that is itself before the note's date. The note's date is its
+date fact that is itself before the note's date. Outside the note's own
+procedure statement, a procedure followed in its clause by "on <date>"
+before the note's date ("facet RFA with me on 05/16/2023") is history too. The note's date is its
 service date, else its first full date.
 
 Likewise a plan section ("PLAN: right L3-4 RFA under fluoroscopy") plans
@@ -61,6 +63,8 @@ def mark_dated_history(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
             past = bool(fact.value) and fact.value < own
         elif fact.kind in _DATED_KINDS and not fact.historical:
             governing = _nearest_date_before(fact, dates, ends, text)
+            if governing is None and fact.kind == "procedure" and fact.section not in _OWN_PROCEDURE_SECTIONS:
+                governing = _date_it_was_done_on(fact, dates, ends, text)
             past = governing is not None and governing.value < own
         out.append(dataclasses.replace(fact, historical=True) if past and not fact.historical else fact)
     return tuple(out)
@@ -75,6 +79,24 @@ def _nearest_date_before(fact: Fact, dates: list[Fact], ends: list[int], text: s
     if _CLAUSE_BREAK.search(text, nearest.end, fact.start):
         return None
     return nearest
+
+
+# Where a note states its own procedure: a date after it there ("RFA performed on 10/02/2026",
+# dictated days later) is that day's, whatever the note's own date says.
+_OWN_PROCEDURE_SECTIONS = {"procedure", "title", "technique", "injectate", "post_procedure"}
+_ON = re.compile(r"\b(?:on|dated)\s*$", re.IGNORECASE)
+
+
+def _date_it_was_done_on(fact: Fact, dates: list[Fact], ends: list[int], text: str) -> Fact | None:
+    """The date a procedure was done on, written after it in the same clause ("facet RFA with me on 05/16/2023")."""
+    i = bisect.bisect_left(ends, fact.end + 1)
+    if i == len(dates):
+        return None
+    after = dates[i]
+    between = text[fact.end: after.start]
+    if _CLAUSE_BREAK.search(between) or not _ON.search(between):
+        return None
+    return after
 
 
 @lru_cache(maxsize=1)

@@ -16,7 +16,7 @@ _MONTHS = {m: i for i, m in enumerate(
 _SEASON_MONTH = {"early": 3, "spring": 4, "mid": 7, "summer": 7, "late": 10, "fall": 10, "autumn": 10, "winter": 1}
 _PAIN_WORDS = {"pain", "lbp", "ache", "aching", "symptoms", "discomfort", "neck", "back", "axial", "duration",
                "nrs", "vas"}
-_NEEDS_ONSET_WORD = {"duration.pain_in_month_year"}
+_NEEDS_ONSET_WORD = {"duration.pain_in_month_year", "duration.pain_season_year"}
 _ONSET_WORDS = {"since", "began", "started", "onset", "begun", "noticed"}
 _FOLLOW_UP_WORDS = {"follow", "f/u", "fu", "return", "recheck", "revisit", "lasts", "repeat", "call", "rtc"}
 _CHANGE_WORDS = {"worse", "worsening", "better", "improved", "improving", "increased", "progressed", "helped",
@@ -96,17 +96,22 @@ def interpret_pain_score(span, ctx: Context) -> list[Draft]:
 _ACTIVITY_AMOUNTS = {"function.activity_amount", "function.activity_duration", "function.activity_without_stopping"}
 
 
+# "in recovery", "in PACU", "During relief she stood ...", "At 30 min she bent, twisted and stood for 10 min"
+_RECOVERY = re.compile(r"\bin (?:the )?(?:recovery|pacu)\b|\bduring (?:the )?relief\b|\bat \d+ ?min", re.IGNORECASE)
+
+
 def _tried_in_recovery(span, ctx: Context) -> bool:
     """"stood 10 min w/o pain in recovery": an activity done to test a block (docs/facts.md)."""
     line_start, line_end = line_bounds(ctx.text, span.start_char, span.end_char)
-    line = ctx.text[line_start:line_end].lower()
-    return "in recovery" in line or "in the recovery" in line
+    return _RECOVERY.search(ctx.text, line_start, line_end) is not None
 
 
 @interpreter("FUNCTION")
 def interpret_function(span, ctx: Context) -> list[Draft]:
     if span.id_ in _ACTIVITY_AMOUNTS and _tried_in_recovery(span, ctx):
         return []
+    if span.id_ in _ACTIVITY_AMOUNTS and span[0].lower_ == "work" and span.start and ctx.doc[span.start - 1].lower_ == "at":
+        return []  # "cannot sit at work > 30 min": a place; the limit is the sitting, found on its own
     if span[0].lower_ == "tolerated" and span.start and ctx.doc[span.start - 1].lower_ == "as":
         return []  # "resume usual activity as tolerated in 48 hrs": an instruction
     fixed = ctx.values.get(span.id_)
@@ -165,8 +170,11 @@ def interpret_pain_duration(span, ctx: Context) -> list[Draft]:
         return []  # "Relief lasted roughly 10 months": how long an earlier ablation helped
     if any(t.lower_ in _FOLLOW_UP_WORDS for t in ctx.doc[max(0, span.start - 5): span.start]):
         return []  # "follow up in 6 months", "if relief lasts >= 6 mos"
-    if span.id_ in _NEEDS_ONSET_WORD and not any(t.lower_ in _ONSET_WORDS for t in ctx.doc[span.sent.start:span.start]):
-        return []  # "MRI in June 2024" dates a test, not the pain
+    if span.id_ in _NEEDS_ONSET_WORD and not any(t.lower_ in _ONSET_WORDS for t in ctx.doc[span.sent.start:span.start + 1]):
+        return []  # "MRI in June 2024", "knee replacement in fall 2024" date something else, not the pain
+    if nxt is not None and nxt.lower_ == "of" and any(
+            s.label_ == "CONSERVATIVE" and span.end < s.start <= span.end + 3 for s in ctx.same_sentence(span)):
+        return []  # "failed over three months of conservative care": how long the care went on
     if span.id_ == "duration.pain_years_months":
         years, extra = [n for t in span if (n := number_value(t.text)) is not None][:2]
         months = years * 12 + extra  # "2 years 8 months" (the pattern has exactly two numbers)

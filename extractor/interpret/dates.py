@@ -10,6 +10,7 @@ import datetime as dt
 import re
 
 from extractor.interpret import Context, Draft
+from extractor.numbers import number_value
 from extractor.registry import interpreter
 
 __all__ = ["parse_date", "DATE_SETTINGS"]
@@ -49,6 +50,9 @@ def parse_date(text: str, relative_base: dt.date | None = None) -> dt.date | Non
         return named
     if _DAY_ONLY.match(text):
         return None  # "the 16th": the month is the reader's guess, not the note's
+    spoken = _SPOKEN.match(text)
+    if spoken:
+        return _spoken_date(spoken, relative_base)
     m = _MONTH_DAY.match(text)
     if m:
         return _without_year(m, relative_base)
@@ -93,6 +97,33 @@ def _without_year(m: re.Match, relative_base: dt.date | None) -> dt.date | None:
     except ValueError:
         return None
     return guess
+
+
+_ORDINALS = {w: i for i, w in enumerate(
+    ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh",
+     "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth",
+     "twentieth"], 1)} | {"thirtieth": 30}
+_SPOKEN = re.compile(r"^([A-Za-z]{3,9})\.?\s+(?:the\s+)?((?:(?:twenty|thirty)\s*-\s*)?[a-z]+)"
+                     r"(?:\s*,?\s*(twenty|two thousand(?: and)?)\s+([a-z-]+))?$", re.IGNORECASE)
+
+
+def _spoken_date(m: re.Match, relative_base: dt.date | None) -> dt.date | None:
+    """Dictated "March the fourth, twenty twenty-six" -> 2026-03-04; without a year, the note's year."""
+    number = _MONTHS.get(m.group(1)[:3].lower())
+    words = re.sub(r"\s*-\s*", "-", m.group(2).lower())
+    tens, _, unit = words.rpartition("-")
+    day = ({"twenty": 20, "thirty": 30}.get(tens, 0) + _ORDINALS.get(unit, 0)) if tens else _ORDINALS.get(words)
+    if number is None or not day:
+        return None
+    if m.group(3) is None:
+        return _without_year(re.match(r"(\S+) (\d+)", f"{m.group(1)} {day}"), relative_base)
+    tail = number_value(m.group(4))
+    if tail is None or not 0 < tail < 100:
+        return None
+    try:
+        return dt.date(2000 + int(tail), number, day)  # "twenty twenty-six", "two thousand (and) six"
+    except ValueError:
+        return None
 
 
 _NUMBER_WORDS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}

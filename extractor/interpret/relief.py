@@ -1,6 +1,7 @@
 """Stage 3: RELIEF spans (with a DURATION after them) -> relief facts."""
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from spacy.tokens import Span
@@ -21,8 +22,15 @@ _UNIT_HOURS = {"min": 1 / 60, "mins": 1 / 60, "minute": 1 / 60, "minutes": 1 / 6
                "yr": 8760, "yrs": 8760, "year": 8760, "years": 8760, "y": 8760}
 
 
+# "1 h through 4 h": a window of time after the injection; the relief lasted until its end.
+_UNTIL = {"through", "thru", "until", "till"}
+
+
 def _amount_and_unit(span) -> tuple[float | None, str | None]:
     words = [t.text.lower() for t in span]
+    until = next((i for i, w in enumerate(words) if w in _UNTIL), None)
+    if until is not None:
+        span, words = span[until + 1:], words[until + 1:]
     unit = next((w for w in reversed(words) if w in _UNIT_HOURS), None)
     numbers = [n for t in span if (n := number_value(t.text)) is not None]
     if not numbers:
@@ -124,6 +132,48 @@ def _scores_not_relief(span) -> list[Draft]:
     return drafts
 
 
+def _measured_at(duration) -> bool:
+    """ "at 30 min", "@ 20 minutes": the time a relief was measured."""
+    return duration.start > 0 and duration.doc[duration.start - 1].lower_ in ("at", "@")
+
+
+def _each_percent(span, ctx: Context) -> list[Draft]:
+    """"80% and 85% relief": the first percent alone, then the second with the words after it."""
+    second = next(t.i for t in span[1:] if t.like_num and t.nbor(1).lower_ in ("%", "percent", "pct"))
+    first = Span(span.doc, span.start, span.start + 2, label=span.label_, span_id="relief.pct_relief")
+    rest = Span(span.doc, second, span.end, label=span.label_, span_id="relief.pct_relief")
+    drafts = []
+    for part in (first, rest):
+        for draft in interpret_relief(part, ctx):
+            drafts.append(dataclasses.replace(draft, pattern_id=span.id_, span=span))
+    return drafts
+
+
+# "- 30 min: pain went from 8/10 to 1/10 / - Diary: relief held ~5 h": how long the figure above lasted.
+_HELD = re.compile(r"\b(?:relief|benefit|effect)\b[^.\n]{0,24}?\b(?:held|lasted|lasting|persisted|continued|sustained)\b"
+                   r"[^.\n]{0,12}$", re.IGNORECASE)
+_HELD_LINES = 2  # the duration's line may be this many lines below the figure
+
+
+def _held_for(span, ctx: Context) -> float | None:
+    """Hours from a later line that says how long "the relief" held, before any other relief figure."""
+    text = ctx.text
+    limit = span.end_char
+    for _ in range(_HELD_LINES + 1):
+        nxt = text.find("\n", limit + 1)
+        limit = len(text) if nxt == -1 else nxt
+    for other in ctx.spans:
+        if other.start < span.end:
+            continue
+        if other.start_char >= limit or other.label_ == "RELIEF":
+            return None
+        if other.label_ == "DURATION" and ctx.values.get(other.id_) != "expected":
+            line_start = text.rfind("\n", 0, other.start_char) + 1
+            if _HELD.search(text, line_start, other.start_char):
+                return duration_hours(other)
+    return None
+
+
 @interpreter("RELIEF")
 def interpret_relief(span, ctx: Context) -> list[Draft]:
     if span.id_ in column_rules():
@@ -133,6 +183,9 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
         span = Span(span.doc, span.start + 1, span.end, label=span.label_, span_id=span.id_)  # "-> 87%": an arrow
     if ctx.values.get(span.id_) is not None and _among_risks(span, ctx):
         return []  # "risks including bleeding, infection and no benefit": consent, not a result
+    authored = ctx.values.get(span.id_)
+    if isinstance(authored, dict) and authored.get("each"):
+        return _each_percent(span, ctx)
     percent, basis = _percent(span, ctx)
     if basis == "scores" and percent is not None and percent < 0:
         return _scores_not_relief(span)
@@ -145,13 +198,19 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
     for other in sorted(later, key=lambda s: s.start):
         if other.label_ == "RELIEF" and other.start >= span.end:
             break
+        if other.label_ == "DURATION" and _measured_at(other):
+            continue  # "90% relief at 30 min": when it was measured, not how long it lasted
         if other.label_ == "DURATION":
             if ctx.values.get(other.id_) == "expected":
                 expected = True
             else:
                 hours = duration_hours(other)
             break
+    if hours is None and not expected:
+        hours = _held_for(span, ctx)
     value = {"percent": percent, "basis": basis, "duration_hours": hours, "expected_duration": expected}
-    if isinstance(ctx.values.get(span.id_), dict) and ctx.values[span.id_].get("threshold"):
+    if isinstance(authored, dict) and authored.get("threshold"):
         value["threshold"] = True  # a figure a payer or plan requires, not what the patient reported
+    if isinstance(authored, dict) and authored.get("measured_at"):
+        value["at_hours"] = duration_hours(span[3:])  # "90% at 4 h": as a diary row's time
     return [Draft("relief", value, span.start_char, span.end_char, span.id_, f"relief from {basis}", span)]

@@ -98,3 +98,15 @@ def test_a_result_said_of_an_earlier_block_in_a_later_blocks_note_is_that_blocks
     blocks = blocks_of(BLOCK_1, second)
     assert sorted(f.value["percent"] for f, _ in blocks["2026-01-22"].reliefs) == [70.0, 70.0]
     assert [f.value["percent"] for f, _ in blocks["2026-01-08"].reliefs] == [90.0]
+
+
+def test_a_list_of_history_blocks_takes_its_levels_from_the_lead_in():
+    note = ("06/11/2026",
+            "PROCEDURE: Repeat radiofrequency neurotomy of the left L4-5 and L5-S1 facet joints under fluoroscopy.\n\n"
+            "INDICATIONS\nDiagnostic workup in 2024, both\nblocks at left L4-5 and L5-S1:\n"
+            "  - MBB #1 06/06/2024: lidocaine 2% only -> 90% relief for about 2 hours\n"
+            "  - MBB #2 06/20/2024: bupivacaine 0.5% only -> pain 8/10 -> 1/10, lasting ~6 hours\n")
+    blocks = blocks_of(note)
+    assert sorted(blocks) == ["2024-06-06", "2024-06-20"]
+    for block in blocks.values():
+        assert block.session is None and block.joints == {"left": ["L4-L5", "L5-S1"], "right": []}

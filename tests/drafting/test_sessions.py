@@ -206,3 +206,14 @@ def test_a_note_with_a_visit_date_and_a_later_procedure_date_stays_one_entry():
             "Date of procedure: 09/02/2026\nPROCEDURE: Left L4-5 medial branch block #1 under fluoroscopy.\n")
     doc = extract_source(SourceText(note, "note.txt"))
     assert len(entries(doc)) == 1
+
+
+def test_a_numbered_procedures_list_is_the_procedure_statement():
+    session = session_of(
+        "PROCEDURE NOTE - LUMBAR MEDIAL BRANCH BLOCK #2\n\n"
+        "PROCEDURES:\n1. Bilateral L3-4 and L4-5 facet joint medial branch blocks (L2, L3 and L4 medial branches)\n"
+        "2. Fluoroscopic guidance for needle placement\n\n"
+        "PRIOR PROCEDURES: right L5-S1 transforaminal epidural steroid injection 2024\n\n"
+        "DESCRIPTION OF PROCEDURE:\nThe L2, L3 and L4 medial branch targets were localized on the right.\n")
+    assert session.procedure == "facet_block"
+    assert session.joints == {"left": ["L3-L4", "L4-L5"], "right": ["L3-L4", "L4-L5"]}

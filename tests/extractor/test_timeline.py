@@ -91,3 +91,17 @@ def test_an_op_note_that_mentions_an_authorization_request_is_not_a_request(extr
                        "The authorization request was approved on 03/10/2026.\n")
     rfa = [f for f in _facts(doc, "procedure") if f.value == "facet_rfa"]
     assert rfa and not rfa[0].hypothetical
+
+
+def test_a_procedure_done_on_an_earlier_date_is_history(extract_text):
+    doc = extract_text("Date of Service: June 2, 2026\n\nSUBJECTIVE:\nShe had bilateral L4-5 and L5-S1 lumbar "
+                       "facet RFA with me on 05/16/2023 and got about 70% relief.\n")
+    (procedure,) = _facts(doc, "procedure")
+    assert procedure.value == "facet_rfa" and procedure.historical
+
+
+def test_a_procedure_statement_dated_after_the_note_date_stays_current(extract_text):
+    # Dictated three days later: "performed on" names the procedure's own day.
+    doc = extract_text("Date of Service: 10/05/2026\nPROCEDURE: Left L4-5 RFA performed on 10/02/2026.\n")
+    (procedure,) = _facts(doc, "procedure")
+    assert procedure.asserted
