@@ -31,6 +31,7 @@ import json
 import re
 from typing import Any
 
+import numpy as np
 from spacy.attrs import IDS, LOWER, ORTH
 from spacy.matcher import Matcher
 from spacy.vocab import Vocab
@@ -38,7 +39,7 @@ from spacy.vocab import Vocab
 __all__ = ["LeadingFlags", "FirstTokenMatcher", "PatternRecorder", "TieSafeMatcher", "word_alternatives", "leading_count"]
 
 _TEXT_ATTRS = {"LOWER": True, "ORTH": False, "TEXT": False}  # attr -> compared in lower case
-_MAX_ALTERNATIVES = 32  # expanded patterns per written pattern
+_MAX_ALTERNATIVES = 64  # expanded patterns per written pattern
 _CACHE_SIZE = 50_000  # words remembered per first word (cleared when full)
 _BOUNDED = re.compile(r"\{\d*,?(\d+)\}")  # "{n}", "{n,m}", "{,m}": at most m tokens
 
@@ -250,6 +251,8 @@ class FirstTokenMatcher:
         self.orth = {word: entry for (attr, word), entry in self.by_word.items() if attr == ORTH}
         self.flags = [(attr, value, entry) for (attr, value), entry in self.by_word.items()
                       if attr not in (LOWER, ORTH)]
+        self._lower_keys = np.array(sorted(self.lower), dtype=np.uint64)
+        self._orth_keys = np.array(sorted(self.orth), dtype=np.uint64)
         self.whole_doc_at = 24  # more tokens with a flag than this: its patterns go over the whole doc
         self.columns = [LOWER, ORTH] + sorted({attr for attr, _, _ in self.flags})
 
@@ -267,10 +270,12 @@ class FirstTokenMatcher:
         table = doc.to_array(self.columns)
         if len(doc) == 1:
             table = table.reshape(1, -1)
-        rows = table[:, :2].tolist()
-        orths = [exact for _, exact in rows]
-        starts = [(i, word) for i, (low, exact) in enumerate(rows)
-                  for word in (lower.get(low), orth.get(exact)) if word is not None]
+        orths = table[:, 1].tolist()
+        # Tokens that begin some pattern, found in C: most tokens begin none.
+        hits = (np.isin(table[:, 0], self._lower_keys) | np.isin(table[:, 1], self._orth_keys)).nonzero()[0]
+        lows = table[hits, 0].tolist()
+        starts = [(i, word) for i, low in zip(hits.tolist(), lows)
+                  for word in (lower.get(low), orth.get(orths[i])) if word is not None]
         for attr, value, word in self.flags:
             at = (table[:, self.columns.index(attr)] == value).nonzero()[0].tolist()
             if len(at) > self.whole_doc_at:  # a common flag (numbers): one pass beats a call per token
