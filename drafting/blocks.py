@@ -20,13 +20,14 @@ from drafting.sessions import Session, evidence_of, joints_named
 
 __all__ = ["BlockRecord", "collect_blocks"]
 
-_NOT_OWN_SESSION = {"indication", "history", "past_history", "plan", "consent", "medications",
+_NOT_OWN_SESSION = {"indication", "history", "past_history", "plan", "request", "consent", "medications",
                     "allergies", "diagnosis", "chief_complaint", "family_history", "social_history"}
 # A sentence ends at ". " and at a line break, except where the next line only
 # continues the sentence ("...: 100% at 15 min in\n    recovery; RN call ...").
 _SEGMENT_BREAK = re.compile(r"(?<![a-z,(])\n|\n(?!\s*[a-z(~])|\.\s")
 _ATTRIBUTED = ("relief", "anesthetic", "steroid")
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*\u2022]|\d+[.)]|\d{1,2}/\d{1,2}/\d{2,4})")
+_INDENT = re.compile(r"[ \t]*")
 _FACET_PROCEDURES = {"facet_rfa", "medial_branch_block", "facet_injection"}
 
 
@@ -81,13 +82,27 @@ def _segments(doc: ExtractedDocument) -> list[tuple[int, int]]:
     is one block's record: its date governs both sentences.
     """
     bounds, start = [], 0
-    for m in _SEGMENT_BREAK.finditer(doc.text):
-        if "\n" not in m.group() and _LIST_ITEM.match(doc.text, doc.text.rfind("\n", 0, m.start()) + 1):
+    text = doc.text
+    for m in _SEGMENT_BREAK.finditer(text):
+        if "\n" not in m.group() and _LIST_ITEM.match(text, text.rfind("\n", 0, m.start()) + 1):
             continue  # ". " inside a list item
+        if "\n" in m.group() and _continues_item(text, start, m.end()):
+            continue  # "  - MBB #1 - May 5: lidocaine 2% ...;\n    90% relief ...": the item's next line
         bounds.append((start, m.start() + 1))
         start = m.end()
-    bounds.append((start, len(doc.text)))
+    bounds.append((start, len(text)))
     return bounds
+
+
+def _continues_item(text: str, segment_start: int, next_line: int) -> bool:
+    """Whether the line at `next_line` is an indented continuation of the list item the segment began."""
+    item_line = text.rfind("\n", 0, segment_start) + 1
+    item = _LIST_ITEM.match(text, item_line)
+    if item is None or next_line >= len(text) or _LIST_ITEM.match(text, next_line):
+        return False
+    marker_indent = _INDENT.match(text, item_line).end() - item_line
+    first = _INDENT.match(text, next_line).end()
+    return first - next_line > marker_indent and text[first: first + 1] not in ("", "\n")
 
 
 def _lead_in_levels(doc: ExtractedDocument, item_start: int) -> list[tuple[Fact, ExtractedDocument]]:
@@ -101,9 +116,11 @@ def _lead_in_levels(doc: ExtractedDocument, item_start: int) -> list[tuple[Fact,
     line_start, _ = line_bounds(text, item_start)
     if not _LIST_ITEM.match(text, line_start):
         return []
-    while line_start > 0:
+    while line_start > 0:  # back over the items before it and their indented next lines
         previous, _ = line_bounds(text, line_start - 1)
-        if not _LIST_ITEM.match(text, previous) or not text[previous:line_start].strip():
+        indented = _INDENT.match(text, previous).end() > previous
+        line = text[previous:line_start].strip()
+        if not (_LIST_ITEM.match(text, previous) or indented) or not line or line.endswith(":"):
             break
         line_start = previous
     if line_start == 0:

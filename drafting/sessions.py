@@ -20,7 +20,7 @@ from drafting.tables import codes
 
 __all__ = ["Session", "DocumentSummary", "summarise", "summarise_entries", "entries", "joint_sort_key", "evidence_of", "session_imaging"]
 
-_STATEMENT_SECTIONS = {"procedure", "title", None}
+_STATEMENT_SECTIONS = {"procedure", "title", "letter", None}
 # A bare "ablation" says which procedure a sentence is about, not what this note did.
 _NOT_A_STATEMENT = {"procedure.bare_ablation"}
 _EXAM_TITLE = re.compile(r"[ \t]*(exam|examination)[ \t]*:", re.IGNORECASE)
@@ -117,7 +117,7 @@ def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
     return chosen, facts
 
 
-_NOT_THIS_SESSION = {"indication", "history", "past_history", "imaging", "plan"}
+_NOT_THIS_SESSION = {"indication", "history", "past_history", "imaging", "plan", "request"}
 # Words of needle placement: "Using fluoroscopy, I advanced three RF cannulae ..." is this session's technique.
 _PLACEMENT = re.compile(r"\b(?:cannula[es]?|needles?|probes?|electrodes?|advanced|positioned)\b", re.IGNORECASE)
 

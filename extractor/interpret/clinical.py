@@ -80,7 +80,11 @@ def interpret_pain_score(span, ctx: Context) -> list[Draft]:
     if span.id_ in _SCORE_WITHOUT_TEN and after in {"-", "/", "–"}:
         return []  # "NRS 0-10 scale", or a score whose "/10" another pattern reads
     numbers = [n for t in span if (n := number_value(t.text)) is not None]
-    scores = [n for n in numbers[:-1]] if numbers and numbers[-1] == 10 else numbers
+    authored = ctx.values.get(span.id_)
+    if isinstance(authored, dict) and authored.get("millimetres"):
+        scores = [numbers[0] / 10]  # a mark on a 100 mm line, on the 0-10 scale of every other score
+    else:
+        scores = [n for n in numbers[:-1]] if numbers and numbers[-1] == 10 else numbers
     if not scores:
         return []
     score = scores[-1]

@@ -21,7 +21,7 @@ _CLAUSE_BREAKS = {";", "|"}
 _LETTER_SIDES = {"side.left_letter", "side.right_letter", "side.left_letter_word", "side.right_letter_word"}
 # Patterns that find a lone letter by the words around it; the fact is the letter.
 _LETTER_IN_CONTEXT = {"side.letter_after_preposition", "side.letter_compared", "side.letter_parenthesized",
-                      "side.letter_period_after_preposition"}
+                      "side.letter_period_after_preposition", "side.letter_table_cell"}
 _LETTER_VALUE = {"R": "right", "L": "left"}
 _REGION = {"C": "cervical", "T": "thoracic", "L": "lumbar", "S": "sacral"}
 
@@ -229,6 +229,8 @@ def _not_a_side(span) -> bool:
     after = doc[i + 1].lower_ if i + 1 < len(doc) else ""
     if before == "-" and i >= 2 and doc[i - 2].text.isdigit() and len(doc[i - 2].text) == 5:
         return True  # "64493-RT": a billing modifier on a code, not laterality documented
+    if span[0].text == "LT" and before == "to" and not after.isalpha():
+        return True  # "sensation intact to LT.": light touch
     if word == "left":
         return after in _LEFT_AS_VERB_AFTER and (before in _LEFT_AS_VERB_BEFORE or span[0].is_sent_start)
     if word == "right":

@@ -110,3 +110,23 @@ def test_a_list_of_history_blocks_takes_its_levels_from_the_lead_in():
     assert sorted(blocks) == ["2024-06-06", "2024-06-20"]
     for block in blocks.values():
         assert block.session is None and block.joints == {"left": ["L4-L5", "L5-S1"], "right": []}
+
+
+LETTER = ("06/02/2026",
+          "Pinecrest Health Plan\nAttn: Utilization Management\n\n"
+          "Requested services: CPT 64635 and 64636, right side\n\nDear Medical Director,\n\n"
+          "I request authorization for right L4-5 and L5-S1 radiofrequency ablation.\n\n"
+          "Two anesthetic-only diagnostic blocks were performed under fluoroscopy at the right L4-5 and L5-S1\n"
+          "levels, with the same pain scale before and after each block:\n"
+          "  - MBB #1 - May 5, 2026: lidocaine 2%, no steroid. Pre-block NRS 7/10;\n"
+          "    90% relief lasting 2 hours.\n"
+          "  - MBB #2 - May 19, 2026: bupivacaine 0.5%, no steroid. Pre-block NRS 7/10;\n"
+          "    100% relief for 5 hours.\n\nSincerely,\nGideon Farraday, MD\n")
+
+
+def test_a_letters_list_of_blocks_gives_records_with_results_from_the_items_next_lines():
+    blocks = blocks_of(LETTER)
+    assert sorted(blocks) == ["2026-05-05", "2026-05-19"]
+    assert [f.value["percent"] for f, _ in blocks["2026-05-05"].reliefs] == [90.0]
+    assert [f.value["agent"] for f, _ in blocks["2026-05-19"].agents] == ["bupivacaine"]
+    assert blocks["2026-05-19"].joints == {"left": [], "right": ["L4-L5", "L5-S1"]}

@@ -217,3 +217,18 @@ def test_a_numbered_procedures_list_is_the_procedure_statement():
         "DESCRIPTION OF PROCEDURE:\nThe L2, L3 and L4 medial branch targets were localized on the right.\n")
     assert session.procedure == "facet_block"
     assert session.joints == {"left": ["L3-L4", "L4-L5"], "right": ["L3-L4", "L4-L5"]}
+
+
+def test_a_levels_and_side_line_gives_a_title_statement_its_joints():
+    session = session_of("=== MEDIAL BRANCH BLOCK #2 (CONFIRMATORY) ===\n\n"
+                         "Levels/side: bilateral L5-S1 (L4 MB + L5 DR, right and left)\nImaging: fluoroscopy\n")
+    assert session.procedure == "facet_block"
+    assert session.joints == {"left": ["L5-S1"], "right": ["L5-S1"]}
+
+
+def test_targets_inside_a_plan_list_do_not_make_a_session():
+    summary = summarise(extract_source(SourceText(
+        HEADER + "PLAN\n - Diagnostic medial branch blocks, R L2-3 and L3-4, under fluoroscopy.\n"
+                 "   Targets: R L1 MB, R L2 MB, R L3 MB.\n - MBB #1 with lidocaine 2%, MBB #2 with ropivacaine.\n",
+        "consult.txt")))
+    assert summary.session is None

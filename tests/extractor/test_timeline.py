@@ -105,3 +105,29 @@ def test_a_procedure_statement_dated_after_the_note_date_stays_current(extract_t
     doc = extract_text("Date of Service: 10/05/2026\nPROCEDURE: Left L4-5 RFA performed on 10/02/2026.\n")
     (procedure,) = _facts(doc, "procedure")
     assert procedure.asserted
+
+
+LETTER = """Date: June 2, 2026
+
+Pinecrest Health Plan
+Attn: Utilization Management
+
+Requested services: right L4-5 radiofrequency ablation, CPT 64635
+
+Dear Medical Director,
+
+Two diagnostic blocks were done:
+  - MBB #1 - May 5, 2026: lidocaine 2%, 90% relief lasting 2 hours.
+
+Sincerely,
+Gideon Farraday, MD
+"""
+
+
+def test_a_request_letters_requested_service_is_planned_and_its_body_is_not(extract_text):
+    doc = extract_text(LETTER)
+    requested = [f for f in _facts(doc, "procedure") if f.value == "facet_rfa"]
+    assert requested and all(f.hypothetical for f in requested)
+    (relief,) = _facts(doc, "relief")
+    assert relief.value["percent"] == 90.0 and not relief.hypothetical
+    assert not any(f.section == "plan" for f in doc.facts), "a health plan's name is no plan section"
