@@ -1,6 +1,7 @@
 """Stage 3: RELIEF spans (with a DURATION after them) -> relief facts."""
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import re
 
@@ -139,7 +140,9 @@ def _measured_at(duration) -> bool:
 
 def _each_percent(span, ctx: Context) -> list[Draft]:
     """"80% and 85% relief": the first percent alone, then the second with the words after it."""
-    second = next(t.i for t in span[1:] if t.like_num and t.nbor(1).lower_ in ("%", "percent", "pct"))
+    second = next((t.i for t in span[1:-1] if t.like_num and t.nbor(1).lower_ in ("%", "percent", "pct")), None)
+    if second is None:
+        return []
     first = Span(span.doc, span.start, span.start + 2, label=span.label_, span_id="relief.pct_relief")
     rest = Span(span.doc, second, span.end, label=span.label_, span_id="relief.pct_relief")
     drafts = []
@@ -162,9 +165,7 @@ def _held_for(span, ctx: Context) -> float | None:
     for _ in range(_HELD_LINES + 1):
         nxt = text.find("\n", limit + 1)
         limit = len(text) if nxt == -1 else nxt
-    for other in ctx.spans:
-        if other.start < span.end:
-            continue
+    for other in ctx.spans[bisect.bisect_left(ctx.spans, span.end, key=lambda s: s.start):]:
         if other.start_char >= limit or other.label_ == "RELIEF":
             return None
         if other.label_ == "DURATION" and ctx.values.get(other.id_) != "expected":
