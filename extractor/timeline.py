@@ -8,8 +8,8 @@ nearest earlier date in the same clause (same line, no sentence break in
 between) falls before the note's own date is marked historical, and so is a
 date fact that is itself before the note's date. Outside the note's own
 procedure statement, a procedure followed in its clause by "on <date>"
-before the note's date ("facet RFA with me on 05/16/2023") is history too. The note's date is its
-service date, else its first full date.
+before the note's date ("facet RFA with me on 05/16/2023") is history too.
+The note's date is its service date, else its first full date.
 
 Likewise a plan section ("PLAN: right L3-4 RFA under fluoroscopy") plans
 the procedure, its levels, sides, agents and imaging, though only its first
