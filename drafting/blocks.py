@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from extractor.facts import ExtractedDocument, Fact
-from extractor.sourcetext import line_bounds
+from extractor.sourcetext import line_bounds, sentence_bounds
 
 from drafting.cases import Case
 from drafting.sessions import Session, evidence_of, joints_named
@@ -128,7 +128,7 @@ def _lead_in_levels(doc: ExtractedDocument, item_start: int) -> list[tuple[Fact,
     lead_start, lead_end = line_bounds(text, line_start - 1)
     if not text[lead_start:lead_end].rstrip().endswith(":"):
         return []
-    begin = max(text.rfind(". ", 0, lead_end), text.rfind("\n\n", 0, lead_end)) + 1
+    begin = sentence_bounds(text, lead_end)[0]
     return [(f, doc) for f in doc.facts if f.kind == "level" and begin <= f.start < lead_end
             and f.value.get("side") and not f.negated]
 

@@ -16,7 +16,7 @@ from drafting.claims import claim_lines
 from drafting.criteria import evaluate, used_blocks
 from drafting.diagnosis import diagnoses_for
 from drafting.queries import documentation_queries
-from drafting.sessions import Session, summarise_entries
+from drafting.sessions import Session, summarise_all
 from drafting.tables import load_profile
 
 __all__ = ["draft_documents", "extract_all", "expand_paths", "DOCUMENT_SUFFIXES"]
@@ -147,6 +147,6 @@ def draft_documents(docs: list[ExtractedDocument], setting: str = "office", prof
                     errors: list[dict] | None = None) -> dict:
     """The contract JSON for a set of extracted documents."""
     profile = load_profile(profile_name)
-    cases = group_cases([s for d in docs for s in summarise_entries(d)])
+    cases = group_cases(summarise_all(docs))
     return {"setting": setting, "profile": profile_name,
             "cases": [draft_case(c, setting, profile) for c in cases], "errors": list(errors or [])}

@@ -68,11 +68,6 @@ def _init_worker() -> None:
     get_nlp()
 
 
-def _ready() -> int:
-    """A job that does nothing: submitting one makes the pool start a worker (`DropFolder.warm_up`)."""
-    return os.getpid()
-
-
 class Member(NamedTuple):
     """One extracted document as the parent knows it: where it is, its bytes' hash, and who it names."""
 
@@ -148,7 +143,7 @@ def _draft_job(members: list[tuple[str, str, str]], setting: str, profile: str, 
     from drafting.draft import draft_case
     from drafting.outputs import write_case_outputs
     from drafting.review import render_review
-    from drafting.sessions import summarise_entries
+    from drafting.sessions import summarise_all
     from drafting.tables import load_profile
 
     docs, missing = [], []
@@ -160,7 +155,7 @@ def _draft_job(members: list[tuple[str, str, str]], setting: str, profile: str, 
             docs.append(doc)
     if missing:
         return {"missing": missing}
-    case = draft_case(Case([s for d in docs for s in summarise_entries(d)]), setting, load_profile(profile))
+    case = draft_case(Case(summarise_all(docs)), setting, load_profile(profile))
     by_sha = {d.sha256: d for d in docs}
     case_docs = [by_sha[d["sha256"]] for d in case["documents"] if d["sha256"] in by_sha]
     fingerprint = _case_fingerprint(case, setting, profile)
@@ -291,13 +286,6 @@ class DropFolder:
 
     def _cache_file(self, sha: str) -> Path:
         return self.cache_dir / f"{sha}.pickle"
-
-    def warm_up(self) -> None:
-        """Start every worker now, so each loads spaCy and our pipeline (~1.2 s) while this
-        process registers the files, instead of after it."""
-        pool = self._new_pool()
-        for _ in range(self.workers):
-            pool.submit(_ready)
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         if self._pool is None:

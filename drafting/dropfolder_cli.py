@@ -180,10 +180,7 @@ def batch(inbox, outbox, setting, profile, workers, settle, move_to, quiet) -> N
             if not len(settler):
                 break
             time.sleep(min(0.2, settle))
-        todo = sum(not engine.known(p) for p in paths) + len(engine.ledger.with_status("processing"))
-        if todo:
-            engine.warm_up()  # workers load the pipeline while this process hashes the files
-        progress.start(todo)
+        progress.start(sum(not engine.known(p) for p in paths) + len(engine.ledger.with_status("processing")))
         engine.run_round(paths, force=True)
         data = engine.summary()
     except KeyboardInterrupt:

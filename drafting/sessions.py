@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 
 from extractor.facts import ExtractedDocument, Fact
 from extractor.interpret.levels import joints_from_nerves
-from extractor.sourcetext import line_bounds
+from extractor.sourcetext import line_bounds, sentence_bounds
 
 from drafting.tables import codes
 
-__all__ = ["Session", "DocumentSummary", "summarise", "summarise_entries", "entries", "joint_sort_key", "evidence_of", "session_imaging"]
+__all__ = ["Session", "DocumentSummary", "summarise", "summarise_all", "entries", "joint_sort_key", "evidence_of",
+           "session_imaging"]
 
 _STATEMENT_SECTIONS = {"procedure", "title", "letter", None}
 # A bare "ablation" says which procedure a sentence is about, not what this note did.
@@ -78,14 +79,18 @@ def _scheduled(doc: ExtractedDocument, procedure: Fact) -> bool:
                for f in doc.facts)
 
 
+def _states_procedure(fact: Fact, sections=_STATEMENT_SECTIONS) -> bool:
+    """An asserted procedure named in one of `sections` as the thing done (not a bare "ablation")."""
+    return (fact.kind == "procedure" and fact.asserted and fact.section in sections
+            and fact.pattern_id not in _NOT_A_STATEMENT)
+
+
 def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
     """The first asserted procedure in a procedure statement, and the facts of its section."""
-    procedures = [f for f in doc.facts if f.kind == "procedure" and f.asserted and f.section in _STATEMENT_SECTIONS
-                  and f.pattern_id not in _NOT_A_STATEMENT]
+    procedures = [f for f in doc.facts if _states_procedure(f)]
     if not procedures:
         # Radiology-style reports name the procedure on their "EXAM:" line.
-        procedures = [f for f in doc.facts if f.kind == "procedure" and f.asserted and f.section == "exam"
-                      and f.pattern_id not in _NOT_A_STATEMENT
+        procedures = [f for f in doc.facts if _states_procedure(f, {"exam"})
                       and _EXAM_TITLE.match(doc.text, doc.text.rfind("\n", 0, f.start) + 1)]
     procedures = [f for f in procedures if not _scheduled(doc, f)]
     in_procedure = [f for f in procedures if f.section == "procedure"]
@@ -142,9 +147,8 @@ def session_imaging(doc: ExtractedDocument) -> list[Fact]:
 
 
 def _sentence_of(text: str, fact: Fact) -> str:
-    start = max(text.rfind(". ", 0, fact.start), text.rfind("\n\n", 0, fact.start)) + 1
-    ends = [i for i in (text.find(". ", fact.end), text.find("\n\n", fact.end)) if i != -1]
-    return text[start: min(ends) if ends else len(text)]
+    start, end = sentence_bounds(text, fact.start, fact.end)
+    return text[start:end]
 
 
 def _guidance(doc: ExtractedDocument) -> set[str]:
@@ -343,13 +347,12 @@ def entries(doc: ExtractedDocument) -> list[ExtractedDocument]:
     bounds = list(zip(starts, starts[1:] + [len(doc.text)]))
     header = tuple(f for f in doc.facts if f.start < starts[0])
     parts = [header + tuple(f for f in doc.facts if lo <= f.start < hi) for lo, hi in bounds]
-    stating = sum(any(f.kind == "procedure" and f.asserted and f.section in ("procedure", "title")
-                      and f.pattern_id not in _NOT_A_STATEMENT for f in part) for part in parts)
+    stating = sum(any(_states_procedure(f, {"procedure", "title"}) for f in part) for part in parts)
     if stating < 2:
         return [doc]
     return [dataclasses.replace(doc, facts=part) for part in parts]
 
 
-def summarise_entries(doc: ExtractedDocument) -> list[DocumentSummary]:
-    """One summary per dated entry of the document (`entries`)."""
-    return [summarise(part) for part in entries(doc)]
+def summarise_all(docs: list[ExtractedDocument]) -> list[DocumentSummary]:
+    """One summary per dated entry of each document (`entries`), in order."""
+    return [summarise(part) for doc in docs for part in entries(doc)]

@@ -17,7 +17,7 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Sequence
 
-__all__ = ["Origin", "PageInfo", "SourceText", "Box", "line_bounds"]
+__all__ = ["Origin", "PageInfo", "SourceText", "Box", "line_bounds", "sentence_bounds"]
 
 # (page, x0, top, x1, bottom): one character's box on a PDF page.
 Box = tuple[int, float, float, float, float]
@@ -27,6 +27,14 @@ def line_bounds(text: str, start: int, end: int | None = None) -> tuple[int, int
     """(first offset, end offset) of the line holding text[start:end], without its line break."""
     line_end = text.find("\n", start if end is None else end)
     return text.rfind("\n", 0, start) + 1, (len(text) if line_end == -1 else line_end)
+
+
+def sentence_bounds(text: str, start: int, end: int | None = None) -> tuple[int, int]:
+    """(first offset, end offset) of the sentence holding text[start:end]: it ends at ". " or a blank line."""
+    end = start if end is None else end
+    first = max(text.rfind(". ", 0, start), text.rfind("\n\n", 0, start)) + 1
+    ends = [i for i in (text.find(". ", end), text.find("\n\n", end)) if i != -1]
+    return first, (min(ends) if ends else len(text))
 
 
 @dataclass(frozen=True, slots=True)

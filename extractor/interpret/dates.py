@@ -55,7 +55,7 @@ def parse_date(text: str, relative_base: dt.date | None = None) -> dt.date | Non
         return _spoken_date(spoken, relative_base)
     m = _MONTH_DAY.match(text)
     if m:
-        return _without_year(m, relative_base)
+        return _without_year(m.group(1), int(m.group(2)), relative_base)
     if relative_base is not None:
         back = _days_back(text)
         if back is not None:
@@ -85,15 +85,15 @@ _DAY_ONLY = re.compile(r"^the \d{1,2}(st|nd|rd|th)$", re.I)
 _AHEAD_DAYS = 60  # a yearless date this far after the note's date is last year's
 
 
-def _without_year(m: re.Match, relative_base: dt.date | None) -> dt.date | None:
+def _without_year(month: str, day: int, relative_base: dt.date | None) -> dt.date | None:
     """"September 15th" in a note of 2026-10-02 -> 2026-09-15; "December 20th" in it -> 2025-12-20."""
-    number = _MONTHS.get(m.group(1)[:3].lower())
+    number = _MONTHS.get(month[:3].lower())
     if number is None or relative_base is None:
         return None
     try:
-        guess = dt.date(relative_base.year, number, int(m.group(2)))
+        guess = dt.date(relative_base.year, number, day)
         if (guess - relative_base).days > _AHEAD_DAYS:
-            guess = dt.date(relative_base.year - 1, number, int(m.group(2)))
+            guess = dt.date(relative_base.year - 1, number, day)
     except ValueError:
         return None
     return guess
@@ -116,7 +116,7 @@ def _spoken_date(m: re.Match, relative_base: dt.date | None) -> dt.date | None:
     if number is None or not day:
         return None
     if m.group(3) is None:
-        return _without_year(re.match(r"(\S+) (\d+)", f"{m.group(1)} {day}"), relative_base)
+        return _without_year(m.group(1), day, relative_base)
     tail = number_value(m.group(4))
     if tail is None or not 0 < tail < 100:
         return None

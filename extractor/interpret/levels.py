@@ -122,12 +122,11 @@ def _table_caption_side(span, ctx: Context) -> tuple[str | None, object]:
     table whose rows read "| #1 | 01/22/2026 | L4 MB + L5 DR | ...".
     """
     text = ctx.text
-    line_start = line_bounds(text, span.start_char)[0]
-    if not text.startswith("|", line_start) and not text[line_start:span.start_char].lstrip().startswith("|"):
+    at = line_bounds(text, span.start_char)[0]
+    if not text[at:span.start_char].lstrip().startswith("|"):
         return None, None
-    at = line_start
     while at > 0:  # up to the first line of the table
-        prev = text.rfind("\n", 0, at - 1) + 1
+        prev = line_bounds(text, at - 1)[0]
         if not text[prev:at].lstrip().startswith("|"):
             break
         at = prev
@@ -135,7 +134,7 @@ def _table_caption_side(span, ctx: Context) -> tuple[str | None, object]:
     for _ in range(_CAPTION_LINES):
         if caption_start == 0:
             break
-        caption_start = text.rfind("\n", 0, caption_start - 1) + 1
+        caption_start = line_bounds(text, caption_start - 1)[0]
     sides = [s for s in ctx.spans if s.label_ == "SIDE" and caption_start <= s.start_char < at]
     values = {ctx.values.get(s.id_) for s in sides}
     return (values.pop(), sides[-1]) if len(values) == 1 and None not in values else (None, None)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import itertools
 import re
 
 from spacy.tokens import Span
@@ -165,7 +166,8 @@ def _held_for(span, ctx: Context) -> float | None:
     for _ in range(_HELD_LINES + 1):
         nxt = text.find("\n", limit + 1)
         limit = len(text) if nxt == -1 else nxt
-    for other in ctx.spans[bisect.bisect_left(ctx.spans, span.end, key=lambda s: s.start):]:
+    first = bisect.bisect_left(ctx.spans, span.end, key=lambda s: s.start)
+    for other in itertools.islice(ctx.spans, first, None):
         if other.start_char >= limit or other.label_ == "RELIEF":
             return None
         if other.label_ == "DURATION" and ctx.values.get(other.id_) != "expected":
@@ -182,9 +184,9 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
     span = _without_listed_concentration(span)
     if span[0].text == ">" and span.start and span.doc[span.start - 1].text == "-" and len(span) > 1:
         span = Span(span.doc, span.start + 1, span.end, label=span.label_, span_id=span.id_)  # "-> 87%": an arrow
-    if ctx.values.get(span.id_) is not None and _among_risks(span, ctx):
-        return []  # "risks including bleeding, infection and no benefit": consent, not a result
     authored = ctx.values.get(span.id_)
+    if authored is not None and _among_risks(span, ctx):
+        return []  # "risks including bleeding, infection and no benefit": consent, not a result
     if isinstance(authored, dict) and authored.get("each"):
         return _each_percent(span, ctx)
     percent, basis = _percent(span, ctx)

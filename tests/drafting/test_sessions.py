@@ -183,10 +183,10 @@ def test_each_dated_entry_of_a_procedure_log_is_a_session_of_its_own():
     from drafting.blocks import collect_blocks
     from drafting.cases import group_cases
     from drafting.draft import draft_documents
-    from drafting.sessions import summarise_entries
+    from drafting.sessions import summarise_all
 
     doc = extract_source(SourceText(PROCEDURE_LOG, "log.txt"))
-    summaries = summarise_entries(doc)
+    summaries = summarise_all([doc])
     assert [(s.date, s.kind) for s in summaries] == [
         ("2026-08-25", "block_note"), ("2026-09-08", "block_note"), ("2026-09-29", "rfa_note")]
     # The header above the first entry names the patient of every entry.
