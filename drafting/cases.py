@@ -11,11 +11,12 @@ facts) and drafts each case's documents later, one case at a time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from rapidfuzz import fuzz
 
-from drafting.sessions import DocumentSummary
+if TYPE_CHECKING:  # annotations only: the drop folder's parent groups cases without loading spaCy
+    from drafting.sessions import DocumentSummary
 
 __all__ = ["Case", "Identity", "group_cases", "NAME_SIMILARITY"]
 

@@ -73,3 +73,26 @@ def test_layering_forbidden_imports(package, forbidden):
 # fmt: on
 def test_layering_checker_sees_lazy_and_relative_imports(source, package, expected):
     assert expected in imported_modules(source, package)
+
+
+def test_drop_folder_parent_groups_cases_without_loading_spacy():
+    """The batch parent hashes files, groups cases and writes the ledger; only its workers need spaCy.
+
+    Loading spaCy there cost every batch ~0.5 s of one core while the workers
+    waited for the grouping (it came in through a type annotation).
+    """
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import drafting.dropfolder_cli, drafting.dropfolder, drafting.ledger\n"
+        "from drafting.cases import group_cases\n"
+        "from drafting.dropfolder import Member\n"
+        "cases = group_cases([Member('a.txt', '0' * 64, {'first': 'Ann', 'last': 'Lee'}, '1960-01-02', None),\n"
+        "                     Member('b.txt', '1' * 64, {'first': 'Anne', 'last': 'Lee'}, '1960-01-02', None)])\n"
+        "assert len(cases) == 1, cases\n"
+        "print(sorted(m for m in sys.modules if m == 'spacy' or m.startswith('spacy.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(ROOT), check=True)
+    assert out.stdout.strip() == "[]"
