@@ -158,6 +158,57 @@ def _block_number_after(fact: Fact, seg: list[Fact], text: str) -> int | None:
     return None
 
 
+_BEFORE_WORDS = re.compile(r"\b(?:pre|pre-?procedure|preprocedure|before|baseline|prior)\b", re.IGNORECASE)
+_AFTER_WORDS = re.compile(r"\b(?:post|post-?procedure|postprocedure|after)\b", re.IGNORECASE)
+DERIVED_RELIEF = "derived.pre_post_scores"
+
+
+def _when_scored(fact: Fact, text: str) -> str | None:
+    """"before" or "after" the procedure, from the nearer of those words before the score on its line.
+
+    "PRE-PROCEDURE VITALS: ... Pain 7/10" is before; "Post-procedure pain 1/10
+    (pre 7/10)" has one of each; a score read "at 3 hr" is after.
+    """
+    head = text[text.rfind("\n", 0, fact.start) + 1:fact.start]
+    before = max((m.end() for m in _BEFORE_WORDS.finditer(head)), default=-1)
+    after = max((m.end() for m in _AFTER_WORDS.finditer(head)), default=-1)
+    if before == after == -1:
+        return "after" if fact.value.get("at_hours") is not None else None
+    return "before" if before > after else "after"
+
+
+def _relief_from_scores(doc: ExtractedDocument | None) -> list[tuple[Fact, ExtractedDocument]]:
+    """A block note that gives no relief figure, only pain scores before and after: relief as a coder
+    computes it, (before - after) / before, once per score after, with the time it was read.
+
+    Each derived relief points at the score after the block (`pattern_id`
+    DERIVED_RELIEF); its baseline is the before-score nearest to it.
+    """
+    if doc is None:
+        return []
+    scores = [f for f in doc.facts if f.kind == "pain_score" and isinstance(f.value, dict)
+              and f.value.get("score") is not None and f.section not in _NOT_OWN_SESSION
+              and not (f.negated or f.hypothetical or f.historical)]
+    timed = [(f, _when_scored(f, doc.text)) for f in scores]
+    before = [f for f, when in timed if when == "before"]
+    out = []
+    for after in (f for f, when in timed if when == "after"):
+        if not before:
+            break
+        base = min(before, key=lambda b: abs(b.start - after.start))
+        pre, post = base.value["score"], after.value["score"]
+        if not 0 < pre <= 10 or post > pre:
+            continue
+        percent = round((pre - post) / pre * 100, 1)
+        value = {"percent": percent, "basis": "scores", "duration_hours": None, "expected_duration": False,
+                 "at_hours": after.value.get("at_hours"), "baseline": {"start": base.start, "end": base.end}}
+        out.append((Fact("relief", value, after.start, after.end, after.text, DERIVED_RELIEF, page=after.page,
+                         boxes=after.boxes, section=after.section,
+                         explanation=f"relief from pain {pre:g}/10 before and {post:g}/10 after ({base.text!r})"),
+                    doc))
+    return out
+
+
 def _ablation_result(fact: Fact, seg: list[Fact]) -> bool:
     """True when the procedure named nearest before this relief in its sentence is an ablation."""
     before = [f for f in seg if f.kind == "procedure" and f.end <= fact.start]
@@ -236,6 +287,9 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                     target = earlier if earlier is not None and earlier.date < own.date else own
                 if target is not None:
                     target.add(fact, doc)
+    for record in records.values():
+        if record.session is not None and not record.reliefs:
+            record.reliefs = _relief_from_scores(record.session.document)
     # A history-only date with no relief figure was not a block after all.
     kept = [r for r in records.values() if r.session is not None or r.reliefs]
     return sorted(kept, key=lambda r: r.date)

@@ -124,6 +124,7 @@ def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
 
 _NOT_THIS_SESSION = {"indication", "history", "past_history", "imaging", "plan", "request"}
 # Words of needle placement: "Using fluoroscopy, I advanced three RF cannulae ..." is this session's technique.
+_STUDY = re.compile(r"\b(?:MRI|CT|x-?rays?|radiographs?|films?|scan)\b", re.IGNORECASE)
 _PLACEMENT = re.compile(r"\b(?:cannula[es]?|needles?|probes?|electrodes?|advanced|positioned)\b", re.IGNORECASE)
 
 
@@ -140,6 +141,11 @@ def session_imaging(doc: ExtractedDocument) -> list[Fact]:
         if fact.kind != "imaging" or not fact.asserted:
             continue
         if fact.section == "indication" and _PLACEMENT.search(_sentence_of(doc.text, fact)):
+            found.append(fact)
+        elif fact.section == "imaging" and fact.value == "fluoroscopy" and not _STUDY.search(
+                doc.text, *line_bounds(doc.text, fact.start, fact.end)):
+            # "IMAGING: Fluoroscopy, AP and oblique views": a template's guidance line.
+            # Fluoroscopy is no study a note reviews; a line that names one is history.
             found.append(fact)
         elif fact.section not in _NOT_THIS_SESSION:
             found.append(fact)

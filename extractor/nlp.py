@@ -12,14 +12,16 @@ import sys
 import types
 from functools import lru_cache, partial
 
+import numpy as np
 import spacy
-from spacy.attrs import IDS, LIKE_NUM, ORTH
+from spacy.attrs import IDS, LIKE_NUM, LOWER, ORTH
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
+from spacy.strings import hash_string
 from spacy.tokens import Doc, Span
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
-from extractor.numbers import COMPOUND_NUMBER_WORDS, like_num
+from extractor.numbers import COMPOUND_NUMBER_WORDS, TENS_WORDS, UNIT_WORDS, like_num
 from extractor.overlaps import join_restated_drugs, prefer_longest_then_priority
 from extractor.patterns import PATTERN_DIR, load_json_data, load_patterns
 
@@ -128,6 +130,33 @@ def line_sentences(doc: Doc) -> Doc:
 _LINE_BREAKS: dict[int, bool] = {}  # orth id -> `token.is_space and "\n" in token.text`
 
 
+@Language.component("spoken_numbers")
+def spoken_numbers(doc: Doc) -> Doc:
+    """Join "eighty five" (a tens word, one space, a units word) into one number token, and "per cent" into one word.
+
+    Why: transcribed dictation writes compounds without the hyphen, and every
+    pattern reads a number as one token ("eighty five percent relief" was read
+    as 5%). The joined token is LIKE_NUM and `number_value` reads 85. "per
+    cent" (British spelling) is then one word that the patterns list beside
+    "percent".
+    """
+    if len(doc) < 2:
+        return doc
+    lowers = doc.to_array(LOWER)
+    firsts = np.isin(lowers, _FIRST_IDS).nonzero()[0].tolist()
+    pairs = [i for i in firsts if i + 1 < len(doc) and doc[i].whitespace_ == " "
+             and doc[i + 1].lower_ in (_CENT if lowers[i] == _PER else UNIT_WORDS)]
+    if pairs:
+        with doc.retokenize() as retokenizer:
+            for i in pairs:
+                retokenizer.merge(doc[i:i + 2])
+    return doc
+
+
+_PER, _CENT = hash_string("per"), {"cent"}
+_FIRST_IDS = np.array(sorted([hash_string(w) for w in TENS_WORDS] + [_PER]), dtype=np.uint64)
+
+
 @Language.component("resolve_candidates")
 def resolve_candidates(doc: Doc) -> Doc:
     """Settle overlapping candidates once, before assertion and sections."""
@@ -149,6 +178,7 @@ def build_nlp(fast: bool = True) -> Language:
     from medspacy.section_detection import SectionRule, Sectionizer  # noqa: F401
 
     nlp = spacy.blank("en", config=_BLANK_CONFIG)
+    nlp.add_pipe("spoken_numbers")
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("line_sentences")
     ruler = nlp.add_pipe("span_ruler", config={"spans_key": CANDIDATES, "overwrite": True,

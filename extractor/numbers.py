@@ -13,13 +13,15 @@ import re
 
 from spacy.lang.en.lex_attrs import like_num as _english_like_num
 
-__all__ = ["number_value", "like_num", "COMPOUND_NUMBER_WORDS"]
+__all__ = ["number_value", "like_num", "COMPOUND_NUMBER_WORDS", "TENS_WORDS", "UNIT_WORDS"]
 
 _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
          "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _WORDS = {w: i for i, w in enumerate(_ONES)} | _TENS | {"hundred": 100}
 COMPOUND_NUMBER_WORDS = tuple(f"{t}-{o}" for t in _TENS for o in _ONES[1:10])
+TENS_WORDS = frozenset(_TENS)
+UNIT_WORDS = frozenset(_ONES[1:10])
 _DIGITS = re.compile(r"^\d+(?:\.\d+)?$")
 _LEADING_DOT = re.compile(r"^\.\d+$")
 
@@ -33,15 +35,15 @@ def number_value(text: str) -> float | None:
     word = text.lower()
     if word in _WORDS:
         return float(_WORDS[word])
-    tens, _, ones = word.partition("-")
+    tens, _, ones = word.replace(" ", "-").partition("-")  # "forty-four", or "eighty five" (extractor/nlp.py joins it)
     if tens in _TENS and ones in _WORDS and _WORDS[ones] < 10:
         return float(_TENS[tens] + _WORDS[ones])
     return None
 
 
 def like_num(text: str) -> bool:
-    """spaCy's English `like_num`, plus hyphenated compounds ("twenty-two")."""
+    """spaCy's English `like_num`, plus compounds ("twenty-two", and "twenty two" as one token)."""
     return _english_like_num(text) or text.lower() in _COMPOUNDS
 
 
-_COMPOUNDS = frozenset(COMPOUND_NUMBER_WORDS)
+_COMPOUNDS = frozenset(COMPOUND_NUMBER_WORDS) | frozenset(w.replace("-", " ") for w in COMPOUND_NUMBER_WORDS)

@@ -19,7 +19,7 @@ from extractor.patterns import pattern_values
 from extractor.registry import interpreter_for
 from extractor.sourcetext import SourceText
 from extractor.tables import SOURCE_TEXT
-from extractor.timeline import mark_dated_history, mark_planned, mark_requested
+from extractor.timeline import mark_dated_history, mark_planned, mark_requested, mark_transmitted
 
 __all__ = ["extract_source", "extract_path"]
 
@@ -149,6 +149,7 @@ def extract_source(source: SourceText, sha256: str = "") -> ExtractedDocument:
                          key=lambda f: (f.start, f.end, f.kind)))
     facts = mark_planned(mark_dated_history(facts, source.text))
     facts = mark_unticked(mark_requested(facts, source.text), source.text)
+    facts = mark_transmitted(facts, source.text)
     return ExtractedDocument(path=source.path, sha256=sha256 or hashlib.sha256(source.text.encode()).hexdigest(),
                              source=source, facts=facts, warnings=tuple(source.warnings))
 

@@ -208,6 +208,65 @@ def _summary_cells(line: str, header: str, columns: list[Column]) -> list[tuple[
     return found
 
 
+def _tab_cells(line: str) -> list[tuple[int, int]]:
+    """(start, end) of each tab-separated cell's stripped text; an empty cell keeps its place."""
+    cells, start = [], 0
+    for part in line.split("\t"):
+        lead = len(part) - len(part.lstrip())
+        cells.append((start + lead, start + lead + len(part.strip())))
+        start += len(part) + 1
+    return cells
+
+
+def _tab_table(lines: list[tuple[int, str]], i: int) -> tuple[list[tuple[int, int, str, dict]], int] | None:
+    """A tab-separated table whose header is line i: its cells and the index after its last row.
+
+    Exports from an EHR separate columns with tabs, and the time of a diary row
+    need not be the first cell ("2026/09/15<TAB>30 min<TAB>1<TAB>86"): a row is
+    read by cell, under the header's columns, while it has as many cells as the
+    header and its time cell (diary) or relief cell (block summary) reads as one.
+    """
+    rules = _rules()
+    header = lines[i][1]
+    head = _tab_cells(header)
+    columns = _header_columns(header)
+    by_index = []
+    for s, e in head:
+        inside = [c for c in columns if s <= c.start < max(e, s + 1)]
+        numeric = [c for c in inside if c.role in _NUMERIC_ROLES]
+        by_index.append(numeric[0] if numeric else (inside[0] if inside else None))
+    roles = [c.role if c is not None else None for c in by_index]
+    diary = "time" in roles and any(r in _NUMERIC_ROLES for r in roles)
+    summary = not diary and "relief" in roles and ("block" in roles or "date" in roles)
+    if not (diary or summary):
+        return None
+    found, j = [], i + 1
+    while j < len(lines):
+        start, line = lines[j]
+        cells = _tab_cells(line)
+        if len(cells) != len(head):
+            break
+        texts = [line[s:e] for s, e in cells]
+        if diary:
+            time_cell = texts[roles.index("time")]
+            if not rules["row"].match(time_cell):
+                break
+            hours = hours_in(time_cell)
+            found += [(start + s, start + e, column.rule["id"], {"at_hours": hours})
+                      for column, (s, e), text in zip(by_index, cells, texts)
+                      if column is not None and column.role in _NUMERIC_ROLES and rules["cell"].match(text)
+                      and _fits(column, text)]
+        else:
+            relief = cells[roles.index("relief")]
+            m = rules["summary_cell"].match(line[relief[0]:relief[1]])
+            if not m:
+                break
+            duration = next((t for r, t in zip(roles, texts) if r == "duration"), None)
+            found.append((start + relief[0], start + relief[0] + m.end(), _SUMMARY_RELIEF, {"duration": duration}))
+        j += 1
+    return (found, j) if j - i - 1 >= (2 if diary else 1) else None
+
+
 def _row_follows(lines: list[tuple[int, str]], i: int) -> bool:
     """The next line after i that is not a border starts like a diary or summary row."""
     rules = _rules()
@@ -223,7 +282,8 @@ def table_cells(text: str) -> list[tuple[int, int, str, dict]]:
     rules = _rules()
     # Why first: most notes have no table, and one scan for a row label is far
     # cheaper than testing every line as a header.
-    if rules["any_row"].search(text) is None:
+    tabs = "\t" in text
+    if not tabs and rules["any_row"].search(text) is None:
         return []
     lines, offset = [], 0
     for line in text.split("\n"):
@@ -233,6 +293,11 @@ def table_cells(text: str) -> list[tuple[int, int, str, dict]]:
     i = 0
     while i < len(lines):
         header = lines[i][1]
+        table = _tab_table(lines, i) if tabs and header.count("\t") >= 2 and len(header) < 300 else None
+        if table is not None:
+            cells.extend(table[0])
+            i = table[1]
+            continue
         columns = _header_columns(header) if len(header) < 300 and _row_follows(lines, i) else []
         kind = _table_kind(header, columns) if columns else None
         if kind is None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import itertools
 import re
 
 from functools import lru_cache
@@ -31,7 +32,7 @@ from functools import lru_cache
 from extractor.facts import Fact
 from extractor.patterns import load_json_data
 
-__all__ = ["mark_dated_history", "mark_planned", "mark_requested"]
+__all__ = ["mark_dated_history", "mark_planned", "mark_requested", "mark_transmitted"]
 
 _CLAUSE_BREAK = re.compile(r"\n|[.;]\s")
 # Kinds a dated clause can put in the past; identity, setting and diagnosis are the note's own.
@@ -135,4 +136,32 @@ def mark_requested(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
     return tuple(dataclasses.replace(f, hypothetical=True)
                  if f.kind in planned and not f.hypothetical and not f.historical
                  and (f.section or "title") in rules["sections"] else f
+                 for f in facts)
+
+
+_LINE = re.compile(r"[^\n]*\S[^\n]*")  # a line that is not blank
+
+
+@lru_cache(maxsize=1)
+def _transmittal_rules() -> dict:
+    rules = load_json_data("section_rules.json").get("transmittal_documents", {})
+    return {"lines": int(rules.get("title_lines", 8)), "phrases": tuple(p.lower() for p in rules.get("title_phrases", ()))}
+
+
+def mark_transmitted(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
+    """The facts, with `historical` set on what a fax cover sheet lists as enclosed records.
+
+    "[X] Procedure report: bilateral lumbar medial branch block #1, 03/05/2026"
+    on a cover sheet dated 03/27 names a report sent, not a procedure done that
+    day. Only the title's page: a faxed PDF may carry the note itself after it.
+    """
+    rules = _transmittal_rules()
+    lines = [(m.start(), m.group().lower()) for m in itertools.islice(_LINE.finditer(text, 0, 3000), rules["lines"])]
+    title_at = next((start for start, line in lines if any(p in line for p in rules["phrases"])), None)
+    if title_at is None or not facts:
+        return facts
+    page = min(facts, key=lambda f: abs(f.start - title_at)).page  # None for text: the whole document
+    kinds = _planned_kinds().get("plan", frozenset())
+    return tuple(dataclasses.replace(f, historical=True)
+                 if f.kind in kinds and f.page == page and not (f.historical or f.hypothetical) else f
                  for f in facts)

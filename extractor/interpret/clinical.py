@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from extractor.interpret import Context, Draft
-from extractor.interpret.relief import duration_weeks
+from extractor.interpret.relief import duration_hours, duration_weeks
 from extractor.numbers import number_value
 from extractor.registry import interpreter
 from extractor.sourcetext import line_bounds
@@ -24,6 +24,8 @@ _CHANGE_WORDS = {"worse", "worsening", "better", "improved", "improving", "incre
 _RELIEF_WORDS = {"relief", "benefit", "improvement", "response"}
 _LASTED_WORDS = {"lasted", "lasting", "persisted"}
 _SCORE_WITHOUT_TEN = {"pain.scale_number", "pain.labelled_number"}  # a bare number after a scale or label
+# Scores out of 10 that are not pain: recovery, consciousness, sedation, strength.
+_OTHER_SCALES = {"aldrete", "gcs", "apgar", "ramsay", "rass", "sedation", "strength", "motor", "power"}
 _CARE_LINK_WINDOW = 30  # tokens between a treatment and its duration
 _FUNCTION_MEASURES = {"odi": "odi", "oswestry": "odi", "ndi": "ndi", "rmdq": "rmdq"}
 _FUNCTION_WORDS = {"stand": "standing", "standing": "standing", "stands": "standing", "stood": "standing",
@@ -79,6 +81,10 @@ def interpret_pain_score(span, ctx: Context) -> list[Draft]:
     after = ctx.doc[span.end].text if span.end < len(ctx.doc) else ""
     if span.id_ in _SCORE_WITHOUT_TEN and after in {"-", "/", "–"}:
         return []  # "NRS 0-10 scale", or a score whose "/10" another pattern reads
+    if after == "/" and span.end + 1 < len(ctx.doc) and ctx.doc[span.end + 1].is_digit:
+        return []  # "DOS: 8/10/26": a date
+    if span.start and ctx.doc[span.start - 1].lower_ in _OTHER_SCALES:
+        return []  # "Aldrete 10/10": a recovery score, not pain
     numbers = [n for t in span if (n := number_value(t.text)) is not None]
     authored = ctx.values.get(span.id_)
     if isinstance(authored, dict) and authored.get("millimetres"):
@@ -93,7 +99,22 @@ def interpret_pain_score(span, ctx: Context) -> list[Draft]:
         prev = ctx.doc[max(0, span.start - 3): span.start]
         scale = next((t.text.upper() for t in prev if t.text.upper() in {"NRS", "VAS", "NPRS"}), None)
     value = {"score": score, "scale": scale}
+    at = _read_at(span, ctx)
+    if at is not None:
+        value["at_hours"] = at
     return [Draft("pain_score", value, span.start_char, span.end_char, span.id_, "n/10 score", span)]
+
+
+def _read_at(span, ctx: Context) -> float | None:
+    """Hours after the procedure a score was read: "Pain 1/10 at 3 hr", "pain 1/10 (pre 7/10) at 30 min"."""
+    doc, i = ctx.doc, span.end
+    if i < len(doc) and doc[i].text == "(":  # a parenthesis between the score and its time belongs to the score
+        close = next((j for j in range(i + 1, min(len(doc), i + 12)) if doc[j].text == ")"), None)
+        i = close + 1 if close is not None else i
+    if i >= len(doc) or doc[i].lower_ not in ("at", "@"):
+        return None
+    when = next((d for d in ctx.same_sentence(span, "DURATION") if d.start == i + 1), None)
+    return duration_hours(when) if when is not None else None
 
 
 # Patterns that read an activity and an amount: in recovery they test a block, they are no limit.

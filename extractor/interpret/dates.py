@@ -18,7 +18,8 @@ __all__ = ["parse_date", "DATE_SETTINGS"]
 DATE_SETTINGS = {"DATE_ORDER": "MDY", "PREFER_DATES_FROM": "past", "REQUIRE_PARTS": ["day", "month", "year"],
                  "PREFER_DAY_OF_MONTH": "first"}
 _MDY = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{2}|\d{4})$")
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_ISO = re.compile(r"^(\d{4})\s*[-/]\s*(\d{1,2})\s*[-/]\s*(\d{1,2})$")  # 2026-10-02, 2026/10/02
+_PADDED_MONTH_DAY = re.compile(r"^(\d{2})\s*/\s*(\d{2})$")  # "09/02", "10/07": no year
 _CUE_GAP = 3  # tokens allowed between a cue ("DOS") and its date, e.g. ":"
 
 
@@ -55,7 +56,10 @@ def parse_date(text: str, relative_base: dt.date | None = None) -> dt.date | Non
         return _spoken_date(spoken, relative_base)
     m = _MONTH_DAY.match(text)
     if m:
-        return _without_year(m.group(1), int(m.group(2)), relative_base)
+        return _without_year(_MONTHS.get(m.group(1)[:3].lower()), int(m.group(2)), relative_base)
+    m = _PADDED_MONTH_DAY.match(text)
+    if m:
+        return _without_year(int(m.group(1)), int(m.group(2)), relative_base)
     if relative_base is not None:
         back = _days_back(text)
         if back is not None:
@@ -85,9 +89,9 @@ _DAY_ONLY = re.compile(r"^the \d{1,2}(st|nd|rd|th)$", re.I)
 _AHEAD_DAYS = 60  # a yearless date this far after the note's date is last year's
 
 
-def _without_year(month: str, day: int, relative_base: dt.date | None) -> dt.date | None:
-    """"September 15th" in a note of 2026-10-02 -> 2026-09-15; "December 20th" in it -> 2025-12-20."""
-    number = _MONTHS.get(month[:3].lower())
+def _without_year(number: int | None, day: int, relative_base: dt.date | None) -> dt.date | None:
+    """Month `number`, `day` of the note's year: "September 15th" or "09/15" in a note of
+    2026-10-02 -> 2026-09-15; "December 20th" in it -> 2025-12-20."""
     if number is None or relative_base is None:
         return None
     try:
@@ -116,7 +120,7 @@ def _spoken_date(m: re.Match, relative_base: dt.date | None) -> dt.date | None:
     if number is None or not day:
         return None
     if m.group(3) is None:
-        return _without_year(m.group(1), day, relative_base)
+        return _without_year(_MONTHS.get(m.group(1)[:3].lower()), day, relative_base)
     tail = number_value(m.group(4))
     if tail is None or not 0 < tail < 100:
         return None
@@ -168,15 +172,40 @@ def _month_name_date(text: str) -> dt.date | None:
         return None
 
 
+_WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+             "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"}
+
+
+def _cue_gap(cue, span) -> int:
+    """Tokens between a cue and its date, not counting a weekday ("Date of Service: Tuesday, October 6, 2026")."""
+    between = span.doc[cue.end:span.start]
+    if len(between) > 2 * _CUE_GAP:
+        return len(between)
+    return sum(1 for t in between if t.lower_.rstrip(".") not in _WEEKDAYS)
+
+
 def _cue_before(span, ctx: Context) -> str | None:
     for cue in ctx.same_sentence(span, "CUE"):
-        if 0 <= span.start - cue.end <= _CUE_GAP and ctx.values.get(cue.id_) in {"service_date", "dob"}:
+        if (span.start >= cue.end and _cue_gap(cue, span) <= _CUE_GAP
+                and ctx.values.get(cue.id_) in {"service_date", "dob"}):
             return ctx.values[cue.id_]
     return None
 
 
+# Patterns for a bare "09/02" (no year): after a pain word it is a score written "05/10".
+_BARE_MONTH_DAY = {"date.padded_month_day", "date.month_padded_day"}
+_SCORE_WORDS = {"pain", "nrs", "vas", "nprs", "score", "scale", "rating", "rated", "level"}
+
+
+def _after_score_word(span) -> bool:
+    before = [t for t in span.doc[max(0, span.start - 3):span.start] if not (t.is_punct or t.is_space)]
+    return bool(before) and before[-1].lower_ in _SCORE_WORDS
+
+
 @interpreter("DATE")
 def interpret_date(span, ctx: Context) -> list[Draft]:
+    if span.id_ in _BARE_MONTH_DAY and _after_score_word(span):
+        return []
     value = parse_date(span.text, ctx.document_date)
     kind = _cue_before(span, ctx) or "date"
     iso = value.isoformat() if value else None

@@ -70,7 +70,7 @@ def _percent(span, ctx: Context) -> tuple[float | None, str]:
         if before <= 0:
             return None, "scores"
         return round((before - after) / before * 100, 1), "scores"
-    if span.id_ in {"relief.scale_scores_bare", "relief.scale_scores_hyphen_arrow"} and len(numbers) >= 2:
+    if span.id_ in {"relief.scale_scores_bare", "relief.scale_scores_hyphen_arrow", "relief.pain_from_to"} and len(numbers) >= 2:
         before, after = numbers[0], numbers[-1]
         if not 0 < before <= 10 or after > before:
             return None, "scores"
@@ -94,6 +94,7 @@ def _table_relief(span, ctx: Context) -> list[Draft]:
 
 
 _RISK_WORDS = {"risk", "risks", "complications", "side-effects", "chance"}
+_RISKS_ABBREVIATED = re.compile(r"\bR/B/A\b|\bRBA\b|\brisks/benefits\b", re.IGNORECASE)  # "R/B/A d/w pt incl ... no benefit"
 
 
 _ABBREVIATIONS = {"incl", "e.g", "eg", "i.e", "ie", "esp", "approx"}  # a period after these ends no sentence
@@ -104,7 +105,8 @@ def _among_risks(span, ctx: Context) -> bool:
     start = ctx.sentence_start(span.start)
     while start >= 2 and span.doc[start - 1].text == "." and span.doc[start - 2].lower_ in _ABBREVIATIONS:
         start = ctx.sentence_start(start - 2)
-    return any(t.lower_ in _RISK_WORDS for t in span.doc[start: span.start])
+    return (any(t.lower_ in _RISK_WORDS for t in span.doc[start: span.start])
+            or _RISKS_ABBREVIATED.search(ctx.text, span.doc[start].idx, span.start_char) is not None)
 
 
 def _without_listed_concentration(span):
@@ -134,9 +136,16 @@ def _scores_not_relief(span) -> list[Draft]:
     return drafts
 
 
+_LASTING = {"x", "for", "lasting", "lasted", "over"}
+
+
 def _measured_at(duration) -> bool:
-    """ "at 30 min", "@ 20 minutes": the time a relief was measured."""
-    return duration.start > 0 and duration.doc[duration.start - 1].lower_ in ("at", "@")
+    """ "at 30 min", "@ 20 minutes", "about 20 min after the block": the time a relief was measured."""
+    doc = duration.doc
+    if duration.start > 0 and doc[duration.start - 1].lower_ in ("at", "@"):
+        return True
+    return (duration.end < len(doc) and doc[duration.end].lower_ in ("after", "post")
+            and duration[0].lower_ not in _LASTING)
 
 
 def _each_percent(span, ctx: Context) -> list[Draft]:
@@ -157,6 +166,19 @@ def _each_percent(span, ctx: Context) -> list[Draft]:
 _HELD = re.compile(r"\b(?:relief|benefit|effect)\b[^.\n]{0,24}?\b(?:held|lasted|lasting|persisted|continued|sustained)\b"
                    r"[^.\n]{0,12}$", re.IGNORECASE)
 _HELD_LINES = 2  # the duration's line may be this many lines below the figure
+
+
+_PAIN_WORDS = {"pain", "nrs", "vas", "nprs", "score", "scores"}
+_NOT_SCORE_AFTER = set(_UNIT_HOURS) | {"%", "percent", "mg", "ml", "cc", "levels", "joints", "/"}
+
+
+def _scores_after_pain_word(span):
+    """"pain went from 8 to 3": the span from "8", when a pain word is just before and no unit after."""
+    before = {t.lower_ for t in span.doc[max(0, span.start - 4):span.start]}
+    after = span.doc[span.end].lower_ if span.end < len(span.doc) else ""
+    if not before & _PAIN_WORDS or after in _NOT_SCORE_AFTER:
+        return None
+    return Span(span.doc, span.start + 1, span.end, label=span.label_, span_id=span.id_)
 
 
 def _held_for(span, ctx: Context) -> float | None:
@@ -189,6 +211,10 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
         return []  # "risks including bleeding, infection and no benefit": consent, not a result
     if isinstance(authored, dict) and authored.get("each"):
         return _each_percent(span, ctx)
+    if isinstance(authored, dict) and authored.get("after_pain_word"):
+        span = _scores_after_pain_word(span)
+        if span is None:
+            return []
     percent, basis = _percent(span, ctx)
     if basis == "scores" and percent is not None and percent < 0:
         return _scores_not_relief(span)

@@ -130,3 +130,27 @@ def test_a_letters_list_of_blocks_gives_records_with_results_from_the_items_next
     assert [f.value["percent"] for f, _ in blocks["2026-05-05"].reliefs] == [90.0]
     assert [f.value["agent"] for f, _ in blocks["2026-05-19"].agents] == ["bupivacaine"]
     assert blocks["2026-05-19"].joints == {"left": [], "right": ["L4-L5", "L5-S1"]}
+
+
+VITALS_BLOCK = ("06/09/2026",
+                "PROCEDURE: L MBB L4-5, L5-S1\nINJECTATE: Ropivacaine 0.5%, 0.5 mL/target. STEROID: None.\n\n"
+                "PRE-PROCEDURE VITALS:  0805  BP 128/78  HR 74  Pain 7/10\n"
+                "POST-PROCEDURE VITALS:\n"
+                "  Post-procedure pain 1/10 (pre 7/10) at 30 min\n"
+                "  Pain 1/10 at 3 hr per phone f/u\n")
+
+
+def test_a_block_with_only_pain_scores_before_and_after_gets_relief_computed_from_them():
+    block = blocks_of(VITALS_BLOCK)["2026-06-09"]
+    derived = [(f.value["percent"], f.value["at_hours"], f.text, f.pattern_id) for f, _ in block.reliefs]
+    assert derived == [(85.7, 0.5, "pain 1/10", "derived.pre_post_scores"),
+                       (85.7, 3.0, "Pain 1/10", "derived.pre_post_scores")]
+    assert "7/10 before" in block.reliefs[0][0].explanation
+
+
+def test_a_stated_relief_wins_over_scores_and_scores_without_a_baseline_give_nothing():
+    stated = ("06/09/2026", VITALS_BLOCK[1] + "IMPRESSION: 90% relief for 4 hours.\n")
+    assert [f.value["percent"] for f, _ in blocks_of(stated)["2026-06-09"].reliefs] == [90.0]
+    no_baseline = ("06/09/2026", "PROCEDURE: Left L4-5 medial branch block. Lidocaine 2%.\n"
+                                 "Post-procedure pain 2/10 at 30 min.\n")
+    assert blocks_of(no_baseline)["2026-06-09"].reliefs == []

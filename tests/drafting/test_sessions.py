@@ -232,3 +232,15 @@ def test_targets_inside_a_plan_list_do_not_make_a_session():
                  "   Targets: R L1 MB, R L2 MB, R L3 MB.\n - MBB #1 with lidocaine 2%, MBB #2 with ropivacaine.\n",
         "consult.txt")))
     assert summary.session is None
+
+
+@pytest.mark.parametrize("imaging_line, guided", [
+    ("IMAGING: Fluoroscopy, AP/oblique/lateral. Fluoro time 1 min 05 s.", ["Fluoroscopy", "Fluoro"]),
+    ("IMAGING: MRI 2025 with facet arthropathy; prior fluoroscopy films reviewed.", []),
+])
+def test_a_templates_imaging_line_names_the_guidance_but_a_study_is_history(imaging_line, guided):
+    from drafting.sessions import session_imaging
+
+    doc = extract_source(SourceText(HEADER + "PROCEDURE: L L4-5, L5-S1 RFA\nPOSITION: Prone.\n" + imaging_line
+                                    + "\nLESION: 80 C x 90 s, 2 lesions/site.\n", "rfa.txt"))
+    assert [f.text for f in session_imaging(doc)] == guided

@@ -136,3 +136,29 @@ def test_a_patient_diary_with_a_percent_better_column(extract_text):
         "| 4 hr                 | 5           | 15       |\n")
     relief = [f for f in doc.facts if f.kind == "relief"]
     assert [(f.text, f.value["percent"]) for f in relief] == [("85", 85.0), ("85", 85.0), ("15", 15.0)]
+
+
+TAB_DIARY = ("POST-BLOCK RELIEF LOG\n"
+             "Date\tTime after block\tNRS\t% relief\tChecked by\n"
+             "2026/09/15\tPre\t7\t-\tRN\n"
+             "2026/09/15\t20 min\t1\t86\tRN\n"
+             "2026/09/15\t2 h\t1\t86\tpt (phone)\n"
+             "2026/09/16\tnext AM\t7\t0\tpt (phone)\n"
+             "\nRESULT\nPositive block.\n")
+
+TAB_SUMMARY = ("DIAGNOSTIC BLOCKS\n"
+               "Date\tBlock\tAnesthetic\tLevels\tRelief\tLasted\n"
+               "2026/09/15\tMBB #1\tlidocaine 2%\tbilat L3-4, L4-5\t86%\t~2 h\n"
+               "2026/10/06\tMBB #2\tbupivacaine 0.5%\tbilat L3-4, L4-5\t86%\t~4 h\n")
+
+
+def test_tab_separated_diary_is_read_by_cell_with_the_time_in_any_column():
+    cells = _cells(TAB_DIARY)
+    assert [(t, rule.split(".")[1], note["at_hours"]) for t, rule, note in cells] == [
+        ("7", "nrs_column", None), ("1", "nrs_column", 0.333), ("86", "relief_column", 0.333),
+        ("1", "nrs_column", 2.0), ("86", "relief_column", 2.0)]  # "next AM" is no time: the table ends
+
+
+def test_tab_separated_block_summary_gives_relief_with_its_duration_cell():
+    assert _cells(TAB_SUMMARY) == [("86%", "table.block_relief_column", {"duration": "~2 h"}),
+                                   ("86%", "table.block_relief_column", {"duration": "~4 h"})]

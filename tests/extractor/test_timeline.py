@@ -131,3 +131,29 @@ def test_a_request_letters_requested_service_is_planned_and_its_body_is_not(extr
     (relief,) = _facts(doc, "relief")
     assert relief.value["percent"] == 90.0 and not relief.hypothetical
     assert not any(f.section == "plan" for f in doc.facts), "a health plan's name is no plan section"
+
+
+COVER_SHEET = """BAYFRONT SPINE & PAIN ASSOCIATES
+Tel 360-555-0182    Fax 360-555-0187
+==============================================================
+        MEDICAL RECORDS RELEASE  -  FAX COVER SHEET
+==============================================================
+Date:          03/27/2026
+Patient:       ORTIZ REYES, MARIA G
+Records enclosed:
+  [X] Procedure report: bilateral lumbar medial branch block #1, 03/05/2026
+  [X] Procedure report: bilateral lumbar medial branch block #2, 03/19/2026
+"""
+
+
+def test_a_fax_cover_sheets_enclosed_procedures_are_history(extract_text):
+    doc = extract_text(COVER_SHEET)
+    procedures = _facts(doc, "procedure")
+    assert len(procedures) == 2 and all(p.historical for p in procedures)
+    assert all(f.historical for f in _facts(doc, "level") + _facts(doc, "block_number"))
+
+
+def test_a_procedure_note_is_no_cover_sheet(extract_text):
+    doc = extract_text(COVER_SHEET.replace("MEDICAL RECORDS RELEASE  -  FAX COVER SHEET", "PROCEDURE NOTE")
+                       .replace("Records enclosed:", "Procedures:"))
+    assert not any(p.historical for p in _facts(doc, "procedure"))
