@@ -397,9 +397,10 @@ def bench(quick: bool, corpus: Path | None, scans: Path | None, with_workers: bo
         ocr = measure_ocr(work, 2 if quick else 16)
         peak = peak_rss_mb()
         startup = measure_startup(work.cases[0][0], 3 if quick else 5)
-        # Each worker pays ~1.3 s of start-up (spaCy, our pipeline) that two workers do not
-        # halve; a batch of a few hundred notes is mostly that, a day's batch is not.
-        workers = measure_workers(corpus, 600 if quick else 2000, work.tmp) if with_workers else None
+        # A throughput figure, so on an inbox the size of a day's drop: each run pays ~1 s
+        # (command, one worker's spaCy and pipeline) that two workers do not halve, 12% of
+        # a 600-note run (1.45-1.65x there) and 4% of this one. ~40 s of the quick bench.
+        workers = measure_workers(corpus, 2000, work.tmp) if with_workers else None
         elapsed = time.perf_counter() - started
     finally:
         work.close()
