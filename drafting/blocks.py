@@ -16,7 +16,7 @@ from extractor.facts import ExtractedDocument, Fact
 from extractor.sourcetext import line_bounds, sentence_bounds
 
 from drafting.cases import Case
-from drafting.sessions import Session, evidence_of, joints_named
+from drafting.sessions import Session, evidence_of, joints_named, one_per_day
 
 __all__ = ["BlockRecord", "collect_blocks"]
 
@@ -49,6 +49,15 @@ class BlockRecord:
             return self.session.joints if self.session.region else None
         named = joints_named([f for f, _ in self.levels])
         return named if any(named.values()) else None
+
+    @property
+    def region(self) -> str | None:
+        """lumbar_sacral or cervical_thoracic: the session's, else its history line's levels' (None if unknown)."""
+        if self.session is not None:
+            return self.session.region
+        regions = {"cervical_thoracic" if f.value.get("region") in ("cervical", "thoracic") else "lumbar_sacral"
+                   for f, _ in self.levels if f.value.get("region")}
+        return regions.pop() if len(regions) == 1 else None
 
     def level_evidence(self) -> list[dict]:
         return list(self.session.evidence[:4]) if self.session is not None else [
@@ -177,15 +186,13 @@ def _when_scored(fact: Fact, text: str) -> str | None:
     return "before" if before > after else "after"
 
 
-def _relief_from_scores(doc: ExtractedDocument | None) -> list[tuple[Fact, ExtractedDocument]]:
+def _relief_from_scores(doc: ExtractedDocument) -> list[tuple[Fact, ExtractedDocument]]:
     """A block note that gives no relief figure, only pain scores before and after: relief as a coder
     computes it, (before - after) / before, once per score after, with the time it was read.
 
     Each derived relief points at the score after the block (`pattern_id`
     DERIVED_RELIEF); its baseline is the before-score nearest to it.
     """
-    if doc is None:
-        return []
     scores = [f for f in doc.facts if f.kind == "pain_score" and isinstance(f.value, dict)
               and f.value.get("score") is not None and f.section not in _NOT_OWN_SESSION
               and not (f.negated or f.hypothetical or f.historical)]
@@ -218,10 +225,9 @@ def _ablation_result(fact: Fact, seg: list[Fact]) -> bool:
 def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
     """Block records of a case, oldest first, limited to dates before `before` (ISO)."""
     records: dict[str, BlockRecord] = {}
-    for summary in case.documents:
-        s = summary.session
-        if s is not None and s.procedure == "facet_block" and s.date and (before is None or s.date < before):
-            records.setdefault(s.date, BlockRecord(s.date)).session = s
+    for s in one_per_day(case.ordered()):
+        if s.procedure == "facet_block" and s.date and (before is None or s.date < before):
+            records[s.date] = BlockRecord(s.date, session=s)
     session_dates = set(records)
     # Blocks by their order, for notes that say "#1" or "the second block".
     numbered = {n: records[d] for n, d in enumerate(sorted(session_dates), 1)}
@@ -289,7 +295,9 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                     target.add(fact, doc)
     for record in records.values():
         if record.session is not None and not record.reliefs:
-            record.reliefs = _relief_from_scores(record.session.document)
+            # The day's notes: the block report, and a diary or addendum filed as its own document.
+            same_day = [s.doc for s in case.ordered() if s.kind == "block_note" and s.date == record.date]
+            record.reliefs = [pair for doc in same_day for pair in _relief_from_scores(doc)]
     # A history-only date with no relief figure was not a block after all.
     kept = [r for r in records.values() if r.session is not None or r.reliefs]
     return sorted(kept, key=lambda r: r.date)

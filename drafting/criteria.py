@@ -259,4 +259,6 @@ def evaluate(case: Case, rfa: Session, profile: dict, blocks: list[BlockRecord] 
     """
     if blocks is None:
         blocks = collect_blocks(case, before=rfa.date)
+    # A patient treated in two regions: a cervical ablation is judged on the cervical blocks.
+    blocks = [b for b in blocks if b.region is None or rfa.region is None or b.region == rfa.region]
     return [CRITERIA[cid](case, rfa, blocks, profile) for cid in profile["criteria"]]

@@ -16,7 +16,7 @@ from drafting.claims import claim_lines
 from drafting.criteria import evaluate, used_blocks
 from drafting.diagnosis import diagnoses_for
 from drafting.queries import documentation_queries
-from drafting.sessions import Session, summarise_all
+from drafting.sessions import Session, one_per_day, summarise_all
 from drafting.tables import load_profile
 
 __all__ = ["draft_documents", "extract_all", "expand_paths", "DOCUMENT_SUFFIXES"]
@@ -126,13 +126,10 @@ def _document_list(case: Case) -> list[dict]:
 
 
 def draft_case(case: Case, setting: str, profile: dict) -> dict:
-    claims, warnings = [], []
     all_blocks = collect_blocks(case)
-    for summary in case.ordered():
-        warnings.extend(summary.warnings)
-        s = summary.session
-        if s is not None and s.procedure in ("facet_rfa", "facet_block"):
-            claims.append(_claim(case, s, setting, profile, all_blocks))
+    ordered = case.ordered()
+    warnings = [w for summary in ordered for w in summary.warnings]
+    claims = [_claim(case, s, setting, profile, all_blocks) for s in one_per_day(ordered)]
     return {
         "case_id": case.case_id,
         "patient": case.patient,

@@ -18,7 +18,8 @@ from extractor.sourcetext import line_bounds, sentence_bounds
 
 from drafting.tables import codes
 
-__all__ = ["Session", "DocumentSummary", "summarise", "summarise_all", "entries", "joint_sort_key", "evidence_of",
+__all__ = ["Session", "DocumentSummary", "summarise", "summarise_all", "entries", "one_per_day", "joint_sort_key",
+           "evidence_of",
            "session_imaging"]
 
 _STATEMENT_SECTIONS = {"procedure", "title", "letter", None}
@@ -113,8 +114,9 @@ def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
         hi += 1
     facts = ordered[lo: hi + 1]
     if not any(f.kind == "level" for f in facts):
-        # "PROCEDURE: Lumbar RFA" with the levels on their own "Levels:" line.
-        facts += [f for f in doc.facts if f.kind == "level" and f.section == "procedure" and f not in facts]
+        # "PROCEDURE: Lumbar RFA" with the levels on their own "Levels:" line, and the side
+        # on its own "Side:" line ("- **Side:** Bilateral" / "- **Levels:** L4-5").
+        facts += [f for f in doc.facts if f.kind in ("level", "side") and f.section == "procedure" and f not in facts]
     if not any(f.kind == "level" for f in facts):
         # A title names the procedure ("PROCEDURE REPORT - LUMBAR MEDIAL BRANCH BLOCK") and only
         # the technique says where the needles went ("at the left L2, L3 and L4 medial branch targets").
@@ -199,6 +201,34 @@ def _with_statement_side(levels: list[Fact], statement: list[Fact]) -> list[Fact
         return levels
     side = sides.pop()
     return [f if f.value.get("side") else dataclasses.replace(f, value={**f.value, "side": side}) for f in levels]
+
+
+def one_per_day(summaries: list[DocumentSummary]) -> list[Session]:
+    """The facet sessions of a case, one per procedure and day, in the order given.
+
+    Two notes can describe one day's procedure: the block report and the
+    patient's diary, or the operative note and its addendum. The session whose
+    statement names joints stands for the day (the first such in order); one
+    procedure done once is one claim.
+    """
+    out: list[Session] = []
+    where: dict[tuple[str, str], int] = {}  # (procedure, date) -> index in out
+    for summary in summaries:
+        s = summary.session
+        if s is None or s.procedure not in ("facet_rfa", "facet_block"):
+            continue
+        at = where.get((s.procedure, s.date)) if s.date is not None else None  # undated: never the same day
+        if at is None:
+            if s.date is not None:
+                where[(s.procedure, s.date)] = len(out)
+            out.append(s)
+        elif _names_joints(s) and not _names_joints(out[at]):
+            out[at] = s
+    return out
+
+
+def _names_joints(session: Session) -> bool:
+    return any(session.joints[s] for s in _SIDES)
 
 
 def _region(joints: dict) -> str | None:

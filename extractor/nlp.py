@@ -40,7 +40,7 @@ _EXTRA_INFIXES = [
     r"(?<=[0-9])-(?=>[0-9])", r"(?<=-)>(?=[0-9])",  # "VAS 8->1": split as "8 -> 1" is
     r"(?<=[0-9])(?=(?:h|hr|hrs|wk|wks|mo|mos|yr|yrs|min|mins|mg|ml|mL|cc|x)\b)",
 ]
-_EXTRA_PREFIXES = [r"~", r"x(?=[0-9])", r"≥", r"≤", r"#"]
+_EXTRA_PREFIXES = [r"~", r"≈", r"x(?=[0-9])", r"≥", r"≤", r"#"]
 _UNIT_WITH_DOT = re.compile(r"^(h|hr|hrs|min|mins|wk|wks|mo|mos|yr|yrs|d)\.$", re.I)
 _EXTRA_SUFFIXES = [r"(?<=[0-9])(?:h|hr|hrs|wk|wks|mo|mos|yr|yrs|min|mins|mg|ml|mL|cc)"]
 

@@ -26,10 +26,17 @@ _DIGITS = re.compile(r"^\d+(?:\.\d+)?$")
 _LEADING_DOT = re.compile(r"^\.\d+$")
 
 
+_VULGAR = {"½": 0.5, "¼": 0.25, "¾": 0.75}
+_WITH_FRACTION = re.compile(r"^(\d*)([½¼¾])$")  # "1½", "½"
+
+
 def number_value(text: str) -> float | None:
-    """12 / 0.5 / .5 / "seven" / "Forty-four" -> the number; anything else -> None."""
+    """12 / 0.5 / .5 / "1½" / "seven" / "Forty-four" -> the number; anything else -> None."""
     if _DIGITS.match(text):
         return float(text)
+    m = _WITH_FRACTION.match(text)
+    if m:
+        return float(m.group(1) or 0) + _VULGAR[m.group(2)]
     if _LEADING_DOT.match(text):
         return float("0" + text)
     word = text.lower()
@@ -42,8 +49,8 @@ def number_value(text: str) -> float | None:
 
 
 def like_num(text: str) -> bool:
-    """spaCy's English `like_num`, plus compounds ("twenty-two", and "twenty two" as one token)."""
-    return _english_like_num(text) or text.lower() in _COMPOUNDS
+    """spaCy's English `like_num`, plus compounds ("twenty-two", and "twenty two" as one token) and "1½"."""
+    return _english_like_num(text) or text.lower() in _COMPOUNDS or _WITH_FRACTION.match(text) is not None
 
 
 _COMPOUNDS = frozenset(COMPOUND_NUMBER_WORDS) | frozenset(w.replace("-", " ") for w in COMPOUND_NUMBER_WORDS)

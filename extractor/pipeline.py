@@ -118,6 +118,12 @@ def _leader_as_colon(match: re.Match) -> str:
     return match.group(1) + ":" + " " * (len(match.group(2)) - 1)
 
 
+# A word processor's no-break spaces and no-break hyphen ("April\u00a020, 2026", "C\u2011arm") read as
+# the plain characters every rule is written for.
+_TYPOGRAPHIC = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u2011": "-"})
+_MARKDOWN_BOLD = re.compile(r"\*\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*\*")  # "**Side:**"; "***" (an unfilled template field) is no pair
+
+
 def nlp_text(text: str) -> str:
     """The text the pipeline reads: wrapped line breaks become spaces, leader dots a colon.
 
@@ -125,13 +131,20 @@ def nlp_text(text: str) -> str:
     across lines, and a token pattern cannot step over the line-break token.
     Only a break between a word and a lower-case continuation is replaced.
     A flowsheet's "Label ...... value" row says what "Label: value" says, and
-    the header, section and statement rules are written for the colon.
+    the header, section and statement rules are written for the colon. A
+    Markdown export's bold markers ("**Patient:** Doe, Jane") become spaces:
+    the label rules read "Patient:" as in any other note, and no-break
+    spaces and hyphens are plain ones.
     Each change is one character for one, so every offset still indexes
     `source.text`.
     """
     text = _WRAPPED_LINE.sub(" ", text)
     if "..." in text:
         text = _DOT_LEADER.sub(_leader_as_colon, text)
+    if "**" in text:
+        text = _MARKDOWN_BOLD.sub(r"  \1  ", text)
+    if not text.isascii():
+        text = text.translate(_TYPOGRAPHIC)
     return text
 
 

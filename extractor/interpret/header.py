@@ -13,7 +13,8 @@ from extractor.registry import interpreter
 
 __all__ = ["parse_name"]
 
-_NAME_TOKEN = re.compile(r"^[A-Za-z][A-Za-z'\-]*\.?$|^,$|^-$")  # "-": "Osei-Bonsu" is split in three
+# A word of letters (any script: "José Ñúñez-Ibáñez"), apostrophes and hyphens; "-": "Osei-Bonsu" is split in three.
+_NAME_TOKEN = re.compile(r"^[^\W\d_](?:[^\W\d_]|['’\-])*\.?$|^,$|^-$")
 _STOP_WORDS = {"mrn", "dob", "date", "sex", "age", "dos", "account", "acct", "md", "do", "id", "|"}
 _ID_TOKEN = re.compile(r"^[A-Z]{0,3}\d{4,12}$", re.I)
 _ID_PART = re.compile(r"^[A-Z]{0,5}\d{0,12}$")

@@ -33,3 +33,38 @@ def test_relief_read_at_a_later_time_shows_how_long_it_held(second_result, statu
     criteria = rfa_criteria(block("09/22/2026", 1, "Lidocaine 2%", "90% relief for 2 hours."),
                             block("10/06/2026", 2, "Bupivacaine 0.5%", second_result), RFA)
     assert criteria["relief_duration"]["status"] == status
+
+
+def test_each_region_s_ablation_is_judged_on_that_region_s_blocks():
+    cervical = [(d, f"PROCEDURE: Bilateral C5-6 medial branch block #{n} under fluoroscopy. {agent} 0.5 mL per nerve. "
+                    f"No steroid.\n\nPOST-PROCEDURE:\n90% relief for {hours} hours.\n")
+                for d, n, agent, hours in (("05/19/2026", 1, "Lidocaine 2%", 2), ("06/09/2026", 2, "Bupivacaine 0.5%", 5))]
+    lumbar = [block("05/28/2026", 1, "Lidocaine 2%", "100% relief for 3 hours."),
+              block("06/18/2026", 2, "Bupivacaine 0.5%", "90% relief for 5 hours.")]
+    docs = [extract_source(SourceText(f"{IDENT}Date of Service: {date}\n\n{body}", f"note{i}.txt"))
+            for i, (date, body) in enumerate(cervical + lumbar + [
+                ("07/07/2026", "PROCEDURE: Bilateral C5-6 radiofrequency ablation under fluoroscopy.\n"),
+                ("07/21/2026", RFA[1])])]
+    (case,) = draft_documents(docs)["cases"]
+    rfas = [c for c in case["claims"] if c["procedure"] == "facet_rfa"]
+    assert [r["region"] for r in rfas] == ["cervical_thoracic", "lumbar_sacral"]
+    for rfa in rfas:
+        statuses = {c["id"]: c["status"] for c in rfa["criteria"]}
+        assert statuses["levels_consistent"] == "met" and statuses["diagnostic_blocks"] == "met", rfa["region"]
+
+
+def test_a_diary_filed_as_its_own_document_is_the_same_days_block_and_gives_its_relief():
+    report = ("09/22/2026", "PROCEDURE: Right L4-5 medial branch block #1 under fluoroscopy. Lidocaine 2% 0.5 mL "
+                            "per nerve. No steroid.\n")
+    diary = ("09/22/2026", "POST-PROCEDURE PAIN DIARY\nProcedure: Right medial branch block #1\n\n"
+                           "| Time | Pain (0-10) |\n|---|---|\n| Pre | 7 |\n| 1 hr | 1 |\n| 2 hr | 1 |\n| 3 hr | 5 |\n")
+    docs = [extract_source(SourceText(f"{IDENT}Date of Service: {date}\n\n{body}", f"note{i}.txt"))
+            for i, (date, body) in enumerate([report, diary, block("10/06/2026", 2, "Bupivacaine 0.5%",
+                                                                     "90% relief for 5 hours."), RFA])]
+    (case,) = draft_documents(docs)["cases"]
+    blocks = [c for c in case["claims"] if c["procedure"] == "facet_block"]
+    assert [(b["date_of_service"], b["joints"]) for b in blocks] == [
+        ("2026-09-22", {"left": [], "right": ["L4-L5"]}), ("2026-10-06", {"left": [], "right": ["L4-L5"]})]
+    (rfa,) = [c for c in case["claims"] if c["procedure"] == "facet_rfa"]
+    statuses = {c["id"]: c["status"] for c in rfa["criteria"]}
+    assert statuses["block_relief"] == "met" and statuses["relief_duration"] == "met"

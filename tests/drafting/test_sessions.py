@@ -244,3 +244,11 @@ def test_a_templates_imaging_line_names_the_guidance_but_a_study_is_history(imag
     doc = extract_source(SourceText(HEADER + "PROCEDURE: L L4-5, L5-S1 RFA\nPOSITION: Prone.\n" + imaging_line
                                     + "\nLESION: 80 C x 90 s, 2 lesions/site.\n", "rfa.txt"))
     assert [f.text for f in session_imaging(doc)] == guided
+
+
+def test_a_markdown_exports_side_and_levels_bullets_make_the_statement():
+    summary = summarise(extract_source(SourceText(
+        HEADER + "## Procedure\nLumbar medial branch block #1 (diagnostic)\n\n"
+        "- **Side:** Bilateral\n- **Levels:** L4-5 (L3 and L4 medial branches)\n- **Guidance:** Fluoroscopy\n",
+        "mbb.md")))
+    assert summary.session.joints == {"left": ["L4-L5"], "right": ["L4-L5"]}
