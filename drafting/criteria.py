@@ -16,7 +16,7 @@ from drafting.cases import Case
 from drafting.sessions import Session, evidence_of, session_imaging
 from drafting.tables import codes
 
-__all__ = ["evaluate", "used_blocks", "CRITERIA"]
+__all__ = ["evaluate", "blocks_for", "used_blocks", "CRITERIA"]
 
 CRITERIA: dict[str, Callable] = {}
 _PRE_PROCEDURE_EXCLUDED = {"post_procedure", "plan", "consent"}
@@ -259,6 +259,11 @@ def evaluate(case: Case, rfa: Session, profile: dict, blocks: list[BlockRecord] 
     """
     if blocks is None:
         blocks = collect_blocks(case, before=rfa.date)
-    # A patient treated in two regions: a cervical ablation is judged on the cervical blocks.
-    blocks = [b for b in blocks if b.region is None or rfa.region is None or b.region == rfa.region]
+    blocks = blocks_for(rfa, blocks)
     return [CRITERIA[cid](case, rfa, blocks, profile) for cid in profile["criteria"]]
+
+
+def blocks_for(rfa: Session, blocks: list[BlockRecord]) -> list[BlockRecord]:
+    """The blocks that can qualify an ablation: a patient treated in two regions has a cervical
+    ablation judged on the cervical blocks (a block of unknown region counts for either)."""
+    return [b for b in blocks if b.region is None or rfa.region is None or b.region == rfa.region]

@@ -13,7 +13,7 @@ from extractor.facts import ExtractedDocument
 from drafting.blocks import BlockRecord, collect_blocks
 from drafting.cases import Case, group_cases
 from drafting.claims import claim_lines
-from drafting.criteria import evaluate, used_blocks
+from drafting.criteria import blocks_for, evaluate, used_blocks
 from drafting.diagnosis import diagnoses_for
 from drafting.queries import documentation_queries
 from drafting.sessions import Session, one_per_day, summarise_all
@@ -81,7 +81,7 @@ def _claim(case: Case, session: Session, setting: str, profile: dict, all_blocks
     for line in claim["lines"]:
         line["evidence"] = [e for e in session.evidence if e.get("kind") in ("level", "procedure")][:8]
     if session.procedure == "facet_rfa":
-        blocks = collect_blocks(case, before=session.date)
+        blocks = blocks_for(session, collect_blocks(case, before=session.date))
         criteria = evaluate(case, session, profile, blocks)
         claim["criteria"] = criteria
         claim["queries"] = documentation_queries(criteria, [b.date for b in used_blocks(blocks, profile)])
