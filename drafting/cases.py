@@ -76,9 +76,19 @@ def _same_patient(a: Identity, b: Identity) -> bool | None:
     if a.name and b.name:
         similar = fuzz.token_sort_ratio(_name_key(a.name), _name_key(b.name)) >= NAME_SIMILARITY
         if a.dob and b.dob:
-            return similar
+            return similar or _surname_joined(a.name, b.name)
         return similar and a.name["last"].lower() == b.name["last"].lower()
     return None
+
+
+def _surname_joined(a: dict, b: dict) -> bool:
+    """Same first name, and one surname is part of the other's hyphenated one ("Anne Whitfield" and
+    "Anne Whitfield-Carter": a name taken at marriage). Only ever asked with equal birth dates."""
+    first = (a.get("first") or "").lower()
+    if not first or first != (b.get("first") or "").lower():
+        return False
+    la, lb = (a.get("last") or "").lower(), (b.get("last") or "").lower()
+    return la != lb and (la in lb.split("-") or lb in la.split("-"))
 
 
 def _mrn_key(mrn: str) -> str:

@@ -118,6 +118,12 @@ def _leader_as_colon(match: re.Match) -> str:
     return match.group(1) + ":" + " " * (len(match.group(2)) - 1)
 
 
+# "PROCEDURE        Medial branch block #1", "PATIENT NAME  KOWALCZYK, HAROLD J": a capitalised label
+# in a column of its own, its value two or more spaces to the right, reads as "PROCEDURE:" (the
+# first space becomes the colon).
+_LABEL_COLUMN = re.compile(r"(?m)^([A-Z][A-Z/&-]*(?: [A-Z/&-]+){0,3}) (?= +\S)")
+
+
 # A word processor's no-break spaces and no-break hyphen ("April\u00a020, 2026", "C\u2011arm") read as
 # the plain characters every rule is written for.
 _TYPOGRAPHIC = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u2011": "-"})
@@ -131,7 +137,9 @@ def nlp_text(text: str) -> str:
     across lines, and a token pattern cannot step over the line-break token.
     Only a break between a word and a lower-case continuation is replaced.
     A flowsheet's "Label ...... value" row says what "Label: value" says, and
-    the header, section and statement rules are written for the colon. A
+    the header, section and statement rules are written for the colon; so
+    does a capitalised label in a column of its own ("PROCEDURE        Medial
+    branch block"). A
     Markdown export's bold markers ("**Patient:** Doe, Jane") become spaces:
     the label rules read "Patient:" as in any other note, and no-break
     spaces and hyphens are plain ones.
@@ -141,6 +149,8 @@ def nlp_text(text: str) -> str:
     text = _WRAPPED_LINE.sub(" ", text)
     if "..." in text:
         text = _DOT_LEADER.sub(_leader_as_colon, text)
+    if "  " in text:
+        text = _LABEL_COLUMN.sub(r"\1:", text)
     if "**" in text:
         text = _MARKDOWN_BOLD.sub(r"  \1  ", text)
     if not text.isascii():

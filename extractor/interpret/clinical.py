@@ -58,7 +58,22 @@ def interpret_procedure(span, ctx: Context) -> list[Draft]:
     before = ctx.doc[max(0, span.start - 2): span.start]
     if span.id_ == "procedure.bare_ablation" and any(t.lower_ in {"post", "post-"} for t in before):
         return []
-    return [Draft("procedure", ctx.values.get(span.id_), span.start_char, span.end_char, span.id_, "procedure", span)]
+    value = ctx.values.get(span.id_)
+    if value == "facet_rfa" and _names_other_joint(span, ctx.doc):
+        value = "other_ablation"
+    return [Draft("procedure", value, span.start_char, span.end_char, span.id_, "procedure", span)]
+
+
+# "Left hip radiofrequency ablation of the articular branches of the obturator and femoral nerves":
+# the generic ablation words name another joint's nerves, not a facet's.
+_OTHER_JOINTS = {"hip", "knee", "shoulder", "genicular"}
+_OTHER_NERVES = {"obturator", "femoral", "genicular", "sciatic", "suprascapular", "saphenous", "articular"}
+
+
+def _names_other_joint(span, doc) -> bool:
+    before = {t.lower_ for t in doc[max(0, span.start - 2):span.start]}
+    after = [t.lower_ for t in doc[span.end:span.end + 6]]
+    return bool(before & _OTHER_JOINTS) or (after[:1] == ["of"] and bool(set(after) & _OTHER_NERVES))
 
 
 interpreter("IMAGING")(_simple("imaging"))

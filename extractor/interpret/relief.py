@@ -145,7 +145,8 @@ def _measured_at(duration) -> bool:
     if duration.start > 0 and doc[duration.start - 1].lower_ in ("at", "@"):
         return True
     return (duration.end < len(doc) and doc[duration.end].lower_ in ("after", "post")
-            and duration[0].lower_ not in _LASTING)
+            and duration[0].lower_ not in _LASTING
+            and not (duration.start > 0 and doc[duration.start - 1].lower_ in _UNTIL))  # "through 5 h after": until
 
 
 def _each_percent(span, ctx: Context) -> list[Draft]:
@@ -211,6 +212,8 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
         return []  # "risks including bleeding, infection and no benefit": consent, not a result
     if isinstance(authored, dict) and authored.get("each"):
         return _each_percent(span, ctx)
+    if isinstance(authored, dict) and authored.get("percent_only"):
+        span = Span(span.doc, span.start, span.start + 2, label=span.label_, span_id=span.id_)
     if isinstance(authored, dict) and authored.get("after_pain_word"):
         span = _scores_after_pain_word(span)
         if span is None:
@@ -229,6 +232,8 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
             break
         if other.label_ == "DURATION" and _measured_at(other):
             continue  # "90% relief at 30 min": when it was measured, not how long it lasted
+        if other.label_ == "DURATION" and other.end < len(span.doc) and span.doc[other.end].lower_ in _UNTIL:
+            continue  # "from 30 min through about 5 hours": the window's end comes next
         if other.label_ == "DURATION":
             if ctx.values.get(other.id_) == "expected":
                 expected = True

@@ -124,3 +124,16 @@ def test_most_common_breaks_ties_by_the_smallest_value():
     assert _most_common(["12", "0012"]) == "0012"
     assert _most_common(["b", "a", "b"]) == "b"
     assert _most_common([None, ""]) is None
+
+
+@pytest.mark.parametrize("later, dob, joins", [
+    ({"first": "Anne", "last": "Whitfield-Carter"}, "1979-02-05", True),   # a name taken at marriage
+    ({"first": "Anne", "last": "Whitfield-Carter"}, "1979-02-06", False),  # another birth date: another person
+    ({"first": "Grace", "last": "Whitfield-Carter"}, "1979-02-05", False),  # another first name
+])
+def test_a_hyphenated_married_surname_joins_on_the_same_birth_date(later, dob, joins):
+    a = Person({"first": "Anne", "middle": "M", "last": "Whitfield"}, "1979-02-05", "LPS-0047731")
+    b = Person(later, dob, None)
+    expected = [[0, 1]] if joins else [[0], [1]]
+    assert positions(group_cases([a, b]), [a, b]) == expected
+    assert positions(reference_group_cases([a, b]), [a, b]) == expected

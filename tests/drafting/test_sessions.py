@@ -252,3 +252,12 @@ def test_a_markdown_exports_side_and_levels_bullets_make_the_statement():
         "- **Side:** Bilateral\n- **Levels:** L4-5 (L3 and L4 medial branches)\n- **Guidance:** Fluoroscopy\n",
         "mbb.md")))
     assert summary.session.joints == {"left": ["L4-L5"], "right": ["L4-L5"]}
+
+
+def test_a_capitalised_label_column_states_the_procedure():
+    summary = summarise(extract_source(SourceText(
+        HEADER + "PROCEDURE        Medial branch block #1 (diagnostic), L4-5, bilateral\n"
+        "                 Nerves: L3 and L4 medial branches, right and left\n"
+        "GUIDANCE         Fluoroscopy (C-arm)\n", "mbb.txt")))
+    assert summary.kind == "block_note"
+    assert summary.session.joints == {"left": ["L4-L5"], "right": ["L4-L5"]}

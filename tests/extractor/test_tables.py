@@ -162,3 +162,16 @@ def test_tab_separated_diary_is_read_by_cell_with_the_time_in_any_column():
 def test_tab_separated_block_summary_gives_relief_with_its_duration_cell():
     assert _cells(TAB_SUMMARY) == [("86%", "table.block_relief_column", {"duration": "~2 h"}),
                                    ("86%", "table.block_relief_column", {"duration": "~4 h"})]
+
+
+CLOCK_LOG = ("RELIEF LOG\n"
+             "  Clock    Since injection    % relief\n"
+             "  10:15    0 min              --\n"
+             "  10:45    30 min             90\n"
+             "  11:15    1 hr               95\n"
+             "  13:15    3 hr               80\n"
+             "\nDischarged 11:25.\n")
+
+
+def test_a_log_whose_rows_start_with_the_clock_time_reads_the_time_since_the_injection():
+    assert [(t, note["at_hours"]) for t, _, note in _cells(CLOCK_LOG)] == [("90", 0.5), ("95", 1.0), ("80", 3.0)]
