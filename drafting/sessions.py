@@ -86,13 +86,21 @@ def _states_procedure(fact: Fact, sections=_STATEMENT_SECTIONS) -> bool:
             and fact.pattern_id not in _NOT_A_STATEMENT)
 
 
+def _on_exam_line(text: str, fact: Fact) -> bool:
+    """The fact is on a radiology report's "EXAM:" line, or on the line under an "EXAM:" alone on its line."""
+    line_start = text.rfind("\n", 0, fact.start) + 1
+    if _EXAM_TITLE.match(text, line_start):
+        return True
+    above = text.rfind("\n", 0, max(0, line_start - 1)) + 1
+    return line_start > 0 and _EXAM_TITLE.fullmatch(text, above, line_start - 1) is not None
+
+
 def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
     """The first asserted procedure in a procedure statement, and the facts of its section."""
     procedures = [f for f in doc.facts if _states_procedure(f)]
     if not procedures:
         # Radiology-style reports name the procedure on their "EXAM:" line.
-        procedures = [f for f in doc.facts if _states_procedure(f, {"exam"})
-                      and _EXAM_TITLE.match(doc.text, doc.text.rfind("\n", 0, f.start) + 1)]
+        procedures = [f for f in doc.facts if _states_procedure(f, {"exam"}) and _on_exam_line(doc.text, f)]
     procedures = [f for f in procedures if not _scheduled(doc, f)]
     in_procedure = [f for f in procedures if f.section == "procedure"]
     chosen = (in_procedure or procedures or [None])[0]

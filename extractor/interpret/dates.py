@@ -189,6 +189,20 @@ def _cue_before(span, ctx: Context) -> str | None:
         if (span.start >= cue.end and _cue_gap(cue, span) <= _CUE_GAP
                 and ctx.values.get(cue.id_) in {"service_date", "dob"}):
             return ctx.values[cue.id_]
+    return _cue_line_above(span, ctx)
+
+
+def _cue_line_above(span, ctx: Context) -> str | None:
+    """A printout that puts each label on its own line and the value under it ("Date of Service" / "03/19/2026")."""
+    doc = ctx.doc
+    if span.start < 2 or doc[span.start - 1].text != "\n":
+        return None
+    for cue in ctx.spans:
+        if cue.start >= span.start:
+            break
+        if (cue.label_ == "CUE" and cue.end == span.start - 1 and ctx.values.get(cue.id_) in {"service_date", "dob"}
+                and (cue.start == 0 or "\n" in doc[cue.start - 1].text)):
+            return ctx.values[cue.id_]
     return None
 
 

@@ -33,11 +33,21 @@ def _id_last(doc, tok):
     return last if tok.text and _ID_PART.match(tok.text) and digits >= 4 else None
 
 
+def _label_line(span, doc) -> bool:
+    """The cue is a line of its own ("Patient Name" / "Lindqvist, Harriet M." on the next line)."""
+    return (span.end < len(doc) and doc[span.end].text == "\n"
+            and (span.start == 0 or "\n" in doc[span.start - 1].text))
+
+
 def _field_tokens(span, doc, accept) -> list:
     tokens = []
+    value_below = _label_line(span, doc)
     for tok in doc[span.end:]:
         if not tokens and (tok.text in {":", "#"} or (tok.is_space and "\n" not in tok.text)):
             continue  # the cue's colon and the padding of aligned headers
+        if not tokens and value_below and tok.text == "\n":
+            value_below = False
+            continue  # a printout's label line: the value is the next line
         if tok.is_space or tok.text.lower().strip(".:") in _STOP_WORDS or not accept(tok):
             break
         tokens.append(tok)

@@ -261,3 +261,11 @@ def test_a_capitalised_label_column_states_the_procedure():
         "GUIDANCE         Fluoroscopy (C-arm)\n", "mbb.txt")))
     assert summary.kind == "block_note"
     assert summary.session.joints == {"left": ["L4-L5"], "right": ["L4-L5"]}
+
+
+def test_a_radiology_exam_line_under_its_label_states_the_procedure():
+    summary = summarise(extract_source(SourceText(
+        HEADER + "EXAM:\nCT-GUIDED BILATERAL LUMBAR MEDIAL BRANCH BLOCKS, L3-L4 AND L4-L5 (DIAGNOSTIC BLOCK #1)\n\n"
+        "CLINICAL HISTORY:\nAxial low back pain for 3 years.\n", "ir.txt")))
+    assert summary.kind == "block_note"
+    assert summary.session.joints == {"left": ["L3-L4", "L4-L5"], "right": ["L3-L4", "L4-L5"]}
