@@ -18,7 +18,7 @@ import re
 
 from extractor.facts import Fact
 
-__all__ = ["mark_unticked"]
+__all__ = ["mark_unticked", "mark_answered_below"]
 
 _BOX = re.compile(r"\[\s*([xX✓✔*]?)\s*\]")
 # "Steroid:  [ ] yes  [x] no": the question, then its answer boxes.
@@ -37,3 +37,30 @@ def mark_unticked(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
         answered_no = _ANSWERED_NO.match(text, fact.end) is not None
         out.append(dataclasses.replace(fact, negated=True) if (unticked or answered_no) and not fact.negated else fact)
     return tuple(out)
+
+
+# A printout's label line answered on the next line: "Steroid" / "None".
+_NONE_BELOW = re.compile(r"[ \t]*(?:none|no|n/a|not given|not used)\b(?![ \t]*\w)", re.IGNORECASE)  # "None - anesthetic only"
+_LABEL_ALONE = re.compile(r"[ \t]*:?[ \t]*\n")
+
+
+def mark_answered_below(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
+    """The facts, with `negated` set on a label alone on its line whose next line answers "None".
+
+        Steroid
+        None
+
+    The EHR printout puts each field's label on a line and its value under it,
+    so "None" is the answer to the steroid label above it (only steroids:
+    a label naming the drug is a question; other kinds name their value).
+    """
+    out = []
+    for fact in facts:
+        if fact.kind == "steroid" and not fact.negated:
+            line_start = text.rfind("\n", 0, fact.start) + 1
+            after = _LABEL_ALONE.match(text, fact.end)
+            if not text[line_start:fact.start].strip() and after and _NONE_BELOW.match(text, after.end()):
+                fact = dataclasses.replace(fact, negated=True)
+        out.append(fact)
+    return tuple(out)
+

@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 
 from extractor import interpret  # noqa: F401  (registers the interpreters)
-from extractor.checkboxes import mark_unticked
+from extractor.checkboxes import mark_answered_below, mark_unticked
 from extractor.facts import ExtractedDocument, Fact
 from extractor.interpret import Context, Draft
 from extractor.nlp import RESOLVED, get_nlp
@@ -171,7 +171,7 @@ def extract_source(source: SourceText, sha256: str = "") -> ExtractedDocument:
     facts = tuple(sorted((_to_fact(d, source, _span_attributes(d.span)) for d in drafts),
                          key=lambda f: (f.start, f.end, f.kind)))
     facts = mark_planned(mark_dated_history(facts, source.text))
-    facts = mark_unticked(mark_requested(facts, source.text), source.text)
+    facts = mark_answered_below(mark_unticked(mark_requested(facts, source.text), source.text), source.text)
     facts = mark_transmitted(facts, source.text)
     return ExtractedDocument(path=source.path, sha256=sha256 or hashlib.sha256(source.text.encode()).hexdigest(),
                              source=source, facts=facts, warnings=tuple(source.warnings))
