@@ -293,10 +293,11 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                     target = earlier if earlier is not None and earlier.date < own.date else own
                 if target is not None:
                     target.add(fact, doc)
+    block_notes = [s for s in case.ordered() if s.kind == "block_note"]
     for record in records.values():
         if record.session is not None and not record.reliefs:
             # The day's notes: the block report, and a diary or addendum filed as its own document.
-            same_day = [s.doc for s in case.ordered() if s.kind == "block_note" and s.date == record.date]
+            same_day = [s.doc for s in block_notes if s.date == record.date]
             record.reliefs = [pair for doc in same_day for pair in _relief_from_scores(doc)]
     # A history-only date with no relief figure was not a block after all.
     kept = [r for r in records.values() if r.session is not None or r.reliefs]

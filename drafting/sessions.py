@@ -19,8 +19,7 @@ from extractor.sourcetext import line_bounds, sentence_bounds
 from drafting.tables import codes
 
 __all__ = ["Session", "DocumentSummary", "summarise", "summarise_all", "entries", "one_per_day", "joint_sort_key",
-           "evidence_of",
-           "session_imaging"]
+           "evidence_of", "session_imaging"]
 
 _STATEMENT_SECTIONS = {"procedure", "title", "letter", None}
 # A bare "ablation" says which procedure a sentence is about, not what this note did.

@@ -152,7 +152,11 @@ def _pipe_cells(line: str) -> list[tuple[int, int]]:
 
 
 def _column_of_pipe_cells(header: str, columns: list[Column]) -> list[Column | None]:
-    cells = _pipe_cells(header)
+    return _column_of_cells(_pipe_cells(header), columns)
+
+
+def _column_of_cells(cells: list[tuple[int, int]], columns: list[Column]) -> list[Column | None]:
+    """The column each header cell names (a numeric one first), or None."""
     out: list[Column | None] = []
     for s, e in cells:
         inside = [c for c in columns if s <= c.start < max(e, s + 1)]
@@ -230,11 +234,7 @@ def _tab_table(lines: list[tuple[int, str]], i: int) -> tuple[list[tuple[int, in
     header = lines[i][1]
     head = _tab_cells(header)
     columns = _header_columns(header)
-    by_index = []
-    for s, e in head:
-        inside = [c for c in columns if s <= c.start < max(e, s + 1)]
-        numeric = [c for c in inside if c.role in _NUMERIC_ROLES]
-        by_index.append(numeric[0] if numeric else (inside[0] if inside else None))
+    by_index = _column_of_cells(head, columns)
     roles = [c.role if c is not None else None for c in by_index]
     diary = "time" in roles and any(r in _NUMERIC_ROLES for r in roles)
     summary = not diary and "relief" in roles and ("block" in roles or "date" in roles)

@@ -6,7 +6,9 @@ value None rather than dropped.
 """
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import itertools
 import re
 
 from extractor.interpret import Context, Draft
@@ -197,13 +199,17 @@ def _cue_line_above(span, ctx: Context) -> str | None:
     doc = ctx.doc
     if span.start < 2 or doc[span.start - 1].text != "\n":
         return None
-    for cue in ctx.spans:
+    first = bisect.bisect_left(ctx.spans, span.start - _CUE_WORDS - 1, key=lambda s: s.start)
+    for cue in itertools.islice(ctx.spans, first, None):
         if cue.start >= span.start:
             break
         if (cue.label_ == "CUE" and cue.end == span.start - 1 and ctx.values.get(cue.id_) in {"service_date", "dob"}
                 and (cue.start == 0 or "\n" in doc[cue.start - 1].text)):
             return ctx.values[cue.id_]
     return None
+
+
+_CUE_WORDS = 4  # tokens a cue can have ("Date of Service")
 
 
 # Patterns for a bare "09/02" (no year): after a pain word it is a score written "05/10".
