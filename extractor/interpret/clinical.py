@@ -189,6 +189,16 @@ def _months_since_onset(span, ctx: Context) -> int | None:
     return (ctx.document_date.year - year) * 12 + (ctx.document_date.month - month)
 
 
+_RATE_WORDS = {"per", "every", "within", "each"}
+_DOSE_UNITS = {"mg", "mcg", "g", "ml", "tab", "tabs", "tablet", "tablets", "cap", "caps", "daily", "bid", "tid", "qid",
+               "qd", "qhs", "hs", "prn", "nightly", "twice", "once", "a", "day", "for", "x", ">", "<", "~", "about"}
+
+
+def _only_dose_between(tokens) -> bool:
+    """Tokens between a drug and a duration are its dose and schedule: "15 mg daily for >"."""
+    return all(t.like_num or t.lower_ in _DOSE_UNITS for t in tokens)
+
+
 @interpreter("PAIN_DURATION")
 def interpret_pain_duration(span, ctx: Context) -> list[Draft]:
     sentence_words = {t.lower_ for t in span.sent}
@@ -202,9 +212,15 @@ def interpret_pain_duration(span, ctx: Context) -> list[Draft]:
         return []  # "worse over the last twelve months": how it changed, not how long it has lasted
     if any(s.label_ == "RELIEF" and 0 <= span.start - s.end <= 6 for s in ctx.same_sentence(span)):
         return []  # "30% relief ... for two weeks": how long a treatment helped
-    # A duration right after a treatment is the treatment's ("PT x 6 wks", "ibuprofen 600 mg TID x 3 weeks").
-    if any(s.label_ == "CONSERVATIVE" and span.start - 4 <= s.end <= span.start for s in ctx.same_sentence(span)):
+    # A duration right after a treatment is the treatment's ("PT x 6 wks", "ibuprofen 600 mg TID x 3 weeks",
+    # "Meloxicam 15 mg daily for >6 months": only the dose and how often between them).
+    if any(s.label_ == "CONSERVATIVE" and span.start - 8 <= s.end <= span.start
+           and (span.start - s.end <= 4 or _only_dose_between(ctx.doc[s.end:span.start]))
+           for s in ctx.same_sentence(span)):
         return []
+    if prev is not None and (prev.lower_ in _RATE_WORDS or (
+            prev.lower_ == "in" and span.start >= 2 and number_value(ctx.doc[span.start - 2].text) is not None)):
+        return []  # "no more than 3 in 12 months", "twice per year": how often, not how long
     before = {t.lower_ for t in ctx.doc[ctx.sentence_start(span.start): span.start]}
     if before & _LASTED_WORDS and before & _RELIEF_WORDS:
         return []  # "Relief lasted roughly 10 months": how long an earlier ablation helped

@@ -11,13 +11,23 @@ import re
 from extractor.interpret import Context, Draft
 from extractor.registry import interpreter
 
-__all__ = ["parse_name"]
+__all__ = ["parse_name", "drop_unneeded_fallbacks"]
 
 # A word of letters (any script: "José Ñúñez-Ibáñez"), apostrophes and hyphens; "-": "Osei-Bonsu" is split in three.
 _NAME_TOKEN = re.compile(r"^[^\W\d_](?:[^\W\d_]|['’\-])*\.?$|^,$|^-$")
 _STOP_WORDS = {"mrn", "dob", "date", "sex", "age", "dos", "account", "acct", "md", "do", "id", "|"}
 _ID_TOKEN = re.compile(r"^[A-Z]{0,3}\d{4,12}$", re.I)
 _ID_PART = re.compile(r"^[A-Z]{0,5}\d{0,12}$")
+_CREDENTIALS = {"MD", "DO", "PA", "NP", "M.D.", "D.O."}
+_FOOTER_FIELDS = {"dob", "d.o.b.", "mrn", "dos", "mr#"}
+
+# Cue roles that name someone only when the note names nobody in its header: a signature
+# ("Electronically signed by …", a "Name, MD" line) and a footer line ("Doe, Jane | DOB …").
+# A header printout and its signature often differ (a fellow writes, the attending signs),
+# and the header is the one the annotators and the claim form use.
+FALLBACK_ROLES = {"provider_signature": "provider", "provider_signature_line": "provider",
+                  "patient_footer_line": "patient_name"}
+_FALLBACK_KINDS = set(FALLBACK_ROLES.values())
 
 
 def _id_last(doc, tok):
@@ -56,6 +66,32 @@ def _field_tokens(span, doc, accept) -> list:
     while tokens and tokens[-1].text == ",":
         tokens.pop()
     return tokens
+
+
+def _credential_after(doc, end_tok):
+    """Widen a name to its credential written after a comma: "Priya Raghunathan, MD"."""
+    following = doc[end_tok.i + 1: end_tok.i + 3]
+    if len(following) == 2 and following[0].text == "," and following[1].text.upper() in _CREDENTIALS:
+        return following[1]
+    return end_tok
+
+
+def _name_inside(span):
+    """The name tokens of a cue that spans its own value: the line break before it and the "," or "|"
+    after it are left out."""
+    tokens = [t for t in span if not t.is_space]
+    while tokens and (tokens[-1].text in {",", "|"} or tokens[-1].text.upper() in _CREDENTIALS):
+        tokens.pop()
+    return tokens
+
+
+def drop_unneeded_fallbacks(drafts: list[Draft], values: dict) -> list[Draft]:
+    """Keep a signature or footer name only when no other cue in the note found that kind."""
+    fallback = {id(d) for d in drafts if d.kind in _FALLBACK_KINDS and values.get(d.pattern_id) in FALLBACK_ROLES}
+    if not fallback:
+        return drafts
+    named = {d.kind for d in drafts if id(d) not in fallback}
+    return [d for d in drafts if id(d) not in fallback or d.kind not in named]
 
 
 def parse_name(text: str) -> dict | None:
@@ -101,17 +137,31 @@ def interpret_cue(span, ctx: Context) -> list[Draft]:
         last = _id_last(doc, first)
         end = last.idx + len(last.text)
         return [Draft("mrn", doc[first.i:last.i + 1].text, first.idx, end, span.id_, "id after the MRN cue", span)]
-    if role == "provider":
-        # "OKONKWO-BRANDT,ADAEZE N": a comma with no space after it joins a "LAST,FIRST" name.
-        tokens = _field_tokens(span, doc, lambda t: bool(_NAME_TOKEN.match(t.text)) and (t.text != "," or not t.whitespace_))
-        if not tokens:
+    if role == "patient_footer_line":
+        after = doc[span.end: span.end + 2]
+        if not any(t.text.lower() in _FOOTER_FIELDS for t in after):
+            return []  # a "Last, First |" table row, not the patient's footer
+        tokens = _name_inside(span)
+        value = parse_name(doc[tokens[0].i: tokens[-1].i + 1].text) if len(tokens) >= 2 else None
+        if value is None:
             return []
-        end_tok = tokens[-1]
-        # Include a credential written after a comma: "Priya Raghunathan, MD".
-        following = doc[end_tok.i + 1: end_tok.i + 3]
-        if len(following) == 2 and following[0].text == "," and following[1].text.upper() in {"MD", "DO", "PA", "NP"}:
-            end_tok = following[1]
-        text = doc[tokens[0].i: end_tok.i + 1].text
-        return [Draft("provider", text, tokens[0].idx, end_tok.idx + len(end_tok.text), span.id_,
-                      "name after the provider cue", span)]
-    return []
+        return [Draft("patient_name", value, tokens[0].idx, tokens[-1].idx + len(tokens[-1].text),
+                      span.id_, "name on the footer line before DOB", span)]
+    if role in {"provider", "provider_signature"}:
+        # "OKONKWO-BRANDT,ADAEZE N": a comma with no space after it joins a "LAST,FIRST" name.
+        def accept(t):
+            if role == "provider_signature" and t.text[:1].islower():
+                return False  # "signed by patient", "signed by the surgeon": not a name
+            return bool(_NAME_TOKEN.match(t.text)) and (t.text != "," or not t.whitespace_)
+        tokens = _field_tokens(span, doc, accept)
+        if not tokens or (role == "provider_signature" and len(tokens) < 2):
+            return []
+        end_tok = _credential_after(doc, tokens[-1])
+    elif role == "provider_signature_line":
+        tokens = _name_inside(span)
+        end_tok = span[-1]
+    else:
+        return []
+    text = doc[tokens[0].i: end_tok.i + 1].text
+    explanation = "name after the provider cue" if role == "provider" else "the signer, as no header names a provider"
+    return [Draft("provider", text, tokens[0].idx, end_tok.idx + len(end_tok.text), span.id_, explanation, span)]
