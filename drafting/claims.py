@@ -2,8 +2,10 @@
 
 One unit per joint per side. Office (and hospital outpatient): a joint done
 on both sides is one line with modifier 50, and those joints take the first
-code; one-sided joints get RT or LT. ASC: each side is billed on its own,
-the first joint of each side taking the first code.
+code; one-sided joints get RT or LT. ASC, and an office claim whose sides
+share no joint (right L5-S1, left L4-5): each side is billed on its own, the
+first joint of each side taking the first code ("64635 once per side for the
+first joint", coverage-rules.md).
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ def _sequence(joints: dict, setting: str, bilateral_style: str) -> list[list[tup
     """Runs of (joint, modifier); each run starts again at the first code."""
     mods = codes()["modifiers"][setting]
     left, right = set(joints.get("left", [])), set(joints.get("right", []))
-    if setting == "office" and bilateral_style == "modifier_50":
+    if setting == "office" and bilateral_style == "modifier_50" and (left & right or not (left and right)):
         both = sorted(left & right, key=joint_sort_key)
         run = [(j, mods["bilateral"]) for j in both]
         run += [(j, mods["right"]) for j in sorted(right - left, key=joint_sort_key)]

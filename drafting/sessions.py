@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from extractor.facts import ExtractedDocument, Fact
 from extractor.interpret.levels import joints_from_nerves
 from extractor.sourcetext import line_bounds, sentence_bounds
+from extractor.timeline import CORRECTION_SECTION
 
 from drafting.tables import codes
 
@@ -120,6 +121,10 @@ def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
     while hi + 1 < len(ordered) and ordered[hi + 1].section == chosen.section and ordered[hi + 1].start < end:
         hi += 1
     facts = ordered[lo: hi + 1]
+    corrections = [f for f in doc.facts if f.section == CORRECTION_SECTION and f.kind in ("level", "side")]
+    if any(f.kind == "level" and f.asserted for f in corrections):
+        # "ADDENDUM: correction - the levels were L3-4, L4-5 and L5-S1, not L2-3": the addendum is the record.
+        facts = [f for f in facts if f.kind not in ("level", "side")] + corrections
     if not any(f.kind == "level" for f in facts):
         # "PROCEDURE: Lumbar RFA" with the levels on their own "Levels:" line, and the side
         # on its own "Side:" line ("- **Side:** Bilateral" / "- **Levels:** L4-5").
@@ -231,7 +236,26 @@ def one_per_day(summaries: list[DocumentSummary]) -> list[Session]:
             out.append(s)
         elif _names_joints(s) and not _names_joints(out[at]):
             out[at] = s
+        elif _other_sides(s, out[at]):
+            out[at] = _both_sides(out[at], s)
     return out
+
+
+def _sides_named(session: Session) -> set[str]:
+    return {side for side in _SIDES if session.joints[side]}
+
+
+def _other_sides(one: Session, other: Session) -> bool:
+    """Two notes of one day name joints on different sides: the left in the morning, the right after lunch."""
+    a, b = _sides_named(one), _sides_named(other)
+    return bool(a) and bool(b) and not (a & b)
+
+
+def _both_sides(first: Session, second: Session) -> Session:
+    """One day's procedure on both sides, from two notes that each did one side."""
+    joints = {side: first.joints[side] or second.joints[side] for side in _SIDES}
+    return dataclasses.replace(first, joints=joints, evidence=first.evidence + second.evidence,
+                               gaps=first.gaps + second.gaps, conflicts=first.conflicts + second.conflicts)
 
 
 def _names_joints(session: Session) -> bool:

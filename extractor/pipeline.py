@@ -20,7 +20,8 @@ from extractor.patterns import pattern_values
 from extractor.registry import interpreter_for
 from extractor.sourcetext import SourceText
 from extractor.tables import SOURCE_TEXT
-from extractor.timeline import mark_dated_history, mark_planned, mark_requested, mark_transmitted
+from extractor.timeline import (mark_corrected, mark_dated_history, mark_planned, mark_requested, mark_transmitted,
+                                plan_field_ranges)
 
 __all__ = ["extract_source", "extract_path"]
 
@@ -159,6 +160,14 @@ def nlp_text(text: str) -> str:
     return text
 
 
+def _sections(doc) -> list[tuple[str | None, int, int]]:
+    """The sectionizer's sections as (category, title start, body end) character offsets."""
+    sections = doc._.sections or []
+    return [(sec.category, doc[sec.title_start].idx if sec.title_start < len(doc) else len(doc.text),
+             doc[sec.body_end - 1].idx + len(doc[sec.body_end - 1].text) if sec.body_end > 0 else 0)
+            for sec in sections]
+
+
 def extract_source(source: SourceText, sha256: str = "") -> ExtractedDocument:
     """Find every fact in one document's text."""
     text = nlp_text(source.text)
@@ -171,9 +180,9 @@ def extract_source(source: SourceText, sha256: str = "") -> ExtractedDocument:
     drafts = _interpret(spans, ctx)
     facts = tuple(sorted((_to_fact(d, source, _span_attributes(d.span)) for d in drafts),
                          key=lambda f: (f.start, f.end, f.kind)))
-    facts = mark_planned(mark_dated_history(facts, source.text))
+    facts = mark_planned(mark_dated_history(facts, source.text), plan_field_ranges(_sections(doc), text))
     facts = mark_answered_below(mark_unticked(mark_requested(facts, source.text), source.text), source.text)
-    facts = mark_transmitted(facts, source.text)
+    facts = mark_corrected(mark_transmitted(facts, source.text), source.text)
     return ExtractedDocument(path=source.path, sha256=sha256 or hashlib.sha256(source.text.encode()).hexdigest(),
                              source=source, facts=facts, warnings=tuple(source.warnings))
 

@@ -17,7 +17,14 @@ words carry ConText's "plan" trigger: facts of the kinds section_rules.json
 lists under "planned_kinds" for that section are marked hypothetical.
 A prior-authorization request form names the procedure on a "Procedure:"
 line like an op note does, yet asks for it: in a document whose title
-names such a request, those facts are marked hypothetical too.
+names such a request, those facts are marked hypothetical too. Fields
+written right under a plan header ("PLAN" / "Procedure: bilateral L3-4 MBB"
+/ "Guidance: fluoroscopy"), with no blank line between, are the plan's.
+
+A correction ("ADDENDUM: correction - the levels were L3-4, L4-5 and L5-S1,
+not L2-3") withdraws the joint it names everywhere in the note (those level
+facts are negated), and its own levels and sides get the section
+"correction", which drafting reads in place of the procedure statement.
 Nothing else changes.
 """
 from __future__ import annotations
@@ -32,7 +39,8 @@ from functools import lru_cache
 from extractor.facts import Fact
 from extractor.patterns import load_json_data
 
-__all__ = ["mark_dated_history", "mark_planned", "mark_requested", "mark_transmitted"]
+__all__ = ["mark_dated_history", "mark_planned", "mark_requested", "mark_transmitted", "mark_corrected",
+           "plan_field_ranges", "CORRECTION_SECTION"]
 
 _CLAUSE_BREAK = re.compile(r"\n|[.;]\s")
 # Kinds a dated clause can put in the past; identity, setting and diagnosis are the note's own.
@@ -86,6 +94,8 @@ def _nearest_date_before(fact: Fact, dates: list[Fact], ends: list[int], text: s
 # dictated days later) is that day's, whatever the note's own date says.
 _OWN_PROCEDURE_SECTIONS = {"procedure", "title", "technique", "injectate", "post_procedure"}
 _ON = re.compile(r"\b(?:on|dated)\s*$", re.IGNORECASE)
+# A line that goes on in lower case continues the sentence above it: "RF ablation … was\n  done on 2/18/25".
+_WRAPPED_LINE = re.compile(r"\n(?=[ \t]*[a-z])")
 
 
 def _date_it_was_done_on(fact: Fact, dates: list[Fact], ends: list[int], text: str) -> Fact | None:
@@ -94,7 +104,7 @@ def _date_it_was_done_on(fact: Fact, dates: list[Fact], ends: list[int], text: s
     if i == len(dates):
         return None
     after = dates[i]
-    between = text[fact.end: after.start]
+    between = _WRAPPED_LINE.sub(" ", text[fact.end: after.start])
     if _CLAUSE_BREAK.search(between) or not _ON.search(between):
         return None
     return after
@@ -106,11 +116,41 @@ def _planned_kinds() -> dict[str, frozenset[str]]:
     return {section: frozenset(kinds) for section, kinds in rules.items() if not section.startswith("_")}
 
 
-def mark_planned(facts: tuple[Fact, ...]) -> tuple[Fact, ...]:
-    """The facts, with `hypothetical` set on those of a planned kind in a plan section."""
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def plan_field_ranges(sections: list[tuple[str | None, int, int]], text: str) -> list[tuple[int, int]]:
+    """Character ranges of field labels written right under a plan header, which belong to the plan.
+
+    `sections` are (category, title start, body end) in character offsets, in order. Under
+    "PLAN" a template may list "Procedure: bilateral L3-4 and L4-5 MBB", "Guidance:
+    fluoroscopy": the sectionizer opens a "procedure" section there, but with no blank line
+    between the plan header and them they are the plan's fields, up to the first blank line.
+    """
+    ranges = []
+    for i, (category, plan_start, _end) in enumerate(sections):
+        if category != "plan":
+            continue
+        for _category, start, end in sections[i + 1:]:
+            if _BLANK_LINE.search(text, plan_start, start):
+                break
+            blank = _BLANK_LINE.search(text, start, end)
+            ranges.append((start, end if blank is None else blank.start()))
+            if blank is not None:
+                break
+    return ranges
+
+
+def mark_planned(facts: tuple[Fact, ...], plan_fields: list[tuple[int, int]] = ()) -> tuple[Fact, ...]:
+    """The facts, with `hypothetical` set on those of a planned kind in a plan section (or a plan's fields)."""
     planned = _planned_kinds()
-    return tuple(dataclasses.replace(f, hypothetical=True)
-                 if not f.hypothetical and f.kind in planned.get(f.section or "", ()) else f
+    in_plan = planned.get("plan", ())
+
+    def planned_here(f: Fact) -> bool:
+        return f.kind in planned.get(f.section or "", ()) or (
+            f.kind in in_plan and any(a <= f.start < b for a, b in plan_fields))
+
+    return tuple(dataclasses.replace(f, hypothetical=True) if not f.hypothetical and planned_here(f) else f
                  for f in facts)
 
 
@@ -165,3 +205,46 @@ def mark_transmitted(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
     return tuple(dataclasses.replace(f, historical=True)
                  if f.kind in kinds and f.page == page and not (f.historical or f.hypothetical) else f
                  for f in facts)
+
+
+@lru_cache(maxsize=1)
+def _correction_cue() -> re.Pattern:
+    words = load_json_data("section_rules.json").get("corrections", {}).get("cue_words", ())
+    return re.compile(r"\b(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words) + r")\b", re.IGNORECASE)
+
+
+CORRECTION_SECTION = "correction"
+# "…, not\nL2-3": ConText's scope ends at the line break, the correction does not.
+_WITHDRAWING = re.compile(r"\b(?:not|instead of|rather than)\s*$", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"\.(?:\s|$)|\n[ \t]*\n")
+
+
+def mark_corrected(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
+    """The facts, with `negated` set on levels a correction withdraws.
+
+    "Correction - the levels were L3-4, L4-5 and L5-S1, not L2-3": the negated
+    "L2-3" in that sentence withdraws every other statement of joint L2-L3 in
+    the note (the PROCEDURE line typed wrong). A level naming other joints
+    besides a withdrawn one is left alone.
+    """
+    withdrawn: set[str] = set()
+    sentences = []
+    for cue in _correction_cue().finditer(text):
+        end = _SENTENCE_END.search(text, cue.end())
+        sentences.append((cue.start(), end.start() if end else len(text)))
+        withdrawn.update(j for f in facts if f.kind == "level" and sentences[-1][0] <= f.start < sentences[-1][1]
+                         and (f.negated or _WITHDRAWING.search(text, max(0, f.start - 20), f.start))
+                         for j in f.value.get("joints", ()))
+    if not withdrawn:
+        return facts
+
+    def corrected(f: Fact) -> Fact:
+        if f.kind == "level" and f.value.get("joints") and set(f.value["joints"]) <= withdrawn:
+            return f if f.negated else dataclasses.replace(f, negated=True)
+        if f.kind in ("level", "side") and any(a <= f.start < b for a, b in sentences):
+            # The correction states the levels done ("should read left L3-4, …" is no plan):
+            # drafting reads it in place of the procedure statement.
+            return dataclasses.replace(f, section=CORRECTION_SECTION, hypothetical=False)
+        return f
+
+    return tuple(corrected(f) for f in facts)

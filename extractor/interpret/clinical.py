@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from spacy.tokens import Span
+
 from extractor.interpret import Context, Draft
 from extractor.interpret.relief import duration_hours, duration_weeks
 from extractor.numbers import number_value
@@ -194,6 +196,11 @@ _DOSE_UNITS = {"mg", "mcg", "g", "ml", "tab", "tabs", "tablet", "tablets", "cap"
                "qd", "qhs", "hs", "prn", "nightly", "twice", "once", "a", "day", "for", "x", ">", "<", "~", "about"}
 
 
+def _pain_named_between(tokens) -> bool:
+    """"meloxicam; pain > 4 yrs": the duration after the pain word is the pain's."""
+    return any(t.lower_ in {"pain", "lbp", "symptoms"} for t in tokens)
+
+
 def _only_dose_between(tokens) -> bool:
     """Tokens between a drug and a duration are its dose and schedule: "15 mg daily for >"."""
     return all(t.like_num or t.lower_ in _DOSE_UNITS for t in tokens)
@@ -201,6 +208,11 @@ def _only_dose_between(tokens) -> bool:
 
 @interpreter("PAIN_DURATION")
 def interpret_pain_duration(span, ctx: Context) -> list[Draft]:
+    matched = span  # ConText's flags are kept on the span the ruler found
+    if span.id_ == "duration.pain_duration_field":
+        colon = next(t.i for t in span if t.text == ":")
+        value_start = next(t.i for t in ctx.doc[colon + 1:span.end] if not t.is_space)
+        span = Span(ctx.doc, value_start, span.end, label=span.label_, span_id=span.id_)  # the value, not its label
     sentence_words = {t.lower_ for t in span.sent}
     if not (sentence_words & _PAIN_WORDS):
         return []
@@ -216,6 +228,7 @@ def interpret_pain_duration(span, ctx: Context) -> list[Draft]:
     # "Meloxicam 15 mg daily for >6 months": only the dose and how often between them).
     if any(s.label_ == "CONSERVATIVE" and span.start - 8 <= s.end <= span.start
            and (span.start - s.end <= 4 or _only_dose_between(ctx.doc[s.end:span.start]))
+           and not _pain_named_between(ctx.doc[s.end:span.start])
            for s in ctx.same_sentence(span)):
         return []
     if prev is not None and (prev.lower_ in _RATE_WORDS or (
@@ -242,7 +255,7 @@ def interpret_pain_duration(span, ctx: Context) -> list[Draft]:
     if months is None or months < 0:
         return []
     return [Draft("pain_duration", {"months": months}, span.start_char, span.end_char, span.id_,
-                  "pain duration", span)]
+                  "pain duration", matched)]
 
 
 @interpreter("CONSERVATIVE")
@@ -255,8 +268,8 @@ def interpret_conservative(span, ctx: Context) -> list[Draft]:
         # after the treatment, unless another treatment comes first.
         if other.start < span.end or other.start > span.end + _CARE_LINK_WINDOW:
             continue
-        if other.label_ == "CONSERVATIVE":
-            break
+        if other.label_ == "CONSERVATIVE" or _pain_named_between(ctx.doc[span.end:other.start]):
+            break  # another treatment's duration, or the pain's ("meloxicam; pain > 4 yrs")
         if other.label_ == "DURATION":
             weeks = duration_weeks(other)
             break

@@ -164,8 +164,8 @@ def _each_percent(span, ctx: Context) -> list[Draft]:
 
 
 # "- 30 min: pain went from 8/10 to 1/10 / - Diary: relief held ~5 h": how long the figure above lasted.
-_HELD = re.compile(r"\b(?:relief|benefit|effect)\b[^.\n]{0,24}?\b(?:held|lasted|lasting|persisted|continued|sustained)\b"
-                   r"[^.\n]{0,12}$", re.IGNORECASE)
+_HELD = re.compile(r"(?:\b(?:relief|benefit|effect)\b[^.\n]{0,24}?\b(?:held|lasted|lasting|persisted|continued|sustained)\b"
+                   r"|\bduration\s+of\s+(?:relief|benefit|effect)\b)[^.\n]{0,12}$", re.IGNORECASE)
 _HELD_LINES = 2  # the duration's line may be this many lines below the figure
 
 
@@ -214,6 +214,11 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
         return _each_percent(span, ctx)
     if isinstance(authored, dict) and authored.get("percent_only"):
         span = Span(span.doc, span.start, span.start + 2, label=span.label_, span_id=span.id_)
+    read_at = None
+    if isinstance(authored, dict) and (authored.get("percent_last") or authored.get("time_first")):
+        if authored.get("time_first"):
+            read_at = duration_hours(span[1:3])  # "at 4 hrs 80%": when the figure was read
+        span = Span(span.doc, span.end - 2, span.end, label=span.label_, span_id=span.id_)
     if isinstance(authored, dict) and authored.get("after_pain_word"):
         span = _scores_after_pain_word(span)
         if span is None:
@@ -247,4 +252,6 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
         value["threshold"] = True  # a figure a payer or plan requires, not what the patient reported
     if isinstance(authored, dict) and authored.get("measured_at"):
         value["at_hours"] = duration_hours(span[3:])  # "90% at 4 h": as a diary row's time
+    if read_at is not None:
+        value["at_hours"] = read_at
     return [Draft("relief", value, span.start_char, span.end_char, span.id_, f"relief from {basis}", span)]

@@ -53,6 +53,11 @@ CASES = [
      ["64493-50 x1 ['L4-L5']", "64494-50 x1 ['L5-S1']"]),
     ("block_uneven_sides_office", BLOCK, LUMBAR, ["L5-S1"], ["L4-L5", "L5-S1"], "office", None,
      ["64493-50 x1 ['L5-S1']", "64494-RT x1 ['L4-L5']"]),
+    # No joint on both sides: "64635 once per side for the first joint", in the office too.
+    ("rfa_different_joint_each_side_office", RFA, LUMBAR, ["L4-L5"], ["L5-S1"], "office", None,
+     ["64635-RT x1 ['L5-S1']", "64635-LT x1 ['L4-L5']"]),
+    ("block_different_joints_each_side_office", BLOCK, LUMBAR, ["L3-L4", "L4-L5"], ["L5-S1"], "office", None,
+     ["64493-RT x1 ['L5-S1']", "64493-LT x1 ['L3-L4']", "64494-LT x1 ['L4-L5']"]),
     # Medicare: KX on 64490/64491/64493/64494 only.
     ("block_kx_profile", BLOCK, LUMBAR, ["L3-L4", "L4-L5", "L5-S1"], [], "office",
      {"block_line_modifiers": ["KX"]},

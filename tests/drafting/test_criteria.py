@@ -68,3 +68,23 @@ def test_a_diary_filed_as_its_own_document_is_the_same_days_block_and_gives_its_
     (rfa,) = [c for c in case["claims"] if c["procedure"] == "facet_rfa"]
     statuses = {c["id"]: c["status"] for c in rfa["criteria"]}
     assert statuses["block_relief"] == "met" and statuses["relief_duration"] == "met"
+
+
+def test_two_blocks_of_one_day_on_different_sides_are_one_claim_on_both_sides():
+    """A left block in the morning and a right one after lunch: one day's procedure, billed once, both sides;
+    not two diagnostic blocks on separate days."""
+    morning = ("04/21/2026", "PROCEDURE: Left L4-5 medial branch block #1 under fluoroscopy. Lidocaine 2% 0.5 mL "
+                             "per nerve. No steroid.\n\nPOST-PROCEDURE:\n85% relief for 90 minutes.\n")
+    afternoon = ("04/21/2026", "PROCEDURE: Right L4-5 medial branch block #2 under fluoroscopy. Bupivacaine 0.25% "
+                               "0.5 mL per nerve. No steroid.\n\nPOST-PROCEDURE:\n90% relief for 3.5 hours.\n")
+    rfa = ("05/12/2026", "PROCEDURE: Bilateral L4-5 radiofrequency ablation under fluoroscopy.\n")
+    docs = [extract_source(SourceText(f"{IDENT}Date of Service: {date}\n\n{body}", f"note{i}.txt"))
+            for i, (date, body) in enumerate([morning, afternoon, rfa])]
+    (case,) = draft_documents(docs)["cases"]
+    blocks = [c for c in case["claims"] if c["procedure"] == "facet_block"]
+    assert [(b["date_of_service"], b["joints"]) for b in blocks] == [
+        ("2026-04-21", {"left": ["L4-L5"], "right": ["L4-L5"]})]
+    (rfa_claim,) = [c for c in case["claims"] if c["procedure"] == "facet_rfa"]
+    statuses = {c["id"]: c["status"] for c in rfa_claim["criteria"]}
+    assert statuses["levels_consistent"] == "met"
+    assert statuses["diagnostic_blocks"] != "met"

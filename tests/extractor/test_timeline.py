@@ -157,3 +157,68 @@ def test_a_procedure_note_is_no_cover_sheet(extract_text):
     doc = extract_text(COVER_SHEET.replace("MEDICAL RECORDS RELEASE  -  FAX COVER SHEET", "PROCEDURE NOTE")
                        .replace("Records enclosed:", "Procedures:"))
     assert not any(p.historical for p in _facts(doc, "procedure"))
+
+
+CONSULT_WITH_PLAN_FIELDS = """Date of Service: 2026-05-12
+ASSESSMENT
+Dx 1: Facet-mediated pain, bilateral L3-4 and L4-5
+
+PLAN
+Procedure: bilateral L3-4 and L4-5 medial branch blocks (L2, L3 and L4 medial branches bilaterally)
+Block #1: lidocaine 2%
+Guidance: fluoroscopy
+Continue: HEP, diclofenac gel
+
+Procedure: none today.
+"""
+
+
+def test_fields_right_under_a_plan_header_belong_to_the_plan(extract_text):
+    doc = extract_text(CONSULT_WITH_PLAN_FIELDS)
+    planned = [f for f in doc.facts if f.kind in ("procedure", "level", "side", "anesthetic", "imaging")
+               and f.start > doc.text.index("PLAN")]
+    assert planned and all(f.hypothetical for f in planned)
+    assert [f.text for f in doc.facts if f.kind == "level" and not f.hypothetical] == ["L3-4", "L4-5"]  # the assessment
+    care = [f for f in doc.facts if f.kind == "conservative_care"]
+    assert care and not any(f.hypothetical for f in care)
+
+
+def test_fields_after_a_blank_line_are_not_the_plans(extract_text):
+    doc = extract_text("Date of Service: 2026-05-12\nPLAN\nFollow up in 2 weeks.\n\n"
+                       "Procedure: right L4-5 medial branch block under fluoroscopy\n")
+    level = next(f for f in doc.facts if f.kind == "level")
+    assert level.asserted
+
+
+CORRECTED_NOTE = """Date of Service: 09/08/2026
+PROCEDURE: Left L2-3, L4-5 and L5-S1 lumbar facet medial branch blocks
+TECHNIQUE: left L2, L3 and L4 medial branches and L5 dorsal ramus, under fluoroscopy.
+
+ADDENDUM 09/09/2026: correction - the levels were L3-4, L4-5 and L5-S1 (left), not
+L2-3. Dictation error only.
+"""
+
+
+def test_a_correction_withdraws_the_level_it_names(extract_text):
+    from extractor.timeline import CORRECTION_SECTION
+
+    doc = extract_text(CORRECTED_NOTE)
+    l23 = [f for f in doc.facts if f.kind == "level" and f.value["joints"] == ["L2-L3"]]
+    assert len(l23) == 2 and all(f.negated for f in l23)
+    stated = [f.text for f in doc.facts if f.section == CORRECTION_SECTION and f.kind == "level" and f.asserted]
+    assert stated == ["L3-4", "L4-5", "L5-S1"]
+    body = [f.text for f in doc.facts if f.kind == "level" and f.section == "procedure" and f.asserted]
+    assert body == ["L4-5", "L5-S1"]
+
+
+def test_a_note_without_a_correction_keeps_its_levels(extract_text):
+    doc = extract_text(CORRECTED_NOTE.split("ADDENDUM")[0] + "ADDENDUM 09/09/2026: patient called, doing well.\n")
+    assert all(not f.negated for f in doc.facts if f.kind == "level")
+
+
+def test_a_procedure_done_on_a_past_date_on_a_wrapped_line_is_history(extract_text):
+    doc = extract_text("Date of Service: 3/31/26\nFacet history:\n- right L4-5/L5-S1 RF ablation (L3, L4 medial branches and L5 dorsal ramus) was\n"
+                       "  done on 2/18/25.\n- RFA was put off when he needed a knee replacement.\n")
+    procedures = [f for f in doc.facts if f.kind == "procedure"]
+    assert [f.asserted for f in procedures] == [False, False]
+    assert procedures[0].historical and procedures[1].negated
