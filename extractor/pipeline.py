@@ -14,7 +14,7 @@ from extractor import interpret  # noqa: F401  (registers the interpreters)
 from extractor.checkboxes import mark_answered_below, mark_unticked
 from extractor.facts import ExtractedDocument, Fact
 from extractor.interpret import Context, Draft
-from extractor.interpret.header import drop_unneeded_fallbacks
+from extractor.interpret.header import drop_unneeded_fallbacks, footer_patient
 from extractor.nlp import RESOLVED, get_nlp
 from extractor.patterns import pattern_values
 from extractor.registry import interpreter_for
@@ -56,7 +56,7 @@ def _interpret(spans, ctx: Context) -> list[Draft]:
             fn = interpreter_for(span.label_)
             if fn is not None:
                 drafts.extend(fn(span, ctx))
-    return drop_unneeded_fallbacks(drafts, ctx.values)
+    return footer_patient(drop_unneeded_fallbacks(drafts, ctx.values), ctx)
 
 
 _NO_SPAN = (None, False, False, False)

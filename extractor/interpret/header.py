@@ -11,7 +11,7 @@ import re
 from extractor.interpret import Context, Draft
 from extractor.registry import interpreter
 
-__all__ = ["parse_name", "drop_unneeded_fallbacks"]
+__all__ = ["parse_name", "drop_unneeded_fallbacks", "footer_patient"]
 
 # A word of letters (any script: "José Ñúñez-Ibáñez"), apostrophes and hyphens; "-": "Osei-Bonsu" is split in three.
 _NAME_TOKEN = re.compile(r"^[^\W\d_](?:[^\W\d_]|['’\-])*\.?$|^,$|^-$")
@@ -19,14 +19,12 @@ _STOP_WORDS = {"mrn", "dob", "date", "sex", "age", "dos", "account", "acct", "md
 _ID_TOKEN = re.compile(r"^[A-Z]{0,3}\d{4,12}$", re.I)
 _ID_PART = re.compile(r"^[A-Z]{0,5}\d{0,12}$")
 _CREDENTIALS = {"MD", "DO", "PA", "NP", "M.D.", "D.O."}
-_FOOTER_FIELDS = {"dob", "d.o.b.", "mrn", "dos", "mr#"}
 
-# Cue roles that name someone only when the note names nobody in its header: a signature
-# ("Electronically signed by …", a "Name, MD" line) and a footer line ("Doe, Jane | DOB …").
+# Cue roles that name the provider only when the note names nobody in its header: a signature
+# ("Electronically signed by …", a "Name, MD" line). (The patient's footer line: footer_patient.)
 # A header printout and its signature often differ (a fellow writes, the attending signs),
 # and the header is the one the annotators and the claim form use.
-FALLBACK_ROLES = {"provider_signature": "provider", "provider_signature_line": "provider",
-                  "patient_footer_line": "patient_name"}
+FALLBACK_ROLES = {"provider_signature": "provider", "provider_signature_line": "provider"}
 _FALLBACK_KINDS = set(FALLBACK_ROLES.values())
 
 
@@ -76,13 +74,36 @@ def _credential_after(doc, end_tok):
     return end_tok
 
 
-def _name_inside(span):
-    """The name tokens of a cue that spans its own value: the line break before it and the "," or "|"
-    after it are left out."""
-    tokens = [t for t in span if not t.is_space]
-    while tokens and (tokens[-1].text in {",", "|"} or tokens[-1].text.upper() in _CREDENTIALS):
-        tokens.pop()
+def _name_opening_line(doc, end: int, after_blank_line: bool) -> list:
+    """The name tokens from the start of the line up to token `end` (exclusive): "Rosalind E. Achterberg"
+    before ", MD", "Brennan, Thomas R" before "| DOB". Empty unless the whole stretch is a name of
+    2-6 tokens (and, with `after_blank_line`, a blank line or the note's start comes before it)."""
+    i = end
+    while i > 0 and not doc[i - 1].is_space and _NAME_TOKEN.match(doc[i - 1].text) and end - i < 6:
+        i -= 1
+    tokens = list(doc[i:end])
+    before = doc[i - 1].text if i > 0 else "\n\n"
+    words = [t for t in tokens if t.text != ","]
+    if (len(words) < 2 or not all(t.text[:1].isupper() for t in words)
+            or "\n" not in before or (after_blank_line and before.count("\n") < 2)):
+        return []
     return tokens
+
+
+def footer_patient(drafts: list[Draft], ctx: Context) -> list[Draft]:
+    """The patient named at the start of a footer line "Brennan, Thomas R | DOB 03/22/1958 | MRN …",
+    for a note with no patient cue (read before the DOB cue of that line)."""
+    if any(d.kind == "patient_name" for d in drafts):
+        return drafts
+    doc = ctx.doc
+    for span in ctx.spans:
+        if ctx.values.get(span.id_) == "dob" and span.start >= 3 and doc[span.start - 1].text == "|":
+            tokens = _name_opening_line(doc, span.start - 1, after_blank_line=False)
+            value = parse_name(doc[tokens[0].i: tokens[-1].i + 1].text) if tokens and "," in {t.text for t in tokens} else None
+            if value is not None:
+                return drafts + [Draft("patient_name", value, tokens[0].idx, tokens[-1].idx + len(tokens[-1].text),
+                                       span.id_, "the name opening the DOB's footer line", span)]
+    return drafts
 
 
 def drop_unneeded_fallbacks(drafts: list[Draft], values: dict) -> list[Draft]:
@@ -137,16 +158,6 @@ def interpret_cue(span, ctx: Context) -> list[Draft]:
         last = _id_last(doc, first)
         end = last.idx + len(last.text)
         return [Draft("mrn", doc[first.i:last.i + 1].text, first.idx, end, span.id_, "id after the MRN cue", span)]
-    if role == "patient_footer_line":
-        after = doc[span.end: span.end + 2]
-        if not any(t.text.lower() in _FOOTER_FIELDS for t in after):
-            return []  # a "Last, First |" table row, not the patient's footer
-        tokens = _name_inside(span)
-        value = parse_name(doc[tokens[0].i: tokens[-1].i + 1].text) if len(tokens) >= 2 else None
-        if value is None:
-            return []
-        return [Draft("patient_name", value, tokens[0].idx, tokens[-1].idx + len(tokens[-1].text),
-                      span.id_, "name on the footer line before DOB", span)]
     if role in {"provider", "provider_signature"}:
         # "OKONKWO-BRANDT,ADAEZE N": a comma with no space after it joins a "LAST,FIRST" name.
         def accept(t):
@@ -158,7 +169,11 @@ def interpret_cue(span, ctx: Context) -> list[Draft]:
             return []
         end_tok = _credential_after(doc, tokens[-1])
     elif role == "provider_signature_line":
-        tokens = _name_inside(span)
+        if span.start_char < len(ctx.text) // 2:
+            return []  # a letter's addressee ("Annika Thorvaldsen, MD" / her clinic's address), not its signer
+        tokens = _name_opening_line(doc, span.start, after_blank_line=True)
+        if not tokens:
+            return []
         end_tok = span[-1]
     else:
         return []
