@@ -132,6 +132,20 @@ _TYPOGRAPHIC = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u20
 _MARKDOWN_BOLD = re.compile(r"\*\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*\*")  # "**Side:**"; "***" (an unfilled template field) is no pair
 
 
+# A two-column table of fields: its header names the columns "Field | Value" (or "Item", "Parameter"...),
+# a separator row follows, then "| Label | value |" rows up to the first line that is not one.
+_FIELD_TABLE = re.compile(
+    r"(?im)^\|[ \t]*(?:field|item|parameter|element|attribute|key|data element)s?[ \t]*\|[^|\n]+\|[ \t]*\n"
+    r"\|[ \t:-]+\|[ \t:-]+\|[ \t]*\n"
+    r"(?:\|[^|\n]+\|[^|\n]*\|[ \t]*(?:\n|$))+")
+_FIELD_ROW = re.compile(r"(?m)^(\|[ \t]*[A-Za-z][A-Za-z /()&'-]{0,40}?[ \t]*)\|(?=[^|\n]*\|[ \t]*$)")
+
+
+def _field_rows_as_labels(table: re.Match) -> str:
+    """Each "| Label | value |" row of a field table with its middle bar as the label's colon."""
+    return _FIELD_ROW.sub(r"\1:", table.group(0))
+
+
 def nlp_text(text: str) -> str:
     """The text the pipeline reads: wrapped line breaks become spaces, leader dots a colon.
 
@@ -141,7 +155,8 @@ def nlp_text(text: str) -> str:
     A flowsheet's "Label ...... value" row says what "Label: value" says, and
     the header, section and statement rules are written for the colon; so
     does a capitalised label in a column of its own ("PROCEDURE        Medial
-    branch block"). A
+    branch block"), and a row of a two-column "| Field | Value |" table
+    ("| Laterality | Bilateral |" reads "| Laterality : Bilateral |"). A
     Markdown export's bold markers ("**Patient:** Doe, Jane") become spaces:
     the label rules read "Patient:" as in any other note, and no-break
     spaces and hyphens are plain ones.
@@ -155,6 +170,8 @@ def nlp_text(text: str) -> str:
         text = _LABEL_COLUMN.sub(r"\1:", text)
     if "**" in text:
         text = _MARKDOWN_BOLD.sub(r"  \1  ", text)
+    if "|" in text:
+        text = _FIELD_TABLE.sub(_field_rows_as_labels, text)
     if not text.isascii():
         text = text.translate(_TYPOGRAPHIC)
     return text

@@ -82,8 +82,24 @@ interpreter("IMAGING")(_simple("imaging"))
 _POS_CODES = {"11": "office", "22": "hospital_outpatient", "24": "asc"}
 
 
+_NEXT_VISIT_BEFORE = {"follow", "follow-up", "followup", "f/u", "up", "return", "rtc", "next", "schedule", "scheduled"}
+
+
+def _a_later_visit(span, ctx: Context) -> bool:
+    """"Follow-up clinic visit in 6 weeks", "PLAN: Clinic visit to schedule the RFA": a visit to come, not
+    where this note's care took place."""
+    if span[-1].lower_ != "visit":
+        return False
+    doc = ctx.doc
+    before = {t.lower_ for t in doc[max(0, span.start - 3): span.start]}
+    after = doc[span.end].lower_ if span.end < len(doc) else ""
+    return bool(before & _NEXT_VISIT_BEFORE) or after in {"in", "to"}
+
+
 @interpreter("SETTING")
 def interpret_setting(span, ctx: Context) -> list[Draft]:
+    if _a_later_visit(span, ctx):
+        return []
     value = ctx.values.get(span.id_) or next((_POS_CODES[t.text] for t in span if t.text in _POS_CODES), None)
     return [Draft("setting", value, span.start_char, span.end_char, span.id_, "setting", span)] if value else []
 

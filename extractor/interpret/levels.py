@@ -161,11 +161,29 @@ def interpret_joint(span, ctx: Context) -> list[Draft]:
     upper, lower = tokens[0], tokens[-1]
     if span.id_ == "level.joint_to":
         joints = joints_between(upper, lower if not lower.isdigit() else upper[0] + lower)
+    elif span.id_ == "level.joint_spaced":
+        if _nerve_list_goes_on(span):
+            return []  # "L1 L2 AND L3 MEDIAL BRANCHES": a list of nerves without commas
+        joints = [joint] if (joint := normalise_joint(upper, lower)) else []  # "L4 5", never a run
     else:
         joint = normalise_joint(upper, lower)
         joints = [joint] if joint else ([] if _not_a_joint_run(span) else _joint_run(upper, lower))
 
     return _level(span, ctx, joints, "joint", []) if joints else []
+
+
+_NERVE_WORDS = {"medial", "mb", "mbs", "dorsal", "nerve", "nerves", "rami", "ramus"}
+
+
+def _nerve_list_goes_on(span) -> bool:
+    """A nerve word, or "and"/"," and another vertebra, right after two spaced vertebrae."""
+    after = [t for t in span.doc[span.end: span.end + 3] if not t.is_space]
+    if not after:
+        return False
+    if after[0].lower_ in _NERVE_WORDS:
+        return True
+    return (after[0].lower_ in {"and", "&", ",", "comma"} and len(after) > 1
+            and bool(_VERTEBRA.match(after[1].text.upper())))
 
 
 _MAX_RUN = 3  # joints a written run such as "L3-S1" may cover
@@ -210,6 +228,10 @@ def interpret_nerve(span, ctx: Context) -> list[Draft]:
             nerves = ordered[ordered.index(upper.upper()): ordered.index(lower.upper()) + 1]
     if not nerves:
         return []
+    if nerves == ["L5", "S1"] and span[1].text.upper() == "S1":
+        # "L5 S1 medial branch block": no S1 medial branch serves a facet joint, so this is
+        # the joint L5-S1 with its dash not dictated.
+        return _level(span, ctx, ["L5-S1"], "joint", [])
     return _level(span, ctx, joints_from_nerves(nerves), "nerve", nerves)
 
 
