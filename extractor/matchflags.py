@@ -262,7 +262,7 @@ class FirstTokenMatcher:
         return cls(matcher.vocab, {key: list(pats) for key, pats in matcher._patterns.items()}, flags=flags)
 
     def __len__(self) -> int:
-        return len(self.rest) + sum(len(word.matcher) for word in self.by_word.values())
+        return len(self.rest) + sum(len(word.matcher) + len(word.single_keys) for word in self.by_word.values())
 
     def __call__(self, doc) -> list[tuple[int, int, int]]:
         found = list(self.rest(doc)) if len(self.rest) else []
@@ -279,11 +279,14 @@ class FirstTokenMatcher:
         for attr, value, word in self.flags:
             at = (table[:, self.columns.index(attr)] == value).nonzero()[0].tolist()
             if len(at) > self.whole_doc_at:  # a common flag (numbers): one pass beats a call per token
-                found.extend(word.matcher(doc))
+                found.extend(word.matcher(doc) if len(word.matcher) else ())
+                found.extend((key, i, i + 1) for i in at for key in word.single_keys)
             else:
                 starts.extend((i, word) for i in at)
         for i, word in starts:
-            if word.nexts is None or (i + 1 < len(orths) and word.next_ok(orths[i + 1])):
+            if word.single_keys:
+                found.extend((key, i, i + 1) for key in word.single_keys)
+            if len(word.matcher) and (word.nexts is None or (i + 1 < len(orths) and word.next_ok(orths[i + 1]))):
                 found.extend((key, i + s, i + e) for key, s, e in word.matcher(doc[i:word.end(i, orths)]))
         return list(dict.fromkeys(found))  # a match can turn up in two overlapping slices
 
@@ -335,18 +338,23 @@ class _Word:
         self.width = 0                      # most tokens taken by unrepeated specs
         self.tests: list[_TextTest] = []    # the repeated specs' tests
         self.passes: dict[int, bool] = {}   # word (orth) -> passes one of the tests
-        # When every pattern's second spec is required and tests the text, a
-        # match needs a next token that passes one of them: without one, no call.
+        # When every pattern needs a second token and its specs up to the first
+        # required one test the text, a match needs a next token that passes one
+        # of those tests: without one, no call.
         self.nexts: list[_TextTest] | None = []
         self.next_passes: dict[int, bool] = {}
+        self.single_keys: list[int] = []  # keys of one-word patterns: a match wherever the word is
 
     def add(self, key: int, pattern: list[dict], width: int, tests: list[_TextTest]) -> None:
+        if len(pattern) == 1 and "OP" not in pattern[0]:
+            self.single_keys.append(key)  # the word itself is the match: no Matcher call ("left", "bilateral")
+            return
         self.matcher.add(key, [pattern])
         self.width = max(self.width, width)
         self.tests.extend(tests)
         self.passes.clear()
-        second = _text_test(pattern[1]) if len(pattern) > 1 and "OP" not in pattern[1] else None
-        self.nexts = None if second is None or self.nexts is None else self.nexts + [second]
+        second = _next_tests(pattern, vocab=self.vocab)
+        self.nexts = None if second is None or self.nexts is None else self.nexts + second
         self.next_passes.clear()
 
     def next_ok(self, orth: int) -> bool:
@@ -419,6 +427,55 @@ def _shape(pattern: list[dict]) -> tuple[int, list[_TextTest]] | None:
                 return None
             tests.append(test)
     return width, tests
+
+
+_RANGE_OP = re.compile(r"\{(\d*)(,?)(\d*)\}")
+
+
+def _least(op) -> int | None:
+    """The fewest tokens a spec with this "OP" takes (None for "!", which takes none and tests one)."""
+    if op in (None, "1", "+"):
+        return 1
+    if op in ("?", "*"):
+        return 0
+    found = _RANGE_OP.fullmatch(op) if isinstance(op, str) else None
+    return (int(found.group(1)) if found.group(1) else 0) if found else None
+
+
+def _next_tests(pattern: list[dict], vocab: Vocab) -> list[_TextTest] | None:
+    """Tests one of which the token after the pattern's first word must pass, or None when none must.
+
+    "about ~? NUM years": the second token is "~" or the number. The specs from the second
+    one up to the first required spec can each take that token; None when one of them is not a
+    test of the text, or when every spec after the first is optional (the first word alone matches).
+    """
+    tests = []
+    for spec in pattern[1:]:
+        least = _least(spec.get("OP"))
+        test = _text_test(spec) or _like_num_test(spec, vocab)
+        if least is None or test is None:
+            return None
+        tests.append(test)
+        if least >= 1:
+            return tests
+    return None
+
+
+class _LikeNumTest:
+    """`{"LIKE_NUM": true}` as a test of a word's text: the lexeme's own LIKE_NUM (our numbers.like_num)."""
+
+    def __init__(self, vocab: Vocab, value: bool) -> None:
+        self.vocab, self.value = vocab, value
+
+    def __call__(self, text: str) -> bool:
+        return self.vocab[text].like_num == self.value
+
+
+def _like_num_test(spec: dict, vocab: Vocab) -> _LikeNumTest | None:
+    tests = [(attr, test) for attr, test in spec.items() if attr != "OP"]
+    if len(tests) == 1 and tests[0][0] == "LIKE_NUM" and isinstance(tests[0][1], bool):
+        return _LikeNumTest(vocab, tests[0][1])
+    return None
 
 
 def _text_test(spec: dict) -> _TextTest | None:

@@ -87,6 +87,8 @@ def _later_spec(rng: random.Random) -> dict:
         spec = {"IS_PUNCT": True, "OP": rng.choice(["*", "+", "?"])}  # repeated, not a text test: whole doc
     elif roll < 0.2:
         spec["OP"] = rng.choice(["{2}", "{1,3}", "{,2}", "{2,}"])
+    elif roll < 0.3:  # a lexeme attribute the next-word test reads from the vocab
+        spec = {"LIKE_NUM": rng.random() < 0.8, **({"OP": "?"} if rng.random() < 0.3 else {})}
     return spec
 
 
