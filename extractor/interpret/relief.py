@@ -200,6 +200,15 @@ def _held_for(span, ctx: Context) -> float | None:
     return None
 
 
+_SHORT_OF = {"shorter", "less", "short", "below", "under", "not", "never", "fell", "falls", "only"}
+
+
+def _falls_short(relief, expected_span) -> bool:
+    """"30 min only (shorter than expected for bupivacaine)", "well short of the 2+ hours expected":
+    between the relief and the expected duration, a comparison that falls short, not a match."""
+    return any(t.lower_ in _SHORT_OF for t in relief.doc[relief.end: expected_span.start])
+
+
 @interpreter("RELIEF")
 def interpret_relief(span, ctx: Context) -> list[Draft]:
     if span.id_ in column_rules():
@@ -241,10 +250,12 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
             continue  # "from 30 min through about 5 hours": the window's end comes next
         if other.label_ == "DURATION":
             if ctx.values.get(other.id_) == "expected":
-                expected = True
-            else:
+                expected = not _falls_short(span, other)
+                break
+            if hours is None:
+                # "90% relief for 1.75 h, matching the expected duration of lidocaine": the hours, and
+                # the note's own word that they were as expected, which may come after them.
                 hours = duration_hours(other)
-            break
     if hours is None and not expected:
         hours = _held_for(span, ctx)
     value = {"percent": percent, "basis": basis, "duration_hours": hours, "expected_duration": expected}
