@@ -121,13 +121,26 @@ def line_sentences(doc: Doc) -> Doc:
         text, nxt = strings[words[i]], strings[words[i + 1]]
         prev = words[i - 1] if i else None
         wrapped = (prev is not None and strings[prev] not in {":", ".", "|", ";"} and not vocab[prev].is_space
-                   and nxt[:1].islower() and "\n\n" not in text)
+                   and nxt[:1].islower() and "\n\n" not in text and not _field_label_at(words, i + 1, strings))
         if not wrapped:
             doc[i + 1].is_sent_start = True
     return doc
 
 
 _LINE_BREAKS: dict[int, bool] = {}  # orth id -> `token.is_space and "\n" in token.text`
+_LABEL_WORDS = 4  # "sedation:", "pre-procedure pain:", "date of service:"
+
+
+def _field_label_at(words: list[int], start: int, strings) -> bool:
+    """A line that opens with a short label and its colon ("sedation: none" in a note exported in lower
+    case) is a field of its own, not the line above wrapped."""
+    for j in range(start + 1, min(len(words), start + _LABEL_WORDS + 1)):
+        text = strings[words[j]]
+        if text == ":":
+            return True
+        if "\n" in text or not (text.isalpha() or text in {"-", "/", "(", ")", "&"}):
+            return False
+    return False
 
 
 @Language.component("spoken_numbers")

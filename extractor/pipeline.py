@@ -14,6 +14,7 @@ from extractor import interpret  # noqa: F401  (registers the interpreters)
 from extractor.checkboxes import mark_answered_below, mark_unticked
 from extractor.facts import ExtractedDocument, Fact
 from extractor.interpret import Context, Draft
+from extractor.interpret.dates import day_first_note
 from extractor.interpret.header import drop_unneeded_fallbacks, footer_patient
 from extractor.nlp import RESOLVED, get_nlp
 from extractor.patterns import pattern_values
@@ -43,6 +44,7 @@ def _interpret(spans, ctx: Context) -> list[Draft]:
     note's date ("two weeks ago", "September 15th") can change with it.
     """
     date_fn = interpreter_for("DATE")
+    ctx.day_first = day_first_note(s.text for s in spans if s.label_ == "DATE")
     first = {id(s): date_fn(s, ctx) for s in spans if s.label_ == "DATE"}
     ctx.document_date = _document_date([d for found in first.values() for d in found])
     drafts: list[Draft] = []
@@ -110,7 +112,8 @@ def _to_fact(draft: Draft, source: SourceText, attributes: tuple) -> Fact:
     )
 
 
-_WRAPPED_LINE = re.compile(r"(?<=[A-Za-z0-9,(])\n(?=[a-z(])")
+# Not before a field of its own: a note exported in lower case has "sedation: none" lines.
+_WRAPPED_LINE = re.compile(r"(?<=[A-Za-z0-9,(])\n(?=[a-z(])(?![a-z][a-z /()&'-]{0,30}:)")
 # "Patient Name ......... Thornbury, Gwen": a label at the start of a line, a run of
 # leader dots between spaces, then the value.
 _DOT_LEADER = re.compile(r"(?m)^([ \t]*[A-Za-z#][^\n.:]{0,40}? )(\.{3,})(?= )")

@@ -28,6 +28,7 @@ class Context:
     spans: list = field(default_factory=list)
     values: dict = field(default_factory=dict)     # pattern id -> authored value
     document_date: Any = None                      # datetime.date or None
+    day_first: bool = False                        # the note writes 14/09/2026 (interpret/dates.py)
 
     _sentence_of: list | None = field(default=None, repr=False, compare=False)  # token -> its sentence's start
     _by_sentence: dict | None = field(default=None, repr=False, compare=False)  # sentence start -> its spans

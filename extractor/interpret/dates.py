@@ -15,7 +15,7 @@ from extractor.interpret import Context, Draft
 from extractor.numbers import number_value
 from extractor.registry import interpreter
 
-__all__ = ["parse_date", "DATE_SETTINGS"]
+__all__ = ["day_first_note", "parse_date", "DATE_SETTINGS"]
 
 DATE_SETTINGS = {"DATE_ORDER": "MDY", "PREFER_DATES_FROM": "past", "REQUIRE_PARTS": ["day", "month", "year"],
                  "PREFER_DAY_OF_MONTH": "first"}
@@ -34,7 +34,23 @@ def _century(year: int) -> int:
     return full if full <= this_year + 1 else full - 100
 
 
-def parse_date(text: str, relative_base: dt.date | None = None) -> dt.date | None:
+def day_first_note(date_texts) -> bool:
+    """Whether a note writes its numeric dates day first ("14/09/2026", "Date of procedure: 02/10/2026").
+
+    Only when some date cannot be month first (its first number is over 12) and none
+    cannot be day first: a British or Australian letter, not a US note with a typo.
+    """
+    day_first = month_first = False
+    for text in date_texts:
+        m = _MDY.match(" ".join(text.split()))
+        if m:
+            first, second = int(m.group(1)), int(m.group(2))
+            day_first |= first > 12 >= second
+            month_first |= second > 12 >= first
+    return day_first and not month_first
+
+
+def parse_date(text: str, relative_base: dt.date | None = None, day_first: bool = False) -> dt.date | None:
     """Normalise one date span's text; None when it is not a real date."""
     text = " ".join(text.split())
     # Numeric forms are parsed directly: they are the common case and
@@ -42,7 +58,8 @@ def parse_date(text: str, relative_base: dt.date | None = None) -> dt.date | Non
     m = _MDY.match(text)
     try:
         if m:
-            return dt.date(_century(int(m.group(3))), int(m.group(1)), int(m.group(2)))
+            month, day = (int(m.group(2)), int(m.group(1))) if day_first else (int(m.group(1)), int(m.group(2)))
+            return dt.date(_century(int(m.group(3))), month, day)
         m = _ISO.match(text)
         if m:
             return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
@@ -226,7 +243,7 @@ def _after_score_word(span) -> bool:
 def interpret_date(span, ctx: Context) -> list[Draft]:
     if span.id_ in _BARE_MONTH_DAY and _after_score_word(span):
         return []
-    value = parse_date(span.text, ctx.document_date)
+    value = parse_date(span.text, ctx.document_date, ctx.day_first)
     kind = _cue_before(span, ctx) or "date"
     iso = value.isoformat() if value else None
     why = "dateparser" if value else "did not parse as a full date"
