@@ -107,7 +107,7 @@ def footer_patient(drafts: list[Draft], ctx: Context) -> list[Draft]:
 
 
 def drop_unneeded_fallbacks(drafts: list[Draft], values: dict) -> list[Draft]:
-    """Keep a signature or footer name only when no other cue in the note found that kind."""
+    """Keep a signer's name only when no other cue in the note names the provider."""
     fallback = {id(d) for d in drafts if d.kind in _FALLBACK_KINDS and values.get(d.pattern_id) in FALLBACK_ROLES}
     if not fallback:
         return drafts
