@@ -41,7 +41,7 @@ __all__ = ["LeadingFlags", "FirstTokenMatcher", "PatternRecorder", "TieSafeMatch
 _TEXT_ATTRS = {"LOWER": True, "ORTH": False, "TEXT": False}  # attr -> compared in lower case
 _MAX_ALTERNATIVES = 64  # expanded patterns per written pattern
 _CACHE_SIZE = 50_000  # words remembered per first word (cleared when full)
-_BOUNDED = re.compile(r"\{\d*,?(\d+)\}")  # "{n}", "{n,m}", "{,m}": at most m tokens
+_RANGE_OP = re.compile(r"\{(\d*)(,?)(\d*)\}")  # "{n}", "{n,m}", "{,m}", "{n,}"
 
 
 class _TextTest:
@@ -419,8 +419,8 @@ def _shape(pattern: list[dict]) -> tuple[int, list[_TextTest]] | None:
         op = spec.get("OP") if isinstance(spec, dict) else None
         if op in (None, "?", "!", "1"):
             width += 1  # "!" is counted as a token whether or not it takes one: a wider slice is harmless
-        elif isinstance(op, str) and _BOUNDED.fullmatch(op):
-            width += int(_BOUNDED.fullmatch(op).group(1))
+        elif (counted := _op_range(op)) is not None and counted[1] is not None:
+            width += counted[1]
         else:
             test = _text_test(spec)
             if test is None:
@@ -429,7 +429,13 @@ def _shape(pattern: list[dict]) -> tuple[int, list[_TextTest]] | None:
     return width, tests
 
 
-_RANGE_OP = re.compile(r"\{(\d*)(,?)(\d*)\}")
+def _op_range(op) -> tuple[int, int | None] | None:
+    """(fewest, most) tokens of a counted "OP" ("{2,4}" -> (2, 4), "{2,}" -> (2, None)); None for others."""
+    found = _RANGE_OP.fullmatch(op) if isinstance(op, str) else None
+    if found is None:
+        return None
+    least, comma, most = found.groups()
+    return int(least or 0), (int(most) if most else None if comma else int(least or 0))
 
 
 def _least(op) -> int | None:
@@ -438,8 +444,8 @@ def _least(op) -> int | None:
         return 1
     if op in ("?", "*"):
         return 0
-    found = _RANGE_OP.fullmatch(op) if isinstance(op, str) else None
-    return (int(found.group(1)) if found.group(1) else 0) if found else None
+    counted = _op_range(op)
+    return counted[0] if counted else None
 
 
 def _next_tests(pattern: list[dict], vocab: Vocab) -> list[_TextTest] | None:

@@ -180,10 +180,10 @@ def nlp_text(text: str) -> str:
     return text
 
 
-def _sections(doc) -> list[tuple[str | None, int, int]]:
+def _sections(doc, text: str) -> list[tuple[str | None, int, int]]:
     """The sectionizer's sections as (category, title start, body end) character offsets."""
     sections = doc._.sections or []
-    return [(sec.category, doc[sec.title_start].idx if sec.title_start < len(doc) else len(doc.text),
+    return [(sec.category, doc[sec.title_start].idx if sec.title_start < len(doc) else len(text),
              doc[sec.body_end - 1].idx + len(doc[sec.body_end - 1].text) if sec.body_end > 0 else 0)
             for sec in sections]
 
@@ -200,7 +200,7 @@ def extract_source(source: SourceText, sha256: str = "") -> ExtractedDocument:
     drafts = _interpret(spans, ctx)
     facts = tuple(sorted((_to_fact(d, source, _span_attributes(d.span)) for d in drafts),
                          key=lambda f: (f.start, f.end, f.kind)))
-    facts = mark_planned(mark_dated_history(facts, source.text), plan_field_ranges(_sections(doc), text))
+    facts = mark_planned(mark_dated_history(facts, source.text), plan_field_ranges(_sections(doc, text), text))
     facts = mark_answered_below(mark_unticked(mark_requested(facts, source.text), source.text), source.text)
     facts = mark_corrected(mark_transmitted(facts, source.text), source.text)
     return ExtractedDocument(path=source.path, sha256=sha256 or hashlib.sha256(source.text.encode()).hexdigest(),

@@ -24,8 +24,7 @@ _CREDENTIALS = {"MD", "DO", "PA", "NP", "M.D.", "D.O."}
 # ("Electronically signed by …", a "Name, MD" line). (The patient's footer line: footer_patient.)
 # A header printout and its signature often differ (a fellow writes, the attending signs),
 # and the header is the one the annotators and the claim form use.
-FALLBACK_ROLES = {"provider_signature": "provider", "provider_signature_line": "provider"}
-_FALLBACK_KINDS = set(FALLBACK_ROLES.values())
+_SIGNER_ROLES = {"provider_signature", "provider_signature_line"}
 
 
 def _id_last(doc, tok):
@@ -108,11 +107,12 @@ def footer_patient(drafts: list[Draft], ctx: Context) -> list[Draft]:
 
 def drop_unneeded_fallbacks(drafts: list[Draft], values: dict) -> list[Draft]:
     """Keep a signer's name only when no other cue in the note names the provider."""
-    fallback = {id(d) for d in drafts if d.kind in _FALLBACK_KINDS and values.get(d.pattern_id) in FALLBACK_ROLES}
-    if not fallback:
-        return drafts
-    named = {d.kind for d in drafts if id(d) not in fallback}
-    return [d for d in drafts if id(d) not in fallback or d.kind not in named]
+    def signer(d: Draft) -> bool:
+        return d.kind == "provider" and values.get(d.pattern_id) in _SIGNER_ROLES
+
+    if any(d.kind == "provider" and not signer(d) for d in drafts):
+        return [d for d in drafts if not signer(d)]
+    return drafts
 
 
 def parse_name(text: str) -> dict | None:

@@ -223,10 +223,12 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
         return _each_percent(span, ctx)
     if isinstance(authored, dict) and authored.get("percent_only"):
         span = Span(span.doc, span.start, span.start + 2, label=span.label_, span_id=span.id_)
-    read_at = None
+    read_at = None  # when the figure was read: "90% at 4 h" (measured_at), "at 4 hrs 80%" (time_first)
+    if isinstance(authored, dict) and authored.get("measured_at"):
+        read_at = duration_hours(span[3:])
+    if isinstance(authored, dict) and authored.get("time_first"):
+        read_at = duration_hours(span[1:3])
     if isinstance(authored, dict) and (authored.get("percent_last") or authored.get("time_first")):
-        if authored.get("time_first"):
-            read_at = duration_hours(span[1:3])  # "at 4 hrs 80%": when the figure was read
         span = Span(span.doc, span.end - 2, span.end, label=span.label_, span_id=span.id_)
     if isinstance(authored, dict) and authored.get("after_pain_word"):
         span = _scores_after_pain_word(span)
@@ -261,8 +263,6 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
     value = {"percent": percent, "basis": basis, "duration_hours": hours, "expected_duration": expected}
     if isinstance(authored, dict) and authored.get("threshold"):
         value["threshold"] = True  # a figure a payer or plan requires, not what the patient reported
-    if isinstance(authored, dict) and authored.get("measured_at"):
-        value["at_hours"] = duration_hours(span[3:])  # "90% at 4 h": as a diary row's time
     if read_at is not None:
-        value["at_hours"] = read_at
+        value["at_hours"] = read_at  # as a diary row's time
     return [Draft("relief", value, span.start_char, span.end_char, span.id_, f"relief from {basis}", span)]
