@@ -23,8 +23,9 @@ __all__ = ["BlockRecord", "collect_blocks"]
 _NOT_OWN_SESSION = {"indication", "history", "past_history", "plan", "request", "consent", "medications",
                     "allergies", "diagnosis", "chief_complaint", "family_history", "social_history"}
 # A sentence ends at ". " and at a line break, except where the next line only
-# continues the sentence ("...: 100% at 15 min in\n    recovery; RN call ...").
-_SEGMENT_BREAK = re.compile(r"(?<![a-z,(])\n|\n(?!\s*[a-z(~])|\.\s")
+# continues the sentence ("...: 100% at 15 min in\n    recovery; RN call ...") or the
+# line ends on a comma ("#1 11/18/2024 lidocaine 2%,\n90% x 3 h; #2 ...").
+_SEGMENT_BREAK = re.compile(r"(?<![a-z,(])\n|(?<!,)\n(?!\s*[a-z(~])|\.\s")
 _ATTRIBUTED = ("relief", "anesthetic", "steroid")
 _LIST_ITEM = re.compile(r"[ \t]*(?:[-*\u2022]|\d+[.)]|\d{1,2}/\d{1,2}/\d{2,4})")
 _INDENT = re.compile(r"[ \t]*")

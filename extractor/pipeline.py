@@ -114,6 +114,16 @@ def _to_fact(draft: Draft, source: SourceText, attributes: tuple) -> Fact:
 
 # Not before a field of its own: a note exported in lower case has "sedation: none" lines.
 _WRAPPED_LINE = re.compile(r"(?<=[A-Za-z0-9,(])\n(?=[a-z(])(?![a-z][a-z /()&'-]{0,30}:)")
+# "relief lasted about\n5 hours": a sentence's line never ends on these words, so a number on the next
+# line goes on the sentence ("about\n5" joins; "mg\n5. Follow-up" does not). A table row (a line
+# with a tab or a bar, "Minutes\tRelief lasting\n30\t...") is no sentence and keeps its break.
+_WRAPPED_BEFORE_NUMBER = re.compile(
+    r"(?i)\b(?:about|approximately|approx\.?|around|roughly|nearly|almost|lasting|lasted|for|than|x)\n(?=[~<>]?\d)")
+
+
+def _joined_unless_table_row(match: re.Match) -> str:
+    line = match.string[match.string.rfind("\n", 0, match.start()) + 1: match.end()]
+    return match.group(0) if "\t" in line or "|" in line else match.group(0)[:-1] + " "
 # "Patient Name ......... Thornbury, Gwen": a label at the start of a line, a run of
 # leader dots between spaces, then the value.
 _DOT_LEADER = re.compile(r"(?m)^([ \t]*[A-Za-z#][^\n.:]{0,40}? )(\.{3,})(?= )")
@@ -144,6 +154,15 @@ _FIELD_TABLE = re.compile(
 _FIELD_ROW = re.compile(r"(?m)^(\|[ \t]*[A-Za-z][A-Za-z /()&'-]{0,40}?[ \t]*)\|(?=[^|\n]*\|[ \t]*$)")
 
 
+# A fax read by OCR mistakes the digit for the letter that looks like it: "9O%", "1O/27/2026",
+# "O.2 mL", "7/l0", "x l0 weeks". An O touching a digit, or an l or I before a lone 0 or between
+# digits, is the digit. ("l1" is left alone: a lower-case export writes the level "l1"; so is the
+# O of "H2O".)
+_OCR_DIGIT = re.compile(r"(?<![A-Za-z]\d)(?<=\d)[Oo](?![A-Za-z])|(?<![A-Za-z0-9])O(?=\.\d)"
+                        r"|(?<![A-Za-z])[lI](?=0(?![A-Za-z0-9]))|(?<=\d)[lI](?=\d)")
+_AS_DIGIT = {"O": "0", "o": "0", "l": "1", "I": "1"}
+
+
 def _field_rows_as_labels(table: re.Match) -> str:
     """Each "| Label | value |" row of a field table with its middle bar as the label's colon."""
     return _FIELD_ROW.sub(r"\1:", table.group(0))
@@ -154,7 +173,8 @@ def nlp_text(text: str) -> str:
 
     Why: a PDF or a hard-wrapped export breaks "radiofrequency\nablation"
     across lines, and a token pattern cannot step over the line-break token.
-    Only a break between a word and a lower-case continuation is replaced.
+    Only a break between a word and a lower-case continuation is replaced,
+    or one between a word no line ends on ("about", "for") and a number.
     A flowsheet's "Label ...... value" row says what "Label: value" says, and
     the header, section and statement rules are written for the colon; so
     does a capitalised label in a column of its own ("PROCEDURE        Medial
@@ -162,11 +182,13 @@ def nlp_text(text: str) -> str:
     ("| Laterality | Bilateral |" reads "| Laterality : Bilateral |"). A
     Markdown export's bold markers ("**Patient:** Doe, Jane") become spaces:
     the label rules read "Patient:" as in any other note, and no-break
-    spaces and hyphens are plain ones.
+    spaces and hyphens are plain ones. A letter that OCR read for a digit
+    inside a number ("9O%", "7/l0") is the digit.
     Each change is one character for one, so every offset still indexes
     `source.text`.
     """
     text = _WRAPPED_LINE.sub(" ", text)
+    text = _WRAPPED_BEFORE_NUMBER.sub(_joined_unless_table_row, text)
     if "..." in text:
         text = _DOT_LEADER.sub(_leader_as_colon, text)
     if "  " in text:
@@ -177,7 +199,7 @@ def nlp_text(text: str) -> str:
         text = _FIELD_TABLE.sub(_field_rows_as_labels, text)
     if not text.isascii():
         text = text.translate(_TYPOGRAPHIC)
-    return text
+    return _OCR_DIGIT.sub(lambda m: _AS_DIGIT[m.group(0)], text)
 
 
 def _sections(doc, text: str) -> list[tuple[str | None, int, int]]:

@@ -78,7 +78,14 @@ def _names_other_joint(span, doc) -> bool:
     return bool(before & _OTHER_JOINTS) or (after[:1] == ["of"] and bool(set(after) & _OTHER_NERVES))
 
 
-interpreter("IMAGING")(_simple("imaging"))
+_LAST_WORD_IMAGING = {"imaging.ct_guidance_field", "imaging.ct_checkbox"}
+
+
+@interpreter("IMAGING")
+def interpret_imaging(span, ctx: Context) -> list[Draft]:
+    # "Guidance: CT", "[ ] CT": the label or box says it is guidance; the fact is the modality's word.
+    start = span[-1].idx if span.id_ in _LAST_WORD_IMAGING else span.start_char
+    return [Draft("imaging", ctx.values.get(span.id_), start, span.end_char, span.id_, "imaging", span)]
 _POS_CODES = {"11": "office", "22": "hospital_outpatient", "24": "asc"}
 
 
@@ -164,6 +171,17 @@ def _tried_in_recovery(span, ctx: Context) -> bool:
     return _RECOVERY.search(ctx.text, line_start, line_end) is not None
 
 
+_ANY_ACTIVITY = {"function.cannot_any", "function.can_not_any"}  # "cannot" and whatever words follow
+_CARE_OBJECTS = {"therapy", "physio", "rehab", "rehabilitation", "pt", "chiro", "injections", "appointments"}
+
+
+def _names_care(span, ctx: Context) -> bool:
+    """The words after "cannot" reach a treatment: a care fact inside or right after them, or "therapy"."""
+    after = ctx.doc[span.end].lower_ if span.end < len(ctx.doc) else ""
+    return (after in _CARE_OBJECTS or span[-1].lower_ in _CARE_OBJECTS
+            or any(s.label_ == "CONSERVATIVE" and span.start < s.start <= span.end + 1 for s in ctx.same_sentence(span)))
+
+
 @interpreter("FUNCTION")
 def interpret_function(span, ctx: Context) -> list[Draft]:
     if span.id_ in _ACTIVITY_AMOUNTS and _tried_in_recovery(span, ctx):
@@ -172,6 +190,8 @@ def interpret_function(span, ctx: Context) -> list[Draft]:
         return []  # "cannot sit at work > 30 min": a place; the limit is the sitting, found on its own
     if span[0].lower_ == "tolerated" and span.start and ctx.doc[span.start - 1].lower_ == "as":
         return []  # "resume usual activity as tolerated in 48 hrs": an instruction
+    if span.id_ in _ANY_ACTIVITY and _names_care(span, ctx):
+        return []  # "cannot go back to therapy", "unable to attend PT": the care, not a limit on living
     fixed = ctx.values.get(span.id_)
     words = [t.text.lower() for t in span]
     measure = fixed or next((_FUNCTION_MEASURES[w] for w in words if w in _FUNCTION_MEASURES), None)
@@ -274,9 +294,22 @@ def interpret_pain_duration(span, ctx: Context) -> list[Draft]:
                   "pain duration", matched)]
 
 
+_VISIT_KINDS_BEFORE = {"new", "established", "est", "est."}
+_VISIT_WORDS_AFTER = {"consult", "consultation", "visit", "note"}
+
+
+def _patient_visit(span) -> bool:
+    """"NEW PT CONSULT", "Established PT visit": PT is the patient, as in a visit type."""
+    doc = span.doc
+    return (span.start > 0 and doc[span.start - 1].lower_ in _VISIT_KINDS_BEFORE
+            and span.end < len(doc) and doc[span.end].lower_ in _VISIT_WORDS_AFTER)
+
+
 @interpreter("CONSERVATIVE")
 def interpret_conservative(span, ctx: Context) -> list[Draft]:
     therapy = ctx.values.get(span.id_)
+    if span.id_ == "care.pt_abbrev" and _patient_visit(span):
+        return []
     weeks = None
     sentence = sorted(ctx.same_sentence(span), key=lambda s: s.start)
     for other in sentence:
@@ -338,6 +371,9 @@ _NUMBER_LATER = re.compile(r"#\s*\d|\b(?:number|no\.)\s+(?:\d|one|two|three)\b|\
 _OTHER_HASH = re.compile(r"#\s*\d")
 _WORD_NEXT = re.compile(r"[ \t]*(?:-[ \t]*)?[A-Za-z]")
 _BLOCK_WORD = re.compile(r"\b(?:blocks?|mbbs?|injections?|medial branch)\b", re.IGNORECASE)
+# "the block two weeks ago": the number counts time, not blocks.
+_TIME_UNIT_NEXT = re.compile(r"[ \t]+(?:min(?:ute)?s?|h(?:ou)?rs?|days?|weeks?|wks?|months?|mos?|years?|yrs?)\b",
+                             re.IGNORECASE)
 
 
 def _problem_number(text: str, start: int, end: int) -> bool:
@@ -385,6 +421,8 @@ def interpret_block_number(span, ctx: Context) -> list[Draft]:
             return []  # "the 3rd of March", "the inferior third of the joint": no "first of two"
         if _NUMBER_BEFORE.search(ctx.text, max(0, start - 20), start):
             return []  # "block #1 (first of two)" restates the number: one fact
+    if span.id_ == "block.number_spelled_after" and _TIME_UNIT_NEXT.match(ctx.text, end):
+        return []
     if span.start and ctx.doc[span.start - 1].lower_[:3] in _MONTHS:
         return []  # "on June 2nd with lidocaine" is a date, not the second block
     if span.id_ in _YIELD_TO_NUMBER and _NUMBER_FOLLOWS.match(ctx.text, span.end_char):

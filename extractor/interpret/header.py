@@ -10,6 +10,7 @@ import re
 
 from extractor.interpret import Context, Draft
 from extractor.registry import interpreter
+from extractor.sourcetext import line_bounds
 
 __all__ = ["parse_name", "drop_unneeded_fallbacks", "footer_patient"]
 
@@ -105,6 +106,30 @@ def footer_patient(drafts: list[Draft], ctx: Context) -> list[Draft]:
     return drafts
 
 
+_REGARDING_REACH = 3  # lines after a letter's "RE:" line that may hold the patient's DOB or MRN
+
+
+def _regarding_a_patient(span, tokens: list, ctx: Context) -> bool:
+    """A letter's "RE:" names a patient when the capitalised name fills its line and a DOB or MRN
+    cue, but no "Patient:" cue, follows in the same block of lines ("RE:  Rosalind M. Achterberg /
+    DOB: 03/05/1958"); "Re: lumbar facet ablation" is a subject line."""
+    if not all(t.text[:1].isupper() for t in tokens if t.text != ","):
+        return False
+    text = ctx.text
+    name_end = tokens[-1].idx + len(tokens[-1].text)
+    if text[name_end: line_bounds(text, name_end)[1]].strip():
+        return False  # "RE: REQUEST FOR AUTHORIZATION (DWC Form RFA attached)": the name is the whole line
+    reach = span.end_char
+    for _ in range(_REGARDING_REACH + 1):
+        reach = text.find("\n", reach + 1)
+        if reach < 0 or text.startswith("\n\n", reach) or not text[reach + 1:].lstrip(" \t")[:1].strip():
+            break  # the block ends at a blank line
+    if reach < 0:
+        reach = len(text)
+    cues = {ctx.values.get(s.id_) for s in ctx.spans if s.label_ == "CUE" and span.end_char < s.start_char < reach}
+    return "patient_name" not in cues and bool(cues & {"dob", "mrn"})  # a "Patient:" line below names them
+
+
 def drop_unneeded_fallbacks(drafts: list[Draft], values: dict) -> list[Draft]:
     """Keep a signer's name only when no other cue in the note names the provider."""
     def signer(d: Draft) -> bool:
@@ -146,7 +171,7 @@ def interpret_cue(span, ctx: Context) -> list[Draft]:
             return []
         text = doc[tokens[0].i: tokens[-1].i + 1].text
         value = parse_name(text)
-        if value is None:
+        if value is None or (span.id_ == "cue.letter_regarding" and not _regarding_a_patient(span, tokens, ctx)):
             return []
         return [Draft("patient_name", value, tokens[0].idx, tokens[-1].idx + len(tokens[-1].text),
                       span.id_, "name after the patient cue", span)]

@@ -17,6 +17,7 @@ __all__ = ["joints_from_nerves", "normalise_joint", "region_of", "link_side"]
 
 _VERTEBRA = re.compile(r"^([CTLS])(\d{1,2})$")
 _NERVE_SPLIT = re.compile(r"[CTLS]\d{1,2}")
+_COMPACT_JOINT = re.compile(r"^([CL]\d)([TS]?\d)$")  # "L45" -> L4, 5; "L5S1" -> L5, S1
 _CLAUSE_BREAKS = {";", "|"}
 _LETTER_SIDES = {"side.left_letter", "side.right_letter", "side.left_letter_word", "side.right_letter_word"}
 # Patterns that find a lone letter by the words around it; the fact is the letter.
@@ -155,6 +156,9 @@ def interpret_joint(span, ctx: Context) -> list[Draft]:
     fixed = ctx.values.get(span.id_)
     if fixed:
         return _level(span, ctx, [fixed], "joint", [])
+    if span.id_ == "level.joint_compact":
+        joint = normalise_joint(*_COMPACT_JOINT.match(span.text.upper()).groups())
+        return _level(span, ctx, [joint], "joint", []) if joint else []  # "L35" is no joint
     tokens = [t.text for t in span if _VERTEBRA.match(t.text.upper()) or t.text.isdigit()]
     if len(tokens) < 2:
         return []

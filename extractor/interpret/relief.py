@@ -209,6 +209,22 @@ def _falls_short(relief, expected_span) -> bool:
     return any(t.lower_ in _SHORT_OF for t in relief.doc[relief.end: expected_span.start])
 
 
+_BARE_PAIN_FREE = {"relief.words_pain_free", "relief.words_painfree"}
+_MANEUVERS = {"extension", "rotation", "flexion", "maneuver", "maneuvers", "manoeuvres", "mvmts", "movements",
+              "movement", "loading", "walked", "walking", "ambulated", "ambulating", "stood", "standing",
+              "bending", "palpation", "rom", "hallway"}
+
+
+def _after_a_maneuver(span) -> bool:
+    """A movement or exam word among the few words before "pain-free" on its line."""
+    for tok in reversed(span.doc[max(0, span.start - 4): span.start]):
+        if "\n" in tok.text:
+            return False
+        if tok.lower_.split("/")[-1] in _MANEUVERS:
+            return True
+    return False
+
+
 @interpreter("RELIEF")
 def interpret_relief(span, ctx: Context) -> list[Draft]:
     if span.id_ in column_rules():
@@ -219,6 +235,8 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
     authored = ctx.values.get(span.id_)
     if authored is not None and _among_risks(span, ctx):
         return []  # "risks including bleeding, infection and no benefit": consent, not a result
+    if span.id_ in _BARE_PAIN_FREE and _after_a_maneuver(span):
+        return []  # "30 min: NRS 0/10, extension/rotation pain-free": an exam finding, not the relief
     if isinstance(authored, dict) and authored.get("each"):
         return _each_percent(span, ctx)
     if isinstance(authored, dict) and authored.get("percent_only"):

@@ -89,6 +89,18 @@ def test_a_wrapped_line_continues_its_sentence():
     assert (85.0, 4.0) in [(f.value["percent"], f.value["duration_hours"]) for f, _ in block.reliefs]
 
 
+def test_a_line_ending_on_a_comma_goes_on_into_the_next():
+    """"#1 11/18/2024 lidocaine 2%,\n90% x 3 h; #2 12/09/2024 ...": the 90% is block #1's, not the
+    result of the block whose date comes after it on its line."""
+    note = ("03/09/2026",
+            "PROCEDURE: Repeat bilateral L4-5 and L5-S1 radiofrequency ablation under fluoroscopy.\n\n"
+            "Original diagnostic MBBs, bilateral L4-5/L5-S1: #1 11/18/2024 lidocaine 2%,\n"
+            "90% x 3 h; #2 12/09/2024 bupivacaine 0.5%, 85% x 6 h; no steroid in either.\n")
+    blocks = blocks_of(note)
+    assert [f.value["percent"] for f, _ in blocks["2024-11-18"].reliefs] == [90.0]
+    assert [f.value["percent"] for f, _ in blocks["2024-12-09"].reliefs] == [85.0]
+
+
 def test_a_result_said_of_an_earlier_block_in_a_later_blocks_note_is_that_blocks():
     second = ("01/22/2026",
               "PROCEDURE: Bilateral L3-4 and L4-5 medial branch blocks under fluoroscopy, block #2. "

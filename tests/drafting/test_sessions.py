@@ -130,6 +130,18 @@ def test_a_letter_reporting_blocks_is_not_a_session():
     assert summary.kind == "clinic_note" and summary.session is None
 
 
+@pytest.mark.parametrize("heading", ["SUBJECTIVE\n", "Prior interventional treatment:\n"])
+def test_blocks_listed_under_a_history_heading_are_not_a_session(heading):
+    # A follow-up visit recounts the original blocks; the visit's date is not a block's.
+    session = session_of(
+        f"{heading}Returns for recurrent axial low back pain.\n"
+        "- Diagnostic medial branch blocks, bilateral L4-5 and L5-S1:\n"
+        "    MBB #1 on 11/18/2024 with 2% lidocaine: 90% relief lasting ~3 hours.\n"
+        "    MBB #2 on 12/09/2024 with 0.5% bupivacaine: 85% relief lasting ~6 hours.\n\n"
+        "ASSESSMENT\n1. M47.816 Lumbar spondylosis.\n")
+    assert session is None
+
+
 def test_a_cancelled_procedure_is_not_a_session():
     session = session_of(
         "SCHEDULED PROCEDURE: Bilateral L4-5 and L5-S1 medial branch block #1 (diagnostic), fluoroscopic guidance.\n\n"

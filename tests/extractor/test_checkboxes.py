@@ -8,7 +8,7 @@ def test_unticked_boxes_negate_and_ticked_boxes_do_not(extract_text):
     sides = {(f.text, f.negated) for f in doc.facts if f.kind == "side"}
     assert ("Left", False) in sides and ("Right", True) in sides and ("Bilateral", True) in sides
     imaging = {f.value: f.negated for f in doc.facts if f.kind == "imaging"}
-    assert imaging == {"fluoroscopy": False, "ultrasound": True}
+    assert imaging == {"fluoroscopy": False, "ct": True, "ultrasound": True}
     # a line without boxes is untouched
     assert any(f.text == "Right" and not f.negated for f in doc.facts if f.kind == "side" and f.start > 100)
 

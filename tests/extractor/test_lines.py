@@ -233,3 +233,24 @@ def test_field_tables_read_as_labels_and_other_tables_stay_tables():
     assert len(read) == len(fields + diary)
     assert "| Level : L5-S1 |\n| Laterality : Bilateral |" in read
     assert read.endswith(diary)
+
+
+def test_ocr_letters_inside_numbers_read_as_digits():
+    """extractor/pipeline.py nlp_text: a fax's "9O%", "1O/27/2026", "O.2 mL", "7/l0" read as digits; the
+    letters of "H2O", a lower-case level "l1" and words keep theirs; one character for one."""
+    from extractor.pipeline import nlp_text
+
+    faxed = "9O% relief, MBB #2 1O/27/2026, O.2 mL, NRS 7/l0, x l0 weeks"
+    assert nlp_text(faxed) == "90% relief, MBB #2 10/27/2026, 0.2 mL, NRS 7/10, x 10 weeks"
+    kept = "cm H2O, l1-2 and l5-s1, Dr. Olson, 10th, 2 Oz, lol"
+    assert nlp_text(kept) == kept
+
+
+def test_a_number_wrapped_after_about_goes_on_its_sentence_but_not_in_a_table():
+    """extractor/pipeline.py nlp_text: "lasted about\n5 hours" reads as one line; a tab-separated header
+    row ending in "for" keeps the break before the next row."""
+    from extractor.pipeline import nlp_text
+
+    assert nlp_text("relief lasted about\n5 hours.") == "relief lasted about 5 hours."
+    table = "Time\tNRS\tRelief lasting for\n20 min\t1\t86\n"
+    assert nlp_text(table) == table
