@@ -43,6 +43,7 @@ MAX_ATTEMPTS = 3  # extraction starts before a file that keeps killing its worke
 # futures and ledger transactions a second, on a core the workers need;
 # small inboxes still get one file per job so progress streams.
 EXTRACT_CHUNK = 8
+DRAFT_CHUNK = 8  # cases per drafting job: a case takes ~30 ms, its round trip to a worker ~0.7 ms of this process
 REGISTER_BATCH = 64  # files hashed per ledger transaction when registering
 INLINE_CASES = 32  # with no worker running, fewer cases than this are drafted here (a worker takes ~1.5 s to start)
 
@@ -169,6 +170,11 @@ def _draft_job(members: list[tuple[str, str, str]], setting: str, profile: str, 
             error = str(exc)
     return {"case_id": cid, "fingerprint": fingerprint, "info": {**case_info(case), "error": error},
             "written": written, "error": error, "documents": [d.sha256 for d in case_docs]}
+
+
+def _draft_many(jobs: list[tuple[list, str | None]], setting: str, profile: str, cases_dir: str) -> list[dict]:
+    """`_draft_job` for a few cases, (members, old fingerprint) each: one worker round trip for all of them."""
+    return [_draft_job(members, setting, profile, cases_dir, old) for members, old in jobs]
 
 
 def extractor_fingerprint() -> str:
@@ -459,23 +465,26 @@ class DropFolder:
             for n, job in inline:
                 results[n] = _draft_job(job, self.setting, self.profile, str(cases_dir),
                                         fingerprints.get(cases[n].case_id))
+        chunk = max(1, min(DRAFT_CHUNK, len(jobs) // (4 * self.workers)))
         while jobs or inflight:
             while jobs and len(inflight) < 2 * self.workers:
-                n, job = jobs.popleft()
-                fut = self._new_pool().submit(_draft_job, job, self.setting, self.profile, str(cases_dir),
-                                              fingerprints.get(cases[n].case_id))
-                inflight[fut] = (n, job)
+                batch = [jobs.popleft() for _ in range(min(chunk, len(jobs)))]
+                fut = self._new_pool().submit(_draft_many, [(job, fingerprints.get(cases[n].case_id))
+                                                            for n, job in batch],
+                                              self.setting, self.profile, str(cases_dir))
+                inflight[fut] = batch
             done, _ = cf.wait(inflight, return_when=cf.FIRST_COMPLETED)
             for fut in done:
-                n, job = inflight.pop(fut)
+                batch = inflight.pop(fut)
                 try:
-                    result = fut.result()
+                    drafted = fut.result()
                 except cf.process.BrokenProcessPool:
-                    log.warning("worker crashed while drafting case key=%s; drafting it here", _key(cases[n].case_id))
+                    log.warning("worker crashed while drafting cases key=%s; drafting them here",
+                                ",".join(_key(cases[n].case_id) for n, _ in batch))
                     self._reset_pool()
-                    result = _draft_job(job, self.setting, self.profile, str(cases_dir),
-                                        fingerprints.get(cases[n].case_id))
-                results[n] = result
+                    drafted = _draft_many([(job, fingerprints.get(cases[n].case_id)) for n, job in batch],
+                                          self.setting, self.profile, str(cases_dir))
+                results.update((n, result) for (n, _), result in zip(batch, drafted))
         for n in [n for n, result in results.items() if "missing" in result]:
             missing += results.pop(n)["missing"]
         if missing and retry:  # a cache went bad after it was checked: read those files again, then draft again
