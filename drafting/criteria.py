@@ -115,18 +115,29 @@ def _block_evidence(block: BlockRecord) -> list[dict]:
     return ev + block.mentions[:2]
 
 
+def _intra_articular(block: BlockRecord) -> bool:
+    """The block's own note names an intra-articular facet joint injection, not a medial branch block."""
+    fact = block.session.procedure_fact if block.session is not None else None
+    return fact is not None and fact.value == "facet_injection"
+
+
 @criterion("diagnostic_blocks")
 def diagnostic_blocks(case, rfa, blocks, profile) -> dict:
     need = int(profile["blocks_required"])
-    dates = [b.date for b in blocks]
     ev = [e for b in blocks for e in _block_evidence(b)]
     if not blocks:
         return _result("diagnostic_blocks", "missing", "no diagnostic medial branch block before the ablation is documented")
-    if len(blocks) < need:
+    # The rules ask for medial branch blocks: an intra-articular injection tests the joint, not its nerves.
+    branch = [b.date for b in blocks if not _intra_articular(b)]
+    joint = [b.date for b in blocks if _intra_articular(b)]
+    besides = f"; the intra-articular injection(s) of {', '.join(joint)} do not count" if joint else ""
+    if len(branch) < need:
         return _result("diagnostic_blocks", "not_met",
-                       f"{len(blocks)} diagnostic block(s) ({', '.join(dates)}); {need} on separate days required", ev)
+                       f"{len(branch)} diagnostic medial branch block(s) ({', '.join(branch) or 'none'}); "
+                       f"{need} on separate days required{besides}", ev)
     return _result("diagnostic_blocks", "met",
-                   f"{len(blocks)} diagnostic blocks on separate days before the ablation: {', '.join(dates)}", ev)
+                   f"{len(branch)} diagnostic blocks on separate days before the ablation: {', '.join(branch)}{besides}",
+                   ev)
 
 
 def _best_relief(block: BlockRecord) -> tuple[Fact, ExtractedDocument] | None:

@@ -133,6 +133,12 @@ def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
         # A title names the procedure ("PROCEDURE REPORT - LUMBAR MEDIAL BRANCH BLOCK") and only
         # the technique says where the needles went ("at the left L2, L3 and L4 medial branch targets").
         facts += [f for f in doc.facts if f.kind == "level" and f.section == "technique" and f.asserted]
+    if not any(f.kind == "level" for f in facts) and chosen.section is None:
+        # A dictated note with no headings: "returns today for the first of two diagnostic medial
+        # branch blocks" opens it, and a later sentence says where the drug went ("lidocaine was
+        # injected at each of the L2, L3 and L4 medial branches ... bilaterally").
+        facts += [f for f in doc.facts if f.kind == "level" and f.section is None and f.asserted
+                  and f.start > chosen.end and _delivered_there(_sentence_of(doc.text, f))]
     return chosen, facts
 
 
@@ -140,6 +146,9 @@ _NOT_THIS_SESSION = {"indication", "history", "past_history", "imaging", "plan",
 # Words of needle placement: "Using fluoroscopy, I advanced three RF cannulae ..." is this session's technique.
 _STUDY = re.compile(r"\b(?:MRI|CT|x-?rays?|radiographs?|films?|scan)\b", re.IGNORECASE)
 _PLACEMENT = re.compile(r"\b(?:cannula[es]?|needles?|probes?|electrodes?|advanced|positioned)\b", re.IGNORECASE)
+# Words of a drug or lesion delivered at the targets: "lidocaine was injected at each of the L2, L3 ...".
+_DELIVERY = re.compile(r"\b(?:injected|instilled|deposited|infiltrated|placed|blocking|lesioned|ablated|coagulated"
+                       r"|lesions?)\b", re.IGNORECASE)
 
 
 def session_imaging(doc: ExtractedDocument) -> list[Fact]:
@@ -164,6 +173,12 @@ def session_imaging(doc: ExtractedDocument) -> list[Fact]:
         elif fact.section not in _NOT_THIS_SESSION:
             found.append(fact)
     return found
+
+
+def _delivered_there(sentence: str) -> bool:
+    """The sentence places needles or delivers the drug or lesion ("a spinal needle was walked onto the
+    L2, L3 and L4 medial branch targets", "bupivacaine was then placed at each site, blocking ...")."""
+    return bool(_DELIVERY.search(sentence) or _PLACEMENT.search(sentence))
 
 
 def _sentence_of(text: str, fact: Fact) -> str:

@@ -24,6 +24,9 @@ TENS_WORDS = frozenset(_TENS)
 UNIT_WORDS = frozenset(_ONES[1:10])
 _DIGITS = re.compile(r"^\d+(?:\.\d+)?$")
 _LEADING_DOT = re.compile(r"^\.\d+$")
+# A European note's decimal comma: "2,5 years", "0,5 ml" (one or two digits after it; "1,000" has three).
+_DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$")
+_THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+$")
 
 
 _VULGAR = {"½": 0.5, "¼": 0.25, "¾": 0.75}
@@ -31,9 +34,13 @@ _WITH_FRACTION = re.compile(r"^(\d*)([½¼¾])$")  # "1½", "½"
 
 
 def number_value(text: str) -> float | None:
-    """12 / 0.5 / .5 / "1½" / "seven" / "Forty-four" -> the number; anything else -> None."""
+    """12 / 0.5 / .5 / "2,5" / "1,000" / "1½" / "seven" / "Forty-four" -> the number; anything else -> None."""
     if _DIGITS.match(text):
         return float(text)
+    if _DECIMAL_COMMA.match(text):
+        return float(text.replace(",", "."))
+    if _THOUSANDS.match(text):
+        return float(text.replace(",", ""))
     m = _WITH_FRACTION.match(text)
     if m:
         return float(m.group(1) or 0) + _VULGAR[m.group(2)]

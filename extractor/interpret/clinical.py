@@ -93,14 +93,14 @@ _NEXT_VISIT_BEFORE = {"follow", "follow-up", "followup", "f/u", "up", "return", 
 
 
 def _a_later_visit(span, ctx: Context) -> bool:
-    """"Follow-up clinic visit in 6 weeks", "PLAN: Clinic visit to schedule the RFA": a visit to come, not
-    where this note's care took place."""
+    """"Follow-up clinic visit in 6 weeks", "clinic visit after 3 months", "PLAN: Clinic visit to schedule
+    the RFA": a visit to come, not where this note's care took place."""
     if span[-1].lower_ != "visit":
         return False
     doc = ctx.doc
     before = {t.lower_ for t in doc[max(0, span.start - 3): span.start]}
     after = doc[span.end].lower_ if span.end < len(doc) else ""
-    return bool(before & _NEXT_VISIT_BEFORE) or after in {"in", "to"}
+    return bool(before & _NEXT_VISIT_BEFORE) or after in {"in", "to", "after"}
 
 
 @interpreter("SETTING")
@@ -360,7 +360,7 @@ def interpret_dx_words(span, ctx: Context) -> list[Draft]:
 _BLOCK_NUMBERS = {3: {"third", "3rd", "3", "three"},
                   2: {"second", "2nd", "confirmatory", "2", "repeat", "two"},
                   1: {"first", "1st", "initial", "1", "one"}}
-_ORDINAL_ONLY = {"block.ordinal_agent"}
+_ORDINAL_ONLY = {"block.ordinal_agent", "block.ordinal_medial_branch"}
 _WORD_ONLY = {"block.confirmatory_in_parentheses", "block.confirmatory_mbb"}
 _YIELD_TO_NUMBER = {"block.number_words", "block.confirmatory_mbb"}
 _NUMBER_BEFORE = re.compile(r"(?:#\s*\d|\b(?:number|no\.?)\s+\w+|\b\d+ of \d+)\s*\(?\s*$", re.IGNORECASE)
@@ -371,9 +371,9 @@ _NUMBER_LATER = re.compile(r"#\s*\d|\b(?:number|no\.)\s+(?:\d|one|two|three)\b|\
 _OTHER_HASH = re.compile(r"#\s*\d")
 _WORD_NEXT = re.compile(r"[ \t]*(?:-[ \t]*)?[A-Za-z]")
 _BLOCK_WORD = re.compile(r"\b(?:blocks?|mbbs?|injections?|medial branch)\b", re.IGNORECASE)
-# "the block two weeks ago": the number counts time, not blocks.
-_TIME_UNIT_NEXT = re.compile(r"[ \t]+(?:min(?:ute)?s?|h(?:ou)?rs?|days?|weeks?|wks?|months?|mos?|years?|yrs?)\b",
-                             re.IGNORECASE)
+# "the block two weeks ago", "block 1 mL per level": the number counts time or a dose, not blocks.
+_UNIT_NEXT = re.compile(r"[ \t]*(?:min(?:ute)?s?|h(?:ou)?rs?|days?|weeks?|wks?|months?|mos?|years?|yrs?"
+                        r"|ml|mls|cc|mg|mcg|%|percent)(?![A-Za-z])", re.IGNORECASE)
 
 
 def _problem_number(text: str, start: int, end: int) -> bool:
@@ -421,7 +421,7 @@ def interpret_block_number(span, ctx: Context) -> list[Draft]:
             return []  # "the 3rd of March", "the inferior third of the joint": no "first of two"
         if _NUMBER_BEFORE.search(ctx.text, max(0, start - 20), start):
             return []  # "block #1 (first of two)" restates the number: one fact
-    if span.id_ == "block.number_spelled_after" and _TIME_UNIT_NEXT.match(ctx.text, end):
+    if span.id_ == "block.number_spelled_after" and _UNIT_NEXT.match(ctx.text, end):
         return []
     if span.start and ctx.doc[span.start - 1].lower_[:3] in _MONTHS:
         return []  # "on June 2nd with lidocaine" is a date, not the second block

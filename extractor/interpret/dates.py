@@ -204,10 +204,12 @@ def _cue_gap(cue, span) -> int:
 
 
 def _cue_before(span, ctx: Context) -> str | None:
-    for cue in ctx.same_sentence(span, "CUE"):
-        if (span.start >= cue.end and _cue_gap(cue, span) <= _CUE_GAP
-                and ctx.values.get(cue.id_) in {"service_date", "dob"}):
-            return ctx.values[cue.id_]
+    # The nearest cue: "DOB 10.02.1960 DOS 11.03.2026" has both within reach of the second date.
+    near = [cue for cue in ctx.same_sentence(span, "CUE")
+            if span.start >= cue.end and _cue_gap(cue, span) <= _CUE_GAP
+            and ctx.values.get(cue.id_) in {"service_date", "dob"}]
+    if near:
+        return ctx.values[max(near, key=lambda cue: cue.end).id_]
     return _cue_line_above(span, ctx)
 
 

@@ -12,7 +12,7 @@ from extractor.interpret import Context, Draft
 from extractor.numbers import number_value
 from extractor.registry import interpreter
 
-_CONCENTRATION = re.compile(r"(\d+(?:\.\d+)?)\s*%")
+_CONCENTRATION = re.compile(r"(\d+(?:[.,]\d+)?)\s*%")  # "0.5%", and a European "0,5%"
 _SKIN_WINDOW = 8  # tokens
 
 
@@ -47,7 +47,7 @@ def _spelled_concentration(span) -> str | None:
 @interpreter("ANESTHETIC")
 def interpret_anesthetic(span, ctx: Context) -> list[Draft]:
     match = _CONCENTRATION.search(span.text)
-    concentration = f"{match.group(1)}%" if match else _spelled_concentration(span)
+    concentration = f"{match.group(1).replace(',', '.')}%" if match else _spelled_concentration(span)
     value = {"agent": ctx.values.get(span.id_), "concentration": concentration,
              "role": _role(span, ctx)}
     return [Draft("anesthetic", value, span.start_char, span.end_char, span.id_,

@@ -232,6 +232,8 @@ def interpret_nerve(span, ctx: Context) -> list[Draft]:
             nerves = ordered[ordered.index(upper.upper()): ordered.index(lower.upper()) + 1]
     if not nerves:
         return []
+    if span.id_ == "level.nerve_mb_then_levels" and span.end < len(ctx.doc) and ctx.doc[span.end].text in {"-", "/"}:
+        return []  # "medial branches L3 and L4-5": the last vertebra opens a joint, read on its own
     if nerves == ["L5", "S1"] and span[1].text.upper() == "S1":
         # "L5 S1 medial branch block": no S1 medial branch serves a facet joint, so this is
         # the joint L5-S1 with its dash not dictated.
@@ -281,8 +283,12 @@ def interpret_side(span, ctx: Context) -> list[Draft]:
     return [Draft("side", value, start, end, span.id_, "side word", span)]
 
 
+# A junction word names the region of its joint's upper vertebra, as region_of does: T12-L1 is thoracic, C7-T1 cervical.
+_REGION_WORDS = {"lumbosacral": "lumbar", "thoracolumbar": "thoracic", "cervicothoracic": "cervical"}
+
+
 @interpreter("REGION")
 def interpret_region(span, ctx: Context) -> list[Draft]:
     word = span.text.lower()
-    value = "lumbar" if word == "lumbosacral" else word
+    value = _REGION_WORDS.get(word, word)
     return [Draft("region", value, span.start_char, span.end_char, span.id_, "region word", span)]

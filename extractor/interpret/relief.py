@@ -209,6 +209,29 @@ def _falls_short(relief, expected_span) -> bool:
     return any(t.lower_ in _SHORT_OF for t in relief.doc[relief.end: expected_span.start])
 
 
+_LOG_LEAD_LINES = 8  # lines a relief log's rows may run below the lead-in that names relief
+_RELIEF_WORD = re.compile(r"\brelief\b", re.IGNORECASE)
+
+
+def _row_of_a_relief_log(span, text: str) -> bool:
+    """"  2 hr     80%" opens its line, and the lines above it up to a blank line name relief."""
+    line_start = text.rfind("\n", 0, span.start_char) + 1
+    if text[line_start:span.start_char].strip():
+        return False
+    above = line_start - 1
+    for _ in range(_LOG_LEAD_LINES):
+        if above <= 0:
+            return False
+        start = text.rfind("\n", 0, above) + 1
+        line = text[start:above]
+        if not line.strip():
+            return False  # a blank line ends the log before a lead-in was found
+        if _RELIEF_WORD.search(line):
+            return True
+        above = start - 1
+    return False
+
+
 _BARE_PAIN_FREE = {"relief.words_pain_free", "relief.words_painfree"}
 _MANEUVERS = {"extension", "rotation", "flexion", "maneuver", "maneuvers", "manoeuvres", "mvmts", "movements",
               "movement", "loading", "walked", "walking", "ambulated", "ambulating", "stood", "standing",
@@ -241,12 +264,18 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
         return _each_percent(span, ctx)
     if isinstance(authored, dict) and authored.get("percent_only"):
         span = Span(span.doc, span.start, span.start + 2, label=span.label_, span_id=span.id_)
-    read_at = None  # when the figure was read: "90% at 4 h" (measured_at), "at 4 hrs 80%" (time_first)
+    # When the figure was read: "90% at 4 h" (measured_at), "at 4 hrs 80%" (time_first), a log's "2 hr  80%".
+    read_at = None
     if isinstance(authored, dict) and authored.get("measured_at"):
         read_at = duration_hours(span[3:])
     if isinstance(authored, dict) and authored.get("time_first"):
         read_at = duration_hours(span[1:3])
-    if isinstance(authored, dict) and (authored.get("percent_last") or authored.get("time_first")):
+    if isinstance(authored, dict) and authored.get("time_row"):
+        if not _row_of_a_relief_log(span, ctx.text):
+            return []
+        read_at = duration_hours(span[0:2])
+    if isinstance(authored, dict) and (authored.get("percent_last") or authored.get("time_first")
+                                       or authored.get("time_row")):
         span = Span(span.doc, span.end - 2, span.end, label=span.label_, span_id=span.id_)
     if isinstance(authored, dict) and authored.get("after_pain_word"):
         span = _scores_after_pain_word(span)

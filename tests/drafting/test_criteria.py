@@ -88,3 +88,15 @@ def test_two_blocks_of_one_day_on_different_sides_are_one_claim_on_both_sides():
     statuses = {c["id"]: c["status"] for c in rfa_claim["criteria"]}
     assert statuses["levels_consistent"] == "met"
     assert statuses["diagnostic_blocks"] != "met"
+
+
+def test_an_intra_articular_injection_is_no_diagnostic_medial_branch_block():
+    joint_injection = ("09/22/2026", "PROCEDURE: Right L4-5 intra-articular facet joint injection under fluoroscopy. "
+                                     "Lidocaine 2% 1 mL. No steroid.\n\nPOST-PROCEDURE:\n100% relief for 2 hours.\n")
+    criteria = rfa_criteria(joint_injection, block("10/06/2026", 2, "Bupivacaine 0.5%", "90% relief for 5 hours."),
+                            RFA)
+    assert criteria["diagnostic_blocks"]["status"] == "not_met"
+    assert "intra-articular" in criteria["diagnostic_blocks"]["reason"]
+    both = rfa_criteria(block("09/22/2026", 1, "Lidocaine 2%", "100% relief for 2 hours."),
+                        block("10/06/2026", 2, "Bupivacaine 0.5%", "90% relief for 5 hours."), RFA)
+    assert both["diagnostic_blocks"]["status"] == "met"

@@ -142,6 +142,16 @@ def test_blocks_listed_under_a_history_heading_are_not_a_session(heading):
     assert session is None
 
 
+def test_a_dictated_note_without_headings_takes_its_levels_from_where_the_drug_went():
+    session = session_of(
+        "Mr. Doe returns today for the first of two diagnostic medial branch blocks for his axial low back pain. "
+        "He signed consent.\n\nUsing fluoroscopic guidance the target points were identified. Then half a "
+        "milliliter of two percent lidocaine was injected at each of the L2, L3 and L4 medial branches and at the "
+        "L5 dorsal ramus bilaterally, which blocks the L3-4, L4-5 and L5-S1 facet joints on the right and left.\n")
+    assert session.procedure == "facet_block"
+    assert session.joints == {"left": ["L3-L4", "L4-L5", "L5-S1"], "right": ["L3-L4", "L4-L5", "L5-S1"]}
+
+
 def test_a_cancelled_procedure_is_not_a_session():
     session = session_of(
         "SCHEDULED PROCEDURE: Bilateral L4-5 and L5-S1 medial branch block #1 (diagnostic), fluoroscopic guidance.\n\n"
