@@ -124,7 +124,9 @@ def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
     corrections = [f for f in doc.facts if f.section == CORRECTION_SECTION and f.kind in ("level", "side")]
     if any(f.kind == "level" and f.asserted for f in corrections):
         # "ADDENDUM: correction - the levels were L3-4, L4-5 and L5-S1, not L2-3": the addendum is the record.
-        facts = [f for f in facts if f.kind not in ("level", "side")] + corrections
+        # Its sides too, when it gives any; "the levels were L4-5 and L5-S1" keeps the statement's "Bilateral".
+        replaced = ("level", "side") if any(f.kind == "side" for f in corrections) else ("level",)
+        facts = [f for f in facts if f.kind not in replaced] + corrections
     if not any(f.kind == "level" for f in facts):
         # "PROCEDURE: Lumbar RFA" with the levels on their own "Levels:" line, and the side
         # on its own "Side:" line ("- **Side:** Bilateral" / "- **Levels:** L4-5").

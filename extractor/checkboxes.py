@@ -40,7 +40,9 @@ def mark_unticked(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
 
 
 # A printout's label line answered on the next line: "Steroid" / "None".
-_NONE_BELOW = re.compile(r"[ \t]*(?:none|no|n/a|not given|not used)\b(?![ \t]*\w)", re.IGNORECASE)  # "None - anesthetic only"
+# "None - anesthetic only", "None given - diagnostic block"
+_NONE_BELOW = re.compile(r"[ \t]*(?:none|no|n/a|not)(?:[ \t]+(?:given|used|administered|injected))?\b(?![ \t]*\w)",
+                         re.IGNORECASE)
 _LABEL_ALONE = re.compile(r"[ \t]*:?[ \t]*\n")
 
 

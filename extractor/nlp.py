@@ -39,6 +39,7 @@ _EXTRA_INFIXES = [
     r"(?<=[0-9])@(?=[0-9])",  # "JAN 20, 2026@09:42" (VA-style time stamps)
     r"(?<=[0-9])%(?=[-–—][0-9])", r"(?<=%)[-–—](?=[0-9])",  # "80%-90%": a range, split as "80-90%" is
     r"(?<=[0-9])-(?=>[0-9])", r"(?<=-)>(?=[0-9])",  # "VAS 8->1": split as "8 -> 1" is
+    r"(?<=[0-9])→(?=[0-9])",  # "NRS 8→1/10": split as "8 → 1/10" is
     r"(?<=[0-9])(?=(?:h|hr|hrs|wk|wks|mo|mos|yr|yrs|min|mins|mg|ml|mL|cc|x)\b)",
 ]
 _EXTRA_PREFIXES = [r"~", r"≈", r"x(?=[0-9])", r"≥", r"≤", r"#"]

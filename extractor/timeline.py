@@ -38,6 +38,7 @@ from functools import lru_cache
 
 from extractor.facts import Fact
 from extractor.patterns import load_json_data
+from extractor.sourcetext import sentence_bounds
 
 __all__ = ["mark_dated_history", "mark_planned", "mark_requested", "mark_transmitted", "mark_corrected",
            "plan_field_ranges", "CORRECTION_SECTION"]
@@ -228,13 +229,19 @@ def mark_corrected(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
     besides a withdrawn one is left alone.
     """
     withdrawn: set[str] = set()
+    stated: set[str] = set()
     sentences = []
     for cue in _correction_cue().finditer(text):
+        # From the start of the cue's sentence, but not above its line: "Addendum: the levels treated were
+        # L4-5 and L5-S1, not L3-4 and L4-5 as dictated" puts its cue last; a PROCEDURE line above is not it.
+        start = max(sentence_bounds(text, cue.start())[0], text.rfind("\n", 0, cue.start()) + 1)
         end = _SENTENCE_END.search(text, cue.end())
-        sentences.append((cue.start(), end.start() if end else len(text)))
-        withdrawn.update(j for f in facts if f.kind == "level" and sentences[-1][0] <= f.start < sentences[-1][1]
-                         and (f.negated or _WITHDRAWING.search(text, max(0, f.start - 20), f.start))
-                         for j in f.value.get("joints", ()))
+        sentences.append((start, end.start() if end else len(text)))
+        for f in facts:
+            if f.kind == "level" and start <= f.start < sentences[-1][1]:
+                withdrawing = f.negated or _WITHDRAWING.search(text, max(0, f.start - 20), f.start)
+                (withdrawn if withdrawing else stated).update(f.value.get("joints", ()))
+    withdrawn -= stated  # "L4-5 and L5-S1, not L3-4 and L4-5": L4-5 stays
     if not withdrawn:
         return facts
 

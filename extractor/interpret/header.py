@@ -17,7 +17,7 @@ __all__ = ["parse_name", "drop_unneeded_fallbacks", "footer_patient"]
 # A word of letters (any script: "José Ñúñez-Ibáñez"), apostrophes and hyphens; "-": "Osei-Bonsu" is split in three.
 _NAME_TOKEN = re.compile(r"^[^\W\d_](?:[^\W\d_]|['’\-])*\.?$|^,$|^-$")
 _STOP_WORDS = {"mrn", "dob", "date", "sex", "age", "dos", "account", "acct", "md", "do", "id", "|"}
-_ID_TOKEN = re.compile(r"^[A-Z]{0,3}\d{4,12}$", re.I)
+_ID_TOKEN = re.compile(r"^[A-Z]{0,5}\d{4,12}$", re.I)  # "8810274", "LRMC00418853"
 _ID_PART = re.compile(r"^[A-Z]{0,5}\d{0,12}$")
 _CREDENTIALS = {"MD", "DO", "PA", "NP", "M.D.", "D.O."}
 

@@ -75,6 +75,9 @@ def _percent(span, ctx: Context) -> tuple[float | None, str]:
         if not 0 < before <= 10 or after > before:
             return None, "scores"
         return round((before - after) / before * 100, 1), "scores"
+    if span.id_ == "relief.score_arrow_score_of_ten" and len(numbers) >= 3:
+        before, after = numbers[0], numbers[1]  # "8→1/10"
+        return (round((before - after) / before * 100, 1) if 0 < before <= 10 and after <= before else None), "scores"
     if span.id_ == "relief.pct_range_relief" and len(numbers) >= 2:
         return min(numbers[0], numbers[1]), "range"
     pct = [n for n in numbers if n <= 100]
@@ -216,8 +219,8 @@ _RELIEF_WORD = re.compile(r"\brelief\b", re.IGNORECASE)
 def _row_of_a_relief_log(span, text: str) -> bool:
     """"  2 hr     80%" opens its line, and the lines above it up to a blank line name relief."""
     line_start = text.rfind("\n", 0, span.start_char) + 1
-    if text[line_start:span.start_char].strip():
-        return False
+    if text[line_start:span.start_char].strip(" \t•*-·"):
+        return False  # a bullet may open the row: "  • 30 min — 95%"
     above = line_start - 1
     for _ in range(_LOG_LEAD_LINES):
         if above <= 0:
@@ -239,8 +242,9 @@ _MANEUVERS = {"extension", "rotation", "flexion", "maneuver", "maneuvers", "mano
 
 
 def _after_a_maneuver(span) -> bool:
-    """A movement or exam word among the few words before "pain-free" on its line."""
-    for tok in reversed(span.doc[max(0, span.start - 4): span.start]):
+    """A movement or exam word among the few words before "pain-free" on its line ("Extension-rotation to
+    the right was pain free")."""
+    for tok in reversed(span.doc[max(0, span.start - 7): span.start]):
         if "\n" in tok.text:
             return False
         if tok.lower_.split("/")[-1] in _MANEUVERS:

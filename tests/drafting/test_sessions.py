@@ -152,6 +152,12 @@ def test_a_dictated_note_without_headings_takes_its_levels_from_where_the_drug_w
     assert session.joints == {"left": ["L3-L4", "L4-L5", "L5-S1"], "right": ["L3-L4", "L4-L5", "L5-S1"]}
 
 
+def test_a_correction_without_a_side_keeps_the_statements_side():
+    session = session_of("PROCEDURE: Bilateral L3-4 and L4-5 lumbar facet radiofrequency ablation under fluoroscopy.\n\n"
+                         "Addendum: the levels treated were L4-5 and L5-S1, not L3-4 and L4-5 as dictated.\n")
+    assert session.joints == {"left": ["L4-L5", "L5-S1"], "right": ["L4-L5", "L5-S1"]}
+
+
 def test_a_cancelled_procedure_is_not_a_session():
     session = session_of(
         "SCHEDULED PROCEDURE: Bilateral L4-5 and L5-S1 medial branch block #1 (diagnostic), fluoroscopic guidance.\n\n"

@@ -240,8 +240,8 @@ def test_ocr_letters_inside_numbers_read_as_digits():
     letters of "H2O", a lower-case level "l1" and words keep theirs; one character for one."""
     from extractor.pipeline import nlp_text
 
-    faxed = "9O% relief, MBB #2 1O/27/2026, O.2 mL, NRS 7/l0, x l0 weeks"
-    assert nlp_text(faxed) == "90% relief, MBB #2 10/27/2026, 0.2 mL, NRS 7/10, x 10 weeks"
+    faxed = "9O% relief, MBB #2 1O/27/2026, O.2 mL, NRS 7/l0, x l0 weeks, pain l/10"
+    assert nlp_text(faxed) == "90% relief, MBB #2 10/27/2026, 0.2 mL, NRS 7/10, x 10 weeks, pain 1/10"
     kept = "cm H2O, l1-2 and l5-s1, Dr. Olson, 10th, 2 Oz, lol"
     assert nlp_text(kept) == kept
 

@@ -211,6 +211,21 @@ def test_a_correction_withdraws_the_level_it_names(extract_text):
     assert body == ["L4-5", "L5-S1"]
 
 
+def test_a_correction_whose_cue_ends_the_sentence_keeps_a_joint_it_restates(extract_text):
+    """"the levels treated were L4-5 and L5-S1, not L3-4 and L4-5 as dictated": L3-4 is withdrawn everywhere,
+    L4-5 is not (the correction names it among the levels done)."""
+    from extractor.timeline import CORRECTION_SECTION
+
+    doc = extract_text("Date of Service: 09/22/2026\nPROCEDURE: Bilateral L3-4 and L4-5 lumbar facet radiofrequency "
+                       "ablation\n\n--- ADDENDUM 09/23/26 ---\nAddendum: the levels treated were L4-5 and L5-S1, not "
+                       "L3-4 and L4-5 as dictated.\n")
+    levels = [(f.text, f.negated) for f in doc.facts if f.kind == "level"]
+    assert levels == [("L3-4", True), ("L4-5", False), ("L4-5", False), ("L5-S1", False), ("L3-4", True),
+                      ("L4-5", True)]
+    stated = [f.text for f in doc.facts if f.section == CORRECTION_SECTION and f.kind == "level" and f.asserted]
+    assert stated == ["L4-5", "L5-S1"]
+
+
 def test_a_note_without_a_correction_keeps_its_levels(extract_text):
     doc = extract_text(CORRECTED_NOTE.split("ADDENDUM")[0] + "ADDENDUM 09/09/2026: patient called, doing well.\n")
     assert all(not f.negated for f in doc.facts if f.kind == "level")
