@@ -278,8 +278,11 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
         if not _row_of_a_relief_log(span, ctx.text):
             return []
         read_at = duration_hours(span[0:2])
-    if isinstance(authored, dict) and (authored.get("percent_last") or authored.get("time_first")
-                                       or authored.get("time_row")):
+    if isinstance(authored, dict) and authored.get("time_row"):
+        # The reading after the time: "2 hr     still 80-90%" is the range "80-90%".
+        first = next(t.i for t in span[2:] if t.like_num)
+        span = Span(span.doc, first, span.end, label=span.label_, span_id=span.id_)
+    if isinstance(authored, dict) and (authored.get("percent_last") or authored.get("time_first")):
         span = Span(span.doc, span.end - 2, span.end, label=span.label_, span_id=span.id_)
     if isinstance(authored, dict) and authored.get("after_pain_word"):
         span = _scores_after_pain_word(span)
