@@ -173,9 +173,10 @@ _FIELD_ROW = re.compile(r"(?m)^(\|[ \t]*[A-Za-z][A-Za-z /()&'-]{0,40}?[ \t]*)\|(
 
 
 # A fax read by OCR mistakes the digit for the letter that looks like it: "9O%", "1O/27/2026",
-# "O.2 mL", "7/l0", "x l0 weeks", "l/10". An O touching a digit, or an l or I before a lone 0, before
-# "/10" or between digits, is the digit. ("l1" is left alone: a lower-case export writes the level "l1"; so is the
-# O of "H2O".)
+# "O.2 mL", "7/l0", "x l0 weeks", "l/10". An O touching a digit, or an l or I before a lone 0,
+# before "/10" or between digits, is the digit. ("l1" is left alone: a lower-case export writes
+# the level "l1"; so is the O of "H2O".) Each branch opens on its character, so the scan skips
+# ahead instead of testing lookbehinds at every position.
 _OCR_DIGIT = re.compile(r"\d(?<![A-Za-z]\d)[Oo](?![A-Za-z])|O(?<![A-Za-z0-9]O)(?=\.\d)"
                         r"|[lI](?<![A-Za-z][lI])(?=0(?![A-Za-z0-9])|/10(?!\d))|\d[lI](?=\d)")
 _AS_DIGITS = str.maketrans("OolI", "0011")  # a match holds the digit before the letter, if any

@@ -86,6 +86,8 @@ def interpret_imaging(span, ctx: Context) -> list[Draft]:
     # "Guidance: CT", "[ ] CT": the label or box says it is guidance; the fact is the modality's word.
     start = span[-1].idx if span.id_ in _LAST_WORD_IMAGING else span.start_char
     return [Draft("imaging", ctx.values.get(span.id_), start, span.end_char, span.id_, "imaging", span)]
+
+
 _POS_CODES = {"11": "office", "22": "hospital_outpatient", "24": "asc"}
 
 

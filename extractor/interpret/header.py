@@ -119,13 +119,13 @@ def _regarding_a_patient(span, tokens: list, ctx: Context) -> bool:
     name_end = tokens[-1].idx + len(tokens[-1].text)
     if text[name_end: line_bounds(text, name_end)[1]].strip():
         return False  # "RE: REQUEST FOR AUTHORIZATION (DWC Form RFA attached)": the name is the whole line
-    reach = span.end_char
-    for _ in range(_REGARDING_REACH + 1):
-        reach = text.find("\n", reach + 1)
-        if reach < 0 or text.startswith("\n\n", reach) or not text[reach + 1:].lstrip(" \t")[:1].strip():
-            break  # the block ends at a blank line
-    if reach < 0:
-        reach = len(text)
+    # The block: the "RE:" line and up to _REGARDING_REACH lines under it, ending at a blank line.
+    reach = line_bounds(text, span.end_char)[1]
+    for _ in range(_REGARDING_REACH):
+        line_start, line_end = line_bounds(text, min(reach + 1, len(text)))
+        if reach >= len(text) or not text[line_start:line_end].strip():
+            break
+        reach = line_end
     cues = {ctx.values.get(s.id_) for s in ctx.spans if s.label_ == "CUE" and span.end_char < s.start_char < reach}
     return "patient_name" not in cues and bool(cues & {"dob", "mrn"})  # a "Patient:" line below names them
 

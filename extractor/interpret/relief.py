@@ -264,27 +264,27 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
         return []  # "risks including bleeding, infection and no benefit": consent, not a result
     if span.id_ in _BARE_PAIN_FREE and _after_a_maneuver(span):
         return []  # "30 min: NRS 0/10, extension/rotation pain-free": an exam finding, not the relief
-    if isinstance(authored, dict) and authored.get("each"):
+    flags = authored if isinstance(authored, dict) else {}  # a pattern's authored value: how to read its span
+    if flags.get("each"):
         return _each_percent(span, ctx)
-    if isinstance(authored, dict) and authored.get("percent_only"):
+    if flags.get("percent_only"):
         span = Span(span.doc, span.start, span.start + 2, label=span.label_, span_id=span.id_)
     # When the figure was read: "90% at 4 h" (measured_at), "at 4 hrs 80%" (time_first), a log's "2 hr  80%".
     read_at = None
-    if isinstance(authored, dict) and authored.get("measured_at"):
+    if flags.get("measured_at"):
         read_at = duration_hours(span[3:])
-    if isinstance(authored, dict) and authored.get("time_first"):
+    if flags.get("time_first"):
         read_at = duration_hours(span[1:3])
-    if isinstance(authored, dict) and authored.get("time_row"):
+    if flags.get("time_row"):
         if not _row_of_a_relief_log(span, ctx.text):
             return []
         read_at = duration_hours(span[0:2])
-    if isinstance(authored, dict) and authored.get("time_row"):
         # The reading after the time: "2 hr     still 80-90%" is the range "80-90%".
         first = next(t.i for t in span[2:] if t.like_num)
         span = Span(span.doc, first, span.end, label=span.label_, span_id=span.id_)
-    if isinstance(authored, dict) and (authored.get("percent_last") or authored.get("time_first")):
+    if flags.get("percent_last") or flags.get("time_first"):
         span = Span(span.doc, span.end - 2, span.end, label=span.label_, span_id=span.id_)
-    if isinstance(authored, dict) and authored.get("after_pain_word"):
+    if flags.get("after_pain_word"):
         span = _scores_after_pain_word(span)
         if span is None:
             return []
@@ -315,7 +315,7 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
     if hours is None and not expected:
         hours = _held_for(span, ctx)
     value = {"percent": percent, "basis": basis, "duration_hours": hours, "expected_duration": expected}
-    if isinstance(authored, dict) and authored.get("threshold"):
+    if flags.get("threshold"):
         value["threshold"] = True  # a figure a payer or plan requires, not what the patient reported
     if read_at is not None:
         value["at_hours"] = read_at  # as a diary row's time
