@@ -75,6 +75,7 @@ def _rules() -> dict:
         "empty": re.compile(data["empty_cell"], re.IGNORECASE),
         "summary_row": re.compile(data["summary_row_label"], re.IGNORECASE),
         "summary_cell": re.compile(data["summary_cell"]),
+        "summary_bare_cell": re.compile(data["summary_bare_cell"]),
         "any_row": re.compile(f"(?:{data['row_label']})|(?:{data['summary_row_label']})", re.IGNORECASE | re.MULTILINE),
     }
 
@@ -126,9 +127,19 @@ def _table_kind(line: str, columns: list[Column]) -> str | None:
     roles = {c.role for c in columns}
     if "time" in roles and roles & set(_NUMERIC_ROLES):
         return "diary"
-    if "|" in line and "relief" in roles and roles & {"block", "date"}:
+    if ("|" in line or len(_space_cells(line)) >= 3) and "relief" in roles and roles & {"block", "date"}:
         return "summary"
     return None
+
+
+def _space_cells(line: str) -> list[tuple[int, int]]:
+    """(start, end) of each cell of a line whose columns are runs of two or more spaces ("MBB #1   01/05/2026   85-90")."""
+    return [m.span() for m in re.finditer(r"\S+(?: \S+)*", line)]
+
+
+def _summary_row_cells(line: str, header: str) -> list[tuple[int, int]]:
+    """A summary row's cells: by pipes under a pipe header, else by runs of spaces."""
+    return _pipe_cells(line) if "|" in header else _space_cells(line)
 
 
 def _pipe_cells(line: str) -> list[tuple[int, int]]:
@@ -201,15 +212,24 @@ def _fits(column: Column, text: str) -> bool:
 
 def _summary_cells(line: str, header: str, columns: list[Column]) -> list[tuple[int, int, str, dict]]:
     """The relief cell of one block-summary row, with its row's duration cell text."""
-    by_index = _column_of_pipe_cells(header, columns)
-    cells = list(zip(by_index, _pipe_cells(line)))
+    by_index = _column_of_cells(_summary_row_cells(header, header), columns)
+    cells = list(zip(by_index, _summary_row_cells(line, header)))
     duration = next((line[s:e] for column, (s, e) in cells if column is not None and column.role == "duration"), None)
     found = []
     for column, (s, e) in cells:
-        m = _rules()["summary_cell"].match(line[s:e]) if column is not None and column.role == "relief" else None
+        m = _summary_relief(line[s:e], header, column)
         if m:
             found.append((s, s + m.end(), _SUMMARY_RELIEF, {"duration": duration}))
     return found
+
+
+def _summary_relief(cell: str, header: str, column: Column | None) -> re.Match | None:
+    """A relief cell's percent: "90%", "80-85%"; a bare "85-90" only under a header that names the percent."""
+    if column is None or column.role != "relief":
+        return None
+    rules = _rules()
+    percent_header = "%" in header[column.start:column.end] or "percent" in header[column.start:column.end].lower()
+    return rules["summary_cell"].match(cell) or (rules["summary_bare_cell"].match(cell) if percent_header else None)
 
 
 def _tab_cells(line: str) -> list[tuple[int, int]]:
@@ -258,7 +278,7 @@ def _tab_table(lines: list[tuple[int, str]], i: int) -> tuple[list[tuple[int, in
                       and _fits(column, text)]
         else:
             relief = cells[roles.index("relief")]
-            m = rules["summary_cell"].match(line[relief[0]:relief[1]])
+            m = _summary_relief(line[relief[0]:relief[1]], header, by_index[roles.index("relief")])
             if not m:
                 break
             duration = next((t for r, t in zip(roles, texts) if r == "duration"), None)
@@ -310,7 +330,8 @@ def table_cells(text: str) -> list[tuple[int, int, str, dict]]:
             if line.strip() and _BORDER.match(line):
                 j += 1
                 continue
-            if not row_label.match(line) or (kind == "summary" and "|" not in line):
+            if not row_label.match(line) or (kind == "summary" and len(_summary_row_cells(line, header))
+                                             != len(_summary_row_cells(header, header))):
                 break
             rows.append(lines[j])
             j += 1

@@ -173,14 +173,20 @@ _HELD_LINES = 2  # the duration's line may be this many lines below the figure
 
 
 _PAIN_WORDS = {"pain", "nrs", "vas", "nprs", "score", "scores"}
-_NOT_SCORE_AFTER = set(_UNIT_HOURS) | {"%", "percent", "mg", "ml", "cc", "levels", "joints", "/"}
+_NOT_SCORE_AFTER = set(_UNIT_HOURS) | {"%", "percent", "mg", "ml", "cc", "levels", "joints", "/", "am", "pm", "o'clock"}
+# "the block took her from a 6 to a 1": a verb that moves the patient, then whom.
+_MOVED = {"took", "brought", "got", "dropped", "takes", "brings"}
+_MOVED_WHOM = {"her", "him", "them", "me", "pt", "patient"}
 
 
 def _scores_after_pain_word(span):
-    """"pain went from 8 to 3": the span from "8", when a pain word is just before and no unit after."""
-    before = {t.lower_ for t in span.doc[max(0, span.start - 4):span.start]}
-    after = span.doc[span.end].lower_ if span.end < len(span.doc) else ""
-    if not before & _PAIN_WORDS or after in _NOT_SCORE_AFTER:
+    """"pain went from 8 to 3", "took her from a 6 to a 1": the span from "8", when a pain word
+    (or a verb that moved the patient) is just before and no unit after."""
+    doc = span.doc
+    before = {t.lower_ for t in doc[max(0, span.start - 4):span.start]}
+    moved = span.start >= 2 and doc[span.start - 2].lower_ in _MOVED and doc[span.start - 1].lower_ in _MOVED_WHOM
+    after = doc[span.end].lower_ if span.end < len(doc) else ""
+    if not (before & _PAIN_WORDS or moved) or after in _NOT_SCORE_AFTER:
         return None
     return Span(span.doc, span.start + 1, span.end, label=span.label_, span_id=span.id_)
 

@@ -175,3 +175,29 @@ CLOCK_LOG = ("RELIEF LOG\n"
 
 def test_a_log_whose_rows_start_with_the_clock_time_reads_the_time_since_the_injection():
     assert [(t, note["at_hours"]) for t, _, note in _cells(CLOCK_LOG)] == [("90", 0.5), ("95", 1.0), ("80", 3.0)]
+
+
+# A summary typed with spaces for columns; its "% Relief" cells are bare numbers and ranges.
+SPACED_SUMMARY = """DIAGNOSTIC BLOCKS
+Block      Date         Levels        % Relief   Duration
+MBB #1     01/05/2026   L4-5 bilat    85-90      4 hrs
+MBB #2     01/19/2026   L4-5 bilat    90         5 hrs
+Plan: bilateral L4-5 RFA.
+"""
+
+
+def test_a_space_aligned_summary_reads_bare_cells_under_a_percent_header(extract_text):
+    doc = extract_text(SPACED_SUMMARY)
+    relief = [f for f in doc.facts if f.pattern_id == "table.block_relief_column"]
+    assert [(f.text, f.value["percent"], f.value["basis"], f.value["duration_hours"]) for f in relief] == [
+        ("85-90", 85.0, "range", 4.0), ("90", 90.0, "percent", 5.0)]
+
+
+@pytest.mark.parametrize("text", [
+    # no percent in the header: a bare "85" could be anything
+    SPACED_SUMMARY.replace("% Relief", "Relief  "),
+    # a row whose cells do not line up with the header's is not read
+    "Block      Date         Levels        % Relief   Duration\nMBB #1 01/05/2026 L4-5 85 4 hrs\nMBB #2     01/19/2026   L4-5    90    5 hrs\n",
+])
+def test_a_spaced_summary_needs_a_percent_header_and_aligned_rows(text):
+    assert [c for c in table_cells(text) if c[2] == "table.block_relief_column"] == []
