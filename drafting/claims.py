@@ -9,7 +9,7 @@ first joint", coverage-rules.md).
 """
 from __future__ import annotations
 
-from drafting.sessions import Session, joint_sort_key
+from drafting.sessions import Session, is_thoracolumbar_junction, joint_sort_key
 from drafting.tables import codes
 
 __all__ = ["claim_lines", "SETTINGS"]
@@ -38,15 +38,35 @@ def _sequence(joints: dict, setting: str, bilateral_style: str) -> list[list[tup
             [(j, mods["left"]) for j in sorted(left, key=joint_sort_key)]]
 
 
+def _code_tables(session: Session, profile: dict) -> list[tuple[dict, dict]]:
+    """(joints, code table) for each part of the session coded on its own.
+
+    One part, except at the thoracolumbar junction (T12-L1 with L1-2): as one
+    lumbar session, T12-L1 (the thoracic joint, sorted first) takes the thoracic
+    first code and L1-2 the lumbar add-on; `by_region` codes the thoracic joint
+    and the lumbar joints each from their own first code.
+    """
+    tables = codes()[session.procedure]
+    if not is_thoracolumbar_junction(session.joints):
+        return [(session.joints, tables[session.region])]
+    thoracic, lumbar = tables["cervical_thoracic"], tables["lumbar_sacral"]
+    if profile.get("thoracolumbar_junction", "one_lumbar_session") == "one_lumbar_session":
+        return [(session.joints, {"first": thoracic["first"], "additional": lumbar["additional"]})]
+    split = [{side: [j for j in joints if (j[0] == "T") == upper] for side, joints in session.joints.items()}
+             for upper in (True, False)]
+    return [(split[0], thoracic), (split[1], lumbar)]
+
+
 def claim_lines(session: Session, setting: str = "office", profile: dict | None = None) -> list[dict]:
     """Claim lines for one billable session; empty when its joints or region are unknown."""
     if session.region is None or session.procedure not in ("facet_rfa", "facet_block"):
         return []
     profile = profile or {}
-    table = codes()[session.procedure][session.region]
     extra_mods = list(profile.get("block_line_modifiers") or []) if session.procedure == "facet_block" else []
     lines: dict[tuple, dict] = {}
-    for run in _sequence(session.joints, setting, profile.get("bilateral_style", "modifier_50")):
+    runs = [(run, table) for joints, table in _code_tables(session, profile)
+            for run in _sequence(joints, setting, profile.get("bilateral_style", "modifier_50"))]
+    for run, table in runs:
         for position, (joint, modifier) in enumerate(run):
             cpt = _code_for(position, table)
             mods = [modifier] + [m for m in extra_mods if cpt in _KX_CODES]

@@ -20,7 +20,7 @@ from extractor.timeline import CORRECTION_SECTION
 from drafting.tables import codes
 
 __all__ = ["Session", "DocumentSummary", "summarise", "summarise_all", "entries", "one_per_day", "joint_sort_key",
-           "evidence_of", "session_imaging"]
+           "evidence_of", "session_imaging", "is_thoracolumbar_junction"]
 
 _STATEMENT_SECTIONS = {"procedure", "title", "letter", None}
 # A bare "ablation" says which procedure a sentence is about, not what this note did.
@@ -280,8 +280,23 @@ def _names_joints(session: Session) -> bool:
 
 
 def _region(joints: dict) -> str | None:
+    """The session's code region; None when its joints span two regions (except at the junction below)."""
     regions = {("cervical_thoracic" if j[0] in "CT" else "lumbar_sacral") for s in _SIDES for j in joints[s]}
-    return regions.pop() if len(regions) == 1 else None
+    if len(regions) == 1:
+        return regions.pop()
+    return "lumbar_sacral" if is_thoracolumbar_junction(joints) else None
+
+
+def is_thoracolumbar_junction(joints: dict) -> bool:
+    """T12-L1 with lumbar joints (L1-2 ...), and no other thoracic or cervical joint.
+
+    Why: Medicare contractors count T12-L1 with L1-2 in one session as one
+    lumbar session (policy-research.md 2.5), so the session is lumbar; how its
+    T12-L1 is coded is the profile's `thoracolumbar_junction` (drafting/claims.py).
+    """
+    named = {j for s in _SIDES for j in joints[s]}
+    upper = {j for j in named if j[0] in "CT"}
+    return upper == {"T12-L1"} and "L1-L2" in named
 
 
 def _session(doc: ExtractedDocument, date: str | None) -> tuple[Session | None, list[str]]:

@@ -15,10 +15,11 @@ PROFILE_DIR = DATA_DIR / "profiles"
 PROFILE_KEYS = {
     "name", "description", "blocks_required", "relief_threshold", "conservative_care_weeks",
     "pain_duration_months", "steroid_in_block", "levels_per_session", "sessions_per_12_months",
-    "repeat_ablation", "block_line_modifiers", "bilateral_style", "criteria",
+    "repeat_ablation", "block_line_modifiers", "bilateral_style", "thoracolumbar_junction", "criteria",
 }
 _STEROID_RULES = {"fail", "risk", "allow"}
 _BILATERAL_STYLES = {"modifier_50", "rt_lt"}
+_JUNCTION_RULES = {"one_lumbar_session", "by_region"}
 
 
 @lru_cache(maxsize=1)
@@ -52,6 +53,8 @@ def load_profile(name: str) -> dict:
         raise ConfigError(f"{where}: steroid_in_block must be one of {sorted(_STEROID_RULES)}")
     if data["bilateral_style"] not in _BILATERAL_STYLES:
         raise ConfigError(f"{where}: bilateral_style must be one of {sorted(_BILATERAL_STYLES)}")
+    if data["thoracolumbar_junction"] not in _JUNCTION_RULES:
+        raise ConfigError(f"{where}: thoracolumbar_junction must be one of {sorted(_JUNCTION_RULES)}")
     if not 0 < float(data["relief_threshold"]) <= 100:
         raise ConfigError(f"{where}: relief_threshold must be a percentage above 0")
     return data

@@ -7,7 +7,8 @@ from spacy.tokens import Span
 
 from extractor.patterns import PATTERN_DIR, load_patterns, pattern_values
 
-__all__ = ["prefer_longest_then_priority", "pattern_priority", "join_restated_drugs", "FALLBACK_PRIORITY"]
+__all__ = ["prefer_longest_then_priority", "pattern_priority", "join_restated_drugs", "without_one_vertebra_joints",
+           "FALLBACK_PRIORITY"]
 
 FALLBACK_PRIORITY = -10
 
@@ -82,6 +83,17 @@ def prefer_longest_then_priority(spans: list[Span]) -> list[Span]:
         kept.append(span)
     kept = _without_steroid_word_in_names(kept)
     return sorted(kept, key=lambda s: (s.start_char, s.end_char))
+
+
+def without_one_vertebra_joints(spans: list[Span]) -> list[Span]:
+    """Drop a joint candidate that names one vertebra twice.
+
+    Why before the overlaps: in "T12-L1 / L1-2" the joint pattern also finds
+    "L1 / L1", which no interpreter reads as a joint, yet being the longest
+    it would push out both real joints around it.
+    """
+    return [s for s in spans
+            if not (s.label_ == "JOINT" and len(s) >= 3 and s[0].lower_ == s[-1].lower_)]
 
 
 def _without_steroid_word_in_names(spans: list[Span]) -> list[Span]:

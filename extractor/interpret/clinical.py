@@ -300,17 +300,28 @@ _VISIT_KINDS_BEFORE = {"new", "established", "est", "est."}
 _VISIT_WORDS_AFTER = {"consult", "consultation", "visit", "note"}
 
 
-def _patient_visit(span) -> bool:
-    """"NEW PT CONSULT", "Established PT visit": PT is the patient, as in a visit type."""
+# "PT AGREES", "PT C/O LBP", "PT RESPONSIVE THROUGHOUT": in an all-capitals note PT is also the patient.
+_PATIENT_DOES = {"agrees", "agreed", "c", "responsive", "tolerated", "tolerates", "reports", "reported", "states",
+                 "stated", "denies", "denied", "verbalized", "verbalizes", "understands", "consented", "prone",
+                 "ambulated", "ambulating", "discharged", "presents", "returns", "complains", "seen"}
+
+
+def _pt_is_the_patient(span) -> bool:
+    """"NEW PT CONSULT", "Established PT visit", "PT AGREES": PT is the patient, as in a visit type,
+    or the subject of what a patient does ("c" is "C/O", complains of)."""
     doc = span.doc
-    return (span.start > 0 and doc[span.start - 1].lower_ in _VISIT_KINDS_BEFORE
-            and span.end < len(doc) and doc[span.end].lower_ in _VISIT_WORDS_AFTER)
+    after = doc[span.end].lower_ if span.end < len(doc) else ""
+    if after == "c" and not (span.end + 2 < len(doc) and doc[span.end + 1].text == "/"
+                             and doc[span.end + 2].lower_ == "o"):
+        return False
+    return after in _PATIENT_DOES or (span.start > 0 and doc[span.start - 1].lower_ in _VISIT_KINDS_BEFORE
+                                      and after in _VISIT_WORDS_AFTER)
 
 
 @interpreter("CONSERVATIVE")
 def interpret_conservative(span, ctx: Context) -> list[Draft]:
     therapy = ctx.values.get(span.id_)
-    if span.id_ == "care.pt_abbrev" and _patient_visit(span):
+    if span.id_ == "care.pt_abbrev" and _pt_is_the_patient(span):
         return []
     weeks = None
     sentence = sorted(ctx.same_sentence(span), key=lambda s: s.start)

@@ -247,6 +247,9 @@ _LEFT_AS_VERB_AFTER = {"with", "home", "the", "for", "via", "ambulatory", "ambul
 _RIGHT_AS_WORD_AFTER = {"after", "away", "now", "before", "hand", "handed", "-hand", "there", "here"}
 
 
+_BILIRUBIN_BEFORE = {"t", "t.", "total", "d", "d.", "direct", "indirect", "tot"}  # "T bil 1.2": a lab value
+
+
 def _not_a_side(span) -> bool:
     """A one-word side span that the words around it show is not laterality."""
     if len(span) != 1:
@@ -258,6 +261,8 @@ def _not_a_side(span) -> bool:
         return True  # "64493-RT": a billing modifier on a code, not laterality documented
     if span[0].text == "LT" and before == "to" and not after.isalpha():
         return True  # "sensation intact to LT.": light touch
+    if word in ("bil", "bil."):
+        return before in _BILIRUBIN_BEFORE or (i + 1 < len(doc) and doc[i + 1].like_num)
     if word == "left":
         return after in _LEFT_AS_VERB_AFTER and (before in _LEFT_AS_VERB_BEFORE or span[0].is_sent_start)
     if word == "right":

@@ -307,7 +307,13 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
         if other.label_ == "RELIEF" and other.start >= span.end:
             break
         if other.label_ == "DURATION" and _measured_at(other):
-            continue  # "90% relief at 30 min": when it was measured, not how long it lasted
+            # "90% relief at 30 min": when it was measured, not how long it lasted. "still about
+            # 80% relief at 8 hrs" says it held until then, and "7/10 -> 1/10 at 3 h" is a score
+            # read then (as "NRS 1/10 at 3 h" is): read at that time, like a diary row.
+            if read_at is None and other.start == span.end + 1 and span.doc[span.end].lower_ in ("at", "@") \
+                    and (basis == "scores" or any(t.lower_ == "still" for t in span.doc[max(0, span.start - 3):span.start])):
+                read_at = duration_hours(other)
+            continue
         if other.label_ == "DURATION" and other.end < len(span.doc) and span.doc[other.end].lower_ in _UNTIL:
             continue  # "from 30 min through about 5 hours": the window's end comes next
         if other.label_ == "DURATION":

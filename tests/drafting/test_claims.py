@@ -72,6 +72,13 @@ CASES = [
      ["64490-RT x1 ['C4-C5']", "64491-RT x1 ['C5-C6']", "64492-RT x1 ['C6-C7']"]),
     ("block_thoracic_is_cervical_thoracic", BLOCK, CERVICAL, ["T4-T5"], [], "office", None,
      ["64490-LT x1 ['T4-T5']"]),
+    # T12-L1 with L1-2: one lumbar session (CGS, Noridian): the thoracic first code, then the lumbar add-on.
+    ("rfa_thoracolumbar_junction_one_session", RFA, LUMBAR, [], ["T12-L1", "L1-L2"], "office", None,
+     ["64633-RT x1 ['T12-L1']", "64636-RT x1 ['L1-L2']"]),
+    ("block_thoracolumbar_junction_one_session_asc", BLOCK, LUMBAR, ["T12-L1", "L1-L2"], ["T12-L1", "L1-L2"], "asc",
+     None, ["64490-RT x1 ['T12-L1']", "64494-RT x1 ['L1-L2']", "64490-LT x1 ['T12-L1']", "64494-LT x1 ['L1-L2']"]),
+    ("rfa_thoracolumbar_junction_by_region", RFA, LUMBAR, [], ["T12-L1", "L1-L2"], "office",
+     {"thoracolumbar_junction": "by_region"}, ["64633-RT x1 ['T12-L1']", "64635-RT x1 ['L1-L2']"]),
     ("unknown_region_no_lines", RFA, None, ["L4-L5"], ["L4-L5"], "office", None, []),
     ("unknown_region_block_no_lines", BLOCK, None, ["L4-L5"], [], "asc", None, []),
     ("no_joints_no_lines", RFA, LUMBAR, [], [], "office", None, []),

@@ -297,3 +297,16 @@ def test_a_radiology_exam_line_under_its_label_states_the_procedure():
         "CLINICAL HISTORY:\nAxial low back pain for 3 years.\n", "ir.txt")))
     assert summary.kind == "block_note"
     assert summary.session.joints == {"left": ["L3-L4", "L4-L5"], "right": ["L3-L4", "L4-L5"]}
+
+
+@pytest.mark.parametrize("joints, region", [
+    ({"left": [], "right": ["T12-L1", "L1-L2"]}, "lumbar_sacral"),   # one lumbar session at the junction
+    ({"left": ["T12-L1"], "right": ["L1-L2", "L2-L3"]}, "lumbar_sacral"),
+    ({"left": [], "right": ["T11-T12", "T12-L1", "L1-L2"]}, None),   # a thoracic joint above it: two regions
+    ({"left": [], "right": ["T12-L1", "L4-L5"]}, None),              # not contiguous
+    ({"left": [], "right": ["T12-L1"]}, "cervical_thoracic"),
+])
+def test_a_session_at_the_thoracolumbar_junction_is_lumbar(joints, region):
+    from drafting.sessions import _region
+
+    assert _region(joints) == region

@@ -83,3 +83,29 @@ def test_shipped_patterns_load_and_follow_the_id_convention():
     bad = [s.id for s in specs if not re.fullmatch(r"[a-z0-9_]+\.[a-z0-9_]+", s.id)]
     assert bad == [], "ids must be <kind>.<variant>, lowercase"
     assert {s.label for s in specs} <= LABELS
+
+
+def _word_values(spec: dict) -> list[str]:
+    """The exact words a rule's token spec names (TEXT, ORTH, LOWER: a string or an IN list)."""
+    words = []
+    for attr in ("TEXT", "ORTH", "LOWER"):
+        value = spec.get(attr)
+        if isinstance(value, str):
+            words.append(value)
+        elif isinstance(value, dict):
+            words.extend(w for w in value.get("IN", []) if isinstance(w, str))
+    return words
+
+
+@pytest.mark.parametrize("file, key", [("section_rules.json", "section_rules"), ("context_rules.json", "context_rules")])
+def test_rule_words_are_one_token_each(file, key):
+    # A spec naming "POST-PROCEDURE" never matches: the tokenizer splits it into
+    # "POST", "-", "PROCEDURE", so the rule must name the three tokens.
+    from extractor.nlp import get_nlp
+    from extractor.patterns import load_json_data
+
+    make_doc = get_nlp().make_doc
+    split = [(rule["literal"], word) for rule in load_json_data(file)[key]
+             for spec in rule.get("pattern") or [] if isinstance(spec, dict)
+             for word in _word_values(spec) if word.strip() and len(make_doc(word)) > 1]
+    assert split == []
