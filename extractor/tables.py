@@ -142,6 +142,14 @@ def _summary_row_cells(line: str, header: str) -> list[tuple[int, int]]:
     return _pipe_cells(line) if "|" in header else _space_cells(line)
 
 
+def _summary_row_fits(line: str, header: str) -> bool:
+    """A row of the header's summary: it has pipes under a pipe header (a row that lost one is still
+    read), and as many space-separated cells as a space-aligned header."""
+    if "|" in header:
+        return "|" in line
+    return len(_space_cells(line)) == len(_space_cells(header))
+
+
 def _pipe_cells(line: str) -> list[tuple[int, int]]:
     """(start, end) of each cell's stripped text in a pipe-separated line, outer pipes dropped."""
     bounds, start = [], 0
@@ -330,8 +338,7 @@ def table_cells(text: str) -> list[tuple[int, int, str, dict]]:
             if line.strip() and _BORDER.match(line):
                 j += 1
                 continue
-            if not row_label.match(line) or (kind == "summary" and len(_summary_row_cells(line, header))
-                                             != len(_summary_row_cells(header, header))):
+            if not row_label.match(line) or (kind == "summary" and not _summary_row_fits(line, header)):
                 break
             rows.append(lines[j])
             j += 1

@@ -301,19 +301,18 @@ _VISIT_WORDS_AFTER = {"consult", "consultation", "visit", "note"}
 
 
 # "PT AGREES", "PT C/O LBP", "PT RESPONSIVE THROUGHOUT": in an all-capitals note PT is also the patient.
-_PATIENT_DOES = {"agrees", "agreed", "c", "responsive", "tolerated", "tolerates", "reports", "reported", "states",
+_PATIENT_DOES = {"agrees", "agreed", "c/o", "responsive", "tolerated", "tolerates", "reports", "reported", "states",
                  "stated", "denies", "denied", "verbalized", "verbalizes", "understands", "consented", "prone",
                  "ambulated", "ambulating", "discharged", "presents", "returns", "complains", "seen"}
 
 
 def _pt_is_the_patient(span) -> bool:
     """"NEW PT CONSULT", "Established PT visit", "PT AGREES": PT is the patient, as in a visit type,
-    or the subject of what a patient does ("c" is "C/O", complains of)."""
+    or the subject of what a patient does."""
     doc = span.doc
     after = doc[span.end].lower_ if span.end < len(doc) else ""
-    if after == "c" and not (span.end + 2 < len(doc) and doc[span.end + 1].text == "/"
-                             and doc[span.end + 2].lower_ == "o"):
-        return False
+    if after == "c" and doc[span.end: span.end + 3].text.lower() == "c/o":  # "C/O" is three tokens
+        after = "c/o"
     return after in _PATIENT_DOES or (span.start > 0 and doc[span.start - 1].lower_ in _VISIT_KINDS_BEFORE
                                       and after in _VISIT_WORDS_AFTER)
 

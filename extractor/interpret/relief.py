@@ -258,6 +258,16 @@ def _after_a_maneuver(span) -> bool:
     return False
 
 
+def _read_then(span, time, basis: str) -> bool:
+    """"still about 80% relief at 8 hrs" held until then, and "7/10 -> 1/10 at 3 h" is a score read
+    then (as "NRS 1/10 at 3 h" is): a reading at that time, like a diary row's. A bare "95% relief
+    at 30 min" is only when it was measured."""
+    doc = span.doc
+    if time.start != span.end + 1 or doc[span.end].lower_ not in ("at", "@"):
+        return False
+    return basis == "scores" or any(t.lower_ == "still" for t in doc[max(0, span.start - 3):span.start])
+
+
 @interpreter("RELIEF")
 def interpret_relief(span, ctx: Context) -> list[Draft]:
     if span.id_ in column_rules():
@@ -307,11 +317,8 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
         if other.label_ == "RELIEF" and other.start >= span.end:
             break
         if other.label_ == "DURATION" and _measured_at(other):
-            # "90% relief at 30 min": when it was measured, not how long it lasted. "still about
-            # 80% relief at 8 hrs" says it held until then, and "7/10 -> 1/10 at 3 h" is a score
-            # read then (as "NRS 1/10 at 3 h" is): read at that time, like a diary row.
-            if read_at is None and other.start == span.end + 1 and span.doc[span.end].lower_ in ("at", "@") \
-                    and (basis == "scores" or any(t.lower_ == "still" for t in span.doc[max(0, span.start - 3):span.start])):
+            # "90% relief at 30 min": when it was measured, not how long it lasted.
+            if read_at is None and _read_then(span, other, basis):
                 read_at = duration_hours(other)
             continue
         if other.label_ == "DURATION" and other.end < len(span.doc) and span.doc[other.end].lower_ in _UNTIL:
