@@ -9,6 +9,7 @@ relief x 2 h") becomes a record without a session: evidence, not a claim.
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
@@ -141,6 +142,33 @@ def _lead_in_levels(doc: ExtractedDocument, item_start: int) -> list[tuple[Fact,
     begin = sentence_bounds(text, lead_end)[0]
     return [(f, doc) for f in doc.facts if f.kind == "level" and begin <= f.start < lead_end
             and f.value.get("side") and not f.negated]
+
+
+_FOLLOW_UP_DAYS = 3
+
+
+def _followed_block(doc: ExtractedDocument, date: str | None, session_dates: set[str]) -> str | None:
+    """The block a short note reports on: the one block date it names, on its own day or a few days before.
+
+    A patient's portal message the evening of the block ("maybe 90% better for
+    about 4 hrs"), or the next morning ("Got the shot yesterday ... 85-90%
+    better"), gives the result of that block without naming it again. A note
+    that names two block dates, or none, is left alone.
+    """
+    if date is None:
+        return None
+    named = {f.value for f in doc.facts if f.kind in ("date", "service_date") and f.value in session_dates}
+    if date in session_dates:
+        named.add(date)
+    if len(named) != 1:
+        return None
+    block = next(iter(named))
+    days = (_as_date(date) - _as_date(block)).days
+    return block if 0 <= days <= _FOLLOW_UP_DAYS else None
+
+
+def _as_date(iso: str) -> dt.date:
+    return dt.date.fromisoformat(iso)
 
 
 def _date_for(fact: Fact, dates: list[Fact]) -> Fact | None:
@@ -288,6 +316,8 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                 elif date is None and numbered and own is None:
                     # "MBB #2 gave 85% relief" in a later note, with no date.
                     target = numbered.get(_block_number(fact, seg))
+                    if target is None and fact.kind == "relief" and summary.kind == "clinic_note":
+                        target = records.get(_followed_block(doc, summary.date, session_dates))
                 elif own is not None and fact.section not in _NOT_OWN_SESSION:
                     # "Given 90% response to block #1, ..." in block #2's note is block #1's result.
                     earlier = numbered.get(_block_number_after(fact, seg, doc.text) or _block_number(fact, seg))

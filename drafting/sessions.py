@@ -392,6 +392,19 @@ def _is_letter(text: str) -> bool:
     return bool(_SALUTATION.search(text) and _CLOSING.search(text))
 
 
+_SUBJECT = re.compile(r"^[ \t]*Subject[ \t]*:", re.IGNORECASE | re.MULTILINE)
+_ADDRESS = re.compile(r"^[ \t]*(?:From|To|Sent)[ \t]*:", re.IGNORECASE | re.MULTILINE)
+
+
+def _is_message(text: str) -> bool:
+    """An e-mail or patient-portal message ("Subject:" and "From:" / "To:" lines) saved to the chart.
+
+    Like a letter, it tells of procedures ("Got the shot yesterday", "we will
+    get the ablation on the schedule") and records none of its own.
+    """
+    return bool(_SUBJECT.search(text) and _ADDRESS.search(text))
+
+
 _TODAY = re.compile(r"\b(?:today|this morning|this afternoon)\b", re.IGNORECASE)
 
 
@@ -409,7 +422,7 @@ def summarise(doc: ExtractedDocument) -> DocumentSummary:
     name = _first(doc, "patient_name")
     dob = _first(doc, "dob")
     mrn = _first(doc, "mrn")
-    reported_only = _is_letter(doc.text) and not _done_that_day(doc)
+    reported_only = (_is_letter(doc.text) or _is_message(doc.text)) and not _done_that_day(doc)
     session, warnings = (None, []) if reported_only else _session(doc, date)
     if session is None:
         kind = "clinic_note"

@@ -49,6 +49,9 @@ def _simple(kind: str):
 
 
 _FORM_WORDS = {"form", "forms"}
+# "17-gauge cooled RF probes", "Cooled RF lesions at 60 C": the device, not the procedure named.
+_DEVICE_WORDS = {"probe", "probes", "introducer", "introducers", "lesion", "lesions", "generator", "cannula",
+                 "cannulae", "cannulas", "electrode", "electrodes", "needle", "needles", "system", "kit"}
 
 
 @interpreter("PROCEDURE")
@@ -59,6 +62,8 @@ def interpret_procedure(span, ctx: Context) -> list[Draft]:
     # "post-ablation neuritis", "post ablation soreness": a time after the procedure, not the procedure.
     before = ctx.doc[max(0, span.start - 2): span.start]
     if span.id_ == "procedure.bare_ablation" and any(t.lower_ in {"post", "post-"} for t in before):
+        return []
+    if span.id_ == "procedure.rfa_cooled" and span.end < len(ctx.doc) and ctx.doc[span.end].lower_ in _DEVICE_WORDS:
         return []
     value = ctx.values.get(span.id_)
     if value == "facet_rfa" and _names_other_joint(span, ctx.doc):
@@ -88,7 +93,8 @@ def interpret_imaging(span, ctx: Context) -> list[Draft]:
     return [Draft("imaging", ctx.values.get(span.id_), start, span.end_char, span.id_, "imaging", span)]
 
 
-_POS_CODES = {"11": "office", "22": "hospital_outpatient", "24": "asc"}
+_POS_CODES = {"11": "office", "22": "hospital_outpatient", "24": "asc",
+              "eleven": "office", "twenty-two": "hospital_outpatient", "twenty-four": "asc"}
 
 
 _NEXT_VISIT_BEFORE = {"follow", "follow-up", "followup", "f/u", "up", "return", "rtc", "next", "schedule", "scheduled"}
@@ -109,7 +115,7 @@ def _a_later_visit(span, ctx: Context) -> bool:
 def interpret_setting(span, ctx: Context) -> list[Draft]:
     if _a_later_visit(span, ctx):
         return []
-    value = ctx.values.get(span.id_) or next((_POS_CODES[t.text] for t in span if t.text in _POS_CODES), None)
+    value = ctx.values.get(span.id_) or next((_POS_CODES[t.lower_] for t in span if t.lower_ in _POS_CODES), None)
     return [Draft("setting", value, span.start_char, span.end_char, span.id_, "setting", span)] if value else []
 
 
@@ -255,8 +261,8 @@ def interpret_pain_duration(span, ctx: Context) -> list[Draft]:
     if not (sentence_words & _PAIN_WORDS):
         return []
     nxt = ctx.doc[span.end] if span.end < len(ctx.doc) else None
-    if nxt is not None and nxt.lower_ in {"old", "-", "/", "o"}:
-        return []  # "67 year old", "68 y/o"
+    if nxt is not None and nxt.lower_ in {"old", "-", "/", "o"} and (nxt.lower_ == "old" or not span[-1].whitespace_):
+        return []  # "67 year old", "68 y/o", "67-year-old" (not "since the spring of 2022 - started ...")
     prev = ctx.doc[span.start - 1] if span.start else None
     if prev is not None and prev.lower_ in _CHANGE_WORDS:
         return []  # "worse over the last twelve months": how it changed, not how long it has lasted

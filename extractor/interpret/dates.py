@@ -73,6 +73,9 @@ def parse_date(text: str, relative_base: dt.date | None = None, day_first: bool 
     spoken = _SPOKEN.match(text)
     if spoken:
         return _spoken_date(spoken, relative_base)
+    of_month = _OF_MONTH.match(text)
+    if of_month:
+        return _day_of_month(of_month, relative_base)
     m = _MONTH_DAY.match(text)
     if m:
         return _without_year(_MONTHS.get(m.group(1)[:3].lower()), int(m.group(2)), relative_base)
@@ -130,16 +133,40 @@ _SPOKEN = re.compile(r"^([A-Za-z]{3,9})\.?\s+(?:the\s+)?((?:(?:twenty|thirty)\s*
                      r"(?:\s*,?\s*(twenty|two thousand(?: and)?)\s+([a-z-]+))?$", re.IGNORECASE)
 
 
-def _spoken_date(m: re.Match, relative_base: dt.date | None) -> dt.date | None:
-    """Dictated "March the fourth, twenty twenty-six" -> 2026-03-04; without a year, the note's year."""
-    number = _MONTHS.get(m.group(1)[:3].lower())
-    words = re.sub(r"\s*-\s*", "-", m.group(2).lower())
+_OF_MONTH = re.compile(r"^(?:the\s+)?(\d{1,2}(?:st|nd|rd|th)|(?:(?:twenty|thirty)\s*-\s*)?[a-z]+)\s+of\s+([a-z]{3,9})"
+                       r"(?:\s*,?\s*(\d{4}))?$", re.IGNORECASE)
+
+
+def _ordinal_day(text: str) -> int | None:
+    """"ninth" -> 9, "twenty-first" -> 21, "17th" -> 17; None for anything else."""
+    if text[:1].isdigit():
+        return int(re.sub(r"\D", "", text))
+    words = re.sub(r"\s*-\s*", "-", text.lower())
     tens, _, unit = words.rpartition("-")
-    day = ({"twenty": 20, "thirty": 30}.get(tens, 0) + _ORDINALS.get(unit, 0)) if tens else _ORDINALS.get(words)
+    return ({"twenty": 20, "thirty": 30}.get(tens, 0) + _ORDINALS.get(unit, 0)) if tens else _ORDINALS.get(words)
+
+
+def _day_of_month(m: re.Match, relative_base: dt.date | None) -> dt.date | None:
+    """"the ninth of January", "17th of March", "the second of April, 2026"; without a year, the note's year."""
+    number, day = _MONTHS.get(m.group(2)[:3].lower()), _ordinal_day(m.group(1))
     if number is None or not day:
         return None
     if m.group(3) is None:
-        return _without_year(_MONTHS.get(m.group(1)[:3].lower()), day, relative_base)
+        return _without_year(number, day, relative_base)
+    try:
+        return dt.date(int(m.group(3)), number, day)
+    except ValueError:
+        return None
+
+
+def _spoken_date(m: re.Match, relative_base: dt.date | None) -> dt.date | None:
+    """Dictated "March the fourth, twenty twenty-six" -> 2026-03-04; without a year, the note's year."""
+    number = _MONTHS.get(m.group(1)[:3].lower())
+    day = _ordinal_day(m.group(2))
+    if number is None or not day:
+        return None
+    if m.group(3) is None:
+        return _without_year(number, day, relative_base)
     tail = number_value(m.group(4))
     if tail is None or not 0 < tail < 100:
         return None

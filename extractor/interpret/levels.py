@@ -17,7 +17,7 @@ __all__ = ["joints_from_nerves", "normalise_joint", "region_of", "link_side"]
 
 _VERTEBRA = re.compile(r"^([CTLS])(\d{1,2})$")
 _NERVE_SPLIT = re.compile(r"[CTLS]\d{1,2}")
-_COMPACT_JOINT = re.compile(r"^([CL]\d)([TS]?\d)$")  # "L45" -> L4, 5; "L5S1" -> L5, S1
+_COMPACT_JOINT = re.compile(r"^([CL]\d),?([TS]?\d)$")  # "L45" -> L4, 5; "L5S1" -> L5, S1; "L4,5" -> L4, 5
 _CLAUSE_BREAKS = {";", "|"}
 _LETTER_SIDES = {"side.left_letter", "side.right_letter", "side.left_letter_word", "side.right_letter_word"}
 # Patterns that find a lone letter by the words around it; the fact is the letter.
@@ -157,8 +157,13 @@ def interpret_joint(span, ctx: Context) -> list[Draft]:
     if fixed:
         return _level(span, ctx, [fixed], "joint", [])
     if span.id_ == "level.joint_compact":
+        if "," in span.text and _nerve_list_goes_on(span):
+            return []  # "L4,5 medial branches": two nerves
         joint = normalise_joint(*_COMPACT_JOINT.match(span.text.upper()).groups())
         return _level(span, ctx, [joint], "joint", []) if joint else []  # "L35" is no joint
+    if span.id_ == "level.joint_letter_apart":  # "L 4-5"
+        joint = normalise_joint(span[0].text.upper() + span[1].text, span[3].text.upper())
+        return _level(span, ctx, [joint], "joint", []) if joint else []
     tokens = [t.text for t in span if _VERTEBRA.match(t.text.upper()) or t.text.isdigit()]
     if len(tokens) < 2:
         return []
@@ -278,7 +283,7 @@ def interpret_side(span, ctx: Context) -> list[Draft]:
     value = ctx.values.get(span.id_)
     start, end = span.start_char, span.end_char
     if span.id_ == "side.letters_compared":  # "R > L": both sides are named
-        return [Draft("side", _LETTER_VALUE[t.text], t.idx, t.idx + 1, span.id_, "side word", span)
+        return [Draft("side", _LETTER_VALUE[t.text[0]], t.idx, t.idx + 1, span.id_, "side word", span)
                 for t in (span[0], span[-1])]
     if span.id_ in _LETTER_SIDES:
         end = span[0].idx + len(span[0].text)  # the letter only, not the level after it

@@ -78,7 +78,7 @@ def _percent(span, ctx: Context) -> tuple[float | None, str]:
     if span.id_ == "relief.score_arrow_score_of_ten" and len(numbers) >= 3:
         before, after = numbers[0], numbers[1]  # "8→1/10"
         return (round((before - after) / before * 100, 1) if 0 < before <= 10 and after <= before else None), "scores"
-    if span.id_ == "relief.pct_range_relief" and len(numbers) >= 2:
+    if span.id_ in {"relief.pct_range_relief", "relief.pct_range_then_time"} and len(numbers) >= 2:
         return min(numbers[0], numbers[1]), "range"
     pct = [n for n in numbers if n <= 100]
     return (pct[0] if pct else None), "percent"
@@ -268,6 +268,27 @@ def _read_then(span, time, basis: str) -> bool:
     return basis == "scores" or any(t.lower_ == "still" for t in doc[max(0, span.start - 3):span.start])
 
 
+_AT_LEAST = {("at", "least"), ("minimum", "of"), ("no", "less")}  # the two words before the figure
+_OR_MORE = {"better", "greater", "more", "higher", "above"}       # the word after "or"
+_CONDITION_WORDS = {"if", "need", "needs", "require", "requires", "required", "must", "unless", "should"}
+
+
+def _required_figure(span, ctx: Context) -> bool:
+    """"If both blocks give at least 80% relief", "We need eighty percent or better relief before ...".
+
+    A figure with "at least" before it or "or better" after it, in a sentence
+    that sets a condition, is the bar a block must clear, not its result:
+    "She reported at least 80% relief" has no condition and stays a result.
+    """
+    doc = span.doc
+    before = tuple(t.lower_ for t in doc[max(0, span.start - 2): span.start])
+    words = [t.lower_ for t in span] + [t.lower_ for t in doc[span.end: span.end + 2]]
+    qualified = before in _AT_LEAST or any(a == "or" and b in _OR_MORE for a, b in zip(words, words[1:]))
+    if not qualified:
+        return False
+    return any(t.lower_ in _CONDITION_WORDS for t in doc[ctx.sentence_start(span.start): span.start])
+
+
 @interpreter("RELIEF")
 def interpret_relief(span, ctx: Context) -> list[Draft]:
     if span.id_ in column_rules():
@@ -285,6 +306,8 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
         return _each_percent(span, ctx)
     if flags.get("percent_only"):
         span = Span(span.doc, span.start, span.start + 2, label=span.label_, span_id=span.id_)
+    if flags.get("without_last_word"):  # "80-90% for": the word only says a duration follows
+        span = Span(span.doc, span.start, span.end - 1, label=span.label_, span_id=span.id_)
     # When the figure was read: "90% at 4 h" (measured_at), "at 4 hrs 80%" (time_first), a log's "2 hr  80%".
     read_at = None
     if flags.get("measured_at"):
@@ -334,7 +357,7 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
     if hours is None and not expected:
         hours = _held_for(span, ctx)
     value = {"percent": percent, "basis": basis, "duration_hours": hours, "expected_duration": expected}
-    if flags.get("threshold"):
+    if flags.get("threshold") or _required_figure(span, ctx):
         value["threshold"] = True  # a figure a payer or plan requires, not what the patient reported
     if read_at is not None:
         value["at_hours"] = read_at  # as a diary row's time

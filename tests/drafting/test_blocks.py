@@ -166,3 +166,32 @@ def test_a_stated_relief_wins_over_scores_and_scores_without_a_baseline_give_not
     no_baseline = ("06/09/2026", "PROCEDURE: Left L4-5 medial branch block. Lidocaine 2%.\n"
                                  "Post-procedure pain 2/10 at 30 min.\n")
     assert blocks_of(no_baseline)["2026-06-09"].reliefs == []
+
+
+PORTAL_EVENING = ("01/08/2026", "Patient portal message - saved to chart\nTo: Procedure nurse pool\n"
+                                "Subject: after my back injection\n\nThe numbing shot worked like a charm, maybe 90% "
+                                "better for about 4 hrs then it wore off.\n")
+PORTAL_NEXT_DAY = ("01/23/2026", "Patient portal message - saved to chart\nFrom: Jane Doe\n"
+                                 "Subject: after my back injection\n\nGot the shot yesterday around 1. I'd say it was "
+                                 "85-90% better and stayed that way about 6 hours.\n\n---------- Reply ----------\n"
+                                 "From: RN\nWe will get the radiofrequency ablation on the schedule.\n")
+
+
+def test_a_patients_message_after_a_block_gives_that_blocks_relief_and_is_no_session():
+    blocks = blocks_of(BLOCK_1, PORTAL_EVENING, BLOCK_2, PORTAL_NEXT_DAY)
+    assert sorted(blocks) == ["2026-01-08", "2026-01-22"]
+    assert [f.value["percent"] for f, _ in blocks["2026-01-22"].reliefs] == [85.0]
+    # Block #1 also has the RN call in block #2's note; the portal message adds the same evening's figure.
+    assert 90.0 in [f.value["percent"] for f, _ in blocks["2026-01-08"].reliefs]
+    message = extract_source(SourceText(HEADER.format(date=PORTAL_NEXT_DAY[0]) + PORTAL_NEXT_DAY[1], "m.txt"))
+    assert summarise(message).session is None  # "we will get the ablation on the schedule" is no procedure
+
+
+def test_a_message_long_after_a_block_or_naming_two_blocks_is_left_alone():
+    late = ("02/20/2026", "Patient portal message\nTo: Dr. Smith\nSubject: my back\n\nI had the shot on "
+                          "01/22/2026. These days I am about 90% better, 4 hrs at a time.\n")
+    both = ("01/24/2026", "Patient portal message\nTo: Dr. Smith\nSubject: my back\n\nThe shots on 01/08/2026 "
+                          "and 01/22/2026 were great. I was about 90% better for 4 hrs.\n")
+    for message in (late, both):
+        blocks = blocks_of(BLOCK_1, BLOCK_2, message)
+        assert [f.value["percent"] for f, _ in blocks["2026-01-22"].reliefs] == []
