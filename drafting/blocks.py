@@ -144,6 +144,74 @@ def _lead_in_levels(doc: ExtractedDocument, item_start: int) -> list[tuple[Fact,
             and f.value.get("side") and not f.negated]
 
 
+_NUMBER_TO_DATE = 20  # characters from "block #1" to its date ("#1 on 01/20/2026", "#2 (02/17/2026)")
+
+
+def _recalled_block_dates(segments: list[list[Fact]]) -> dict[int, Fact]:
+    """Block numbers and their dates in a note that recalls blocks done elsewhere: {1: date, 2: date}.
+
+    "Dr. Feeney's reports are scanned into the chart: block #1 on 01/20/2026
+    and block #2 on 02/17/2026": each number with the date written right
+    after it. Only when the numbers are 1, 2, ... in order, each once.
+    """
+    found: dict[int, Fact] = {}
+    for seg in segments:
+        for number, date in zip(seg, seg[1:]):
+            if (number.kind == "block_number" and date.kind in ("date", "service_date") and date.value
+                    and 0 <= date.start - number.end <= _NUMBER_TO_DATE and number.value not in found):
+                found[number.value] = date
+    return found if sorted(found) == list(range(1, len(found) + 1)) else {}
+
+
+def _recalled_date(fact: Fact, seg: list[Fact], recalled: dict[int, Fact]) -> Fact | None:
+    """The date of the recalled block an undated relief belongs to: by its block number, or by its order.
+
+    "MBB x2 at Lakeside Pain in January and February, 85% and 90% relief": as
+    many reliefs in the sentence as recalled blocks, and the sentence names a
+    facet block, so the first is block #1's and the second block #2's.
+    """
+    number = _block_number(fact, seg)
+    if number is not None:
+        return recalled.get(number)
+    reliefs = [f for f in seg if f.kind == "relief" and not f.value.get("threshold")]
+    names_block = any(f.kind == "procedure" and f.value in _FACET_PROCEDURES - {"facet_rfa"} for f in seg)
+    if names_block and len(reliefs) == len(recalled) >= 2 and fact in reliefs:
+        return recalled.get(reliefs.index(fact) + 1)
+    return None
+
+
+_EACH = re.compile(r"\b(?:each|both|all)\b", re.IGNORECASE)
+
+
+def _share_recalled_details(records: dict[str, BlockRecord], recalled: dict[int, Fact],
+                            segments: list[list[Fact]], doc: ExtractedDocument) -> None:
+    """"block #1 on 01/20/2026 and block #2 on 02/17/2026, each at the L3 and L4 medial branches
+    bilaterally, 0.5% bupivacaine, no steroid": what follows "each" after the last date is every block's.
+
+    Without "each" (or "both", "all") a drug after the last date is only that block's, as the
+    sentence reads ("#1 on ... with lidocaine and #2 on ... with bupivacaine").
+    """
+    dates = list(recalled.values())
+    for seg in segments:
+        if not all(any(d is f for f in seg) for d in dates):
+            continue
+        last = max(d.end for d in dates)
+        after = [f for f in seg if f.start >= last]
+        if not after or not _EACH.search(doc.text, last, after[-1].end):
+            continue
+        for date in dates:
+            record = records.get(date.value)
+            if record is None or record.session is not None:
+                continue
+            if not record.levels:
+                record.levels = [(f, doc) for f in after if f.kind == "level" and f.value.get("side")
+                                 and not f.negated]
+            held = record.agents + record.steroids + record.no_steroid
+            for fact in after:
+                if fact.kind in ("anesthetic", "steroid") and not any(fact is f for f, _ in held):
+                    record.add(fact, doc)
+
+
 _FOLLOW_UP_DAYS = 3
 
 
@@ -267,8 +335,10 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
             continue
         own = records.get(summary.date) if summary.kind == "block_note" else None
         starts = [f.start for f in doc.facts]  # facts are in text order
-        for seg_start, seg_end in _segments(doc):
-            seg = list(doc.facts[bisect.bisect_left(starts, seg_start): bisect.bisect_left(starts, seg_end)])
+        segments = [list(doc.facts[bisect.bisect_left(starts, a): bisect.bisect_left(starts, b)])
+                    for a, b in _segments(doc)]
+        recalled = _recalled_block_dates(segments) if own is None and not session_dates else {}
+        for (seg_start, seg_end), seg in zip(_segments(doc), segments):
             if not any(f.kind in _ATTRIBUTED for f in seg):
                 continue
             dates = [f for f in seg if f.kind in ("date", "service_date") and f.value]
@@ -297,6 +367,9 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                 # "Block #1 on 01/08 ...: phone call 01/09 - 90% relief": a block's
                 # own date in the sentence wins over a follow-up date.
                 date = _date_for(fact, block_dates) or _date_for(fact, dates)
+                if date is None and recalled and fact.kind == "relief":
+                    # "MBB x2 ..., 85% and 90% relief." then "block #1 on 01/20/2026 and block #2 on 02/17/2026"
+                    date = _recalled_date(fact, seg, recalled)
                 target = None
                 if date is not None and date.value != summary.date:
                     if date.value in session_dates:
@@ -324,6 +397,8 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                     target = earlier if earlier is not None and earlier.date < own.date else own
                 if target is not None:
                     target.add(fact, doc)
+        if recalled:
+            _share_recalled_details(records, recalled, segments, doc)
     block_notes = [s for s in case.ordered() if s.kind == "block_note"]
     for record in records.values():
         if record.session is not None and not record.reliefs:

@@ -195,3 +195,29 @@ def test_a_message_long_after_a_block_or_naming_two_blocks_is_left_alone():
     for message in (late, both):
         blocks = blocks_of(BLOCK_1, BLOCK_2, message)
         assert [f.value["percent"] for f, _ in blocks["2026-01-22"].reliefs] == []
+
+
+RECALLED = ("05/05/2026", "PROCEDURE: Bilateral L4-5 radiofrequency ablation under fluoroscopy.\n\n"
+                          "HISTORY: He had MBB x2 at Lakeside Pain in January and February, 85% and 90% relief "
+                          "lasting the duration of the bupivacaine. Their reports are scanned into the chart: "
+                          "block #1 on 01/20/2026 and block #2 on 02/17/2026, {each} at the L3 and L4 medial "
+                          "branches bilaterally, 0.5% bupivacaine 0.5 mL per nerve, no steroid.\n")
+
+
+def test_blocks_recalled_by_number_and_date_take_their_reliefs_in_order_and_what_each_shared():
+    date, body = RECALLED
+    blocks = blocks_of((date, body.format(each="each")))
+    assert sorted(blocks) == ["2026-01-20", "2026-02-17"]
+    first, second = blocks["2026-01-20"], blocks["2026-02-17"]
+    assert [f.value["percent"] for f, _ in first.reliefs] == [85.0]
+    assert [f.value["percent"] for f, _ in second.reliefs] == [90.0]
+    for block in (first, second):
+        assert [f.value["agent"] for f, _ in block.agents] == ["bupivacaine"] and block.no_steroid
+        assert block.joints == {"left": ["L4-L5"], "right": ["L4-L5"]}
+
+
+def test_without_each_a_drug_after_the_last_recalled_date_is_only_that_blocks():
+    date, body = RECALLED
+    blocks = blocks_of((date, body.format(each="done")))
+    assert [f.value["agent"] for f, _ in blocks["2026-02-17"].agents] == ["bupivacaine"]
+    assert blocks["2026-01-20"].agents == []
