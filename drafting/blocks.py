@@ -123,10 +123,35 @@ def _lead_in_levels(doc: ExtractedDocument, item_start: int) -> list[tuple[Fact,
     by one list item per block: the items name dates and results, the lead-in
     the levels of them all.
     """
-    text = doc.text
+    bounds = _lead_in(doc.text, item_start)
+    if bounds is None:
+        return []
+    begin, lead_end = bounds
+    return [(f, doc) for f in doc.facts if f.kind == "level" and begin <= f.start < lead_end
+            and f.value.get("side") and not f.negated]
+
+
+def _lead_in_date(doc: ExtractedDocument, item_start: int, dates: set[str]) -> Fact | None:
+    """The block date in the lead-in of the list an item belongs to.
+
+    "Diary, block #1 (right L4-5, lidocaine 2%), done 03/10/2026:" and then
+    "- about 90% relief from the recovery area on, lasted roughly 2 hours":
+    the item's relief is that block's.
+    """
+    bounds = _lead_in(doc.text, item_start)
+    if bounds is None:
+        return None
+    begin, lead_end = bounds
+    named = [f for f in doc.facts if f.kind in ("date", "service_date") and f.value in dates
+             and begin <= f.start < lead_end]
+    return named[-1] if len(named) == 1 else None
+
+
+def _lead_in(text: str, item_start: int) -> tuple[int, int] | None:
+    """(start, end) of the sentence ending in ":" that introduces the list an item belongs to, or None."""
     line_start, _ = line_bounds(text, item_start)
     if not _LIST_ITEM.match(text, line_start):
-        return []
+        return None
     while line_start > 0:  # back over the items before it and their indented next lines
         previous, _ = line_bounds(text, line_start - 1)
         indented = _INDENT.match(text, previous).end() > previous
@@ -135,13 +160,11 @@ def _lead_in_levels(doc: ExtractedDocument, item_start: int) -> list[tuple[Fact,
             break
         line_start = previous
     if line_start == 0:
-        return []
+        return None
     lead_start, lead_end = line_bounds(text, line_start - 1)
     if not text[lead_start:lead_end].rstrip().endswith(":"):
-        return []
-    begin = sentence_bounds(text, lead_end)[0]
-    return [(f, doc) for f in doc.facts if f.kind == "level" and begin <= f.start < lead_end
-            and f.value.get("side") and not f.negated]
+        return None
+    return sentence_bounds(text, lead_end)[0], lead_end
 
 
 _NUMBER_TO_DATE = 20  # characters from "block #1" to its date ("#1 on 01/20/2026", "#2 (02/17/2026)")
@@ -367,6 +390,9 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                 # "Block #1 on 01/08 ...: phone call 01/09 - 90% relief": a block's
                 # own date in the sentence wins over a follow-up date.
                 date = _date_for(fact, block_dates) or _date_for(fact, dates)
+                if date is None and fact.kind == "relief" and own is None and session_dates:
+                    # "Diary, block #1 (...), done 03/10/2026:" then "- about 90% relief ... 2 hours"
+                    date = _lead_in_date(doc, seg_start, session_dates)
                 if date is None and recalled and fact.kind == "relief":
                     # "MBB x2 ..., 85% and 90% relief." then "block #1 on 01/20/2026 and block #2 on 02/17/2026"
                     date = _recalled_date(fact, seg, recalled)

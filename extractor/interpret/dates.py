@@ -102,7 +102,7 @@ def parse_date(text: str, relative_base: dt.date | None = None, day_first: bool 
 
 _MONTHS = {m: i for i, m in enumerate(
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
-_MONTH_FIRST = re.compile(r"^([A-Za-z]{3,9})\.?\s*(\d{1,2})(?:st|nd|rd|th)?,?\s*(\d{2}|\d{4})$")
+_MONTH_FIRST = re.compile(r"^([A-Za-z]{3,9})\.?\s*-?\s*(\d{1,2})(?:st|nd|rd|th)?,?\s*-?\s*(\d{2}|\d{4})$")  # "FEB-09-2026" too
 _DAY_FIRST = re.compile(r"^(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?(?:\s+of)?[\s/-]*([A-Za-z]{3,9}),?[\s/-]*(\d{2}|\d{4})$", re.I)
 
 

@@ -249,7 +249,9 @@ def interpret_nerve(span, ctx: Context) -> list[Draft]:
 # "She left with her husband", "right-hand-dominant", "right after lunch": words, not sides.
 _LEFT_AS_VERB_BEFORE = {"she", "he", "pt", "patient", "they", "who", "and", "then", "was"}
 _LEFT_AS_VERB_AFTER = {"with", "home", "the", "for", "via", "ambulatory", "ambulating", "against"}
-_RIGHT_AS_WORD_AFTER = {"after", "away", "now", "before", "hand", "handed", "-hand", "there", "here"}
+_LEFT_AS_VERB_ALWAYS = {"off", "behind", "alone"}  # "Patch left off since yesterday"
+_RIGHT_AS_WORD_AFTER = {"after", "away", "now", "before", "handed", "-hand", "there", "here"}
+_HANDEDNESS = {"dominant", "dominance"}  # "right hand dominant"; "right hand and right foot" is a side
 
 
 _BILIRUBIN_BEFORE = {"t", "t.", "total", "d", "d.", "direct", "indirect", "tot"}  # "T bil 1.2": a lab value
@@ -269,9 +271,13 @@ def _not_a_side(span) -> bool:
     if word in ("bil", "bil."):
         return before in _BILIRUBIN_BEFORE or (i + 1 < len(doc) and doc[i + 1].like_num)
     if word == "left":
-        return after in _LEFT_AS_VERB_AFTER and (before in _LEFT_AS_VERB_BEFORE or span[0].is_sent_start)
+        return after in _LEFT_AS_VERB_ALWAYS or (
+            after in _LEFT_AS_VERB_AFTER and (before in _LEFT_AS_VERB_BEFORE or span[0].is_sent_start))
     if word == "right":
         nxt = doc[i + 2].lower_ if after == "-" and i + 2 < len(doc) else after
+        if nxt == "hand":  # "right-hand-dominant", "right hand dominant"; not "right hand and foot"
+            later = doc[i + 2].lower_ if i + 2 < len(doc) else ""
+            return after == "-" or later in _HANDEDNESS
         return nxt in _RIGHT_AS_WORD_AFTER or before == "all"
     return False
 

@@ -221,3 +221,21 @@ def test_without_each_a_drug_after_the_last_recalled_date_is_only_that_blocks():
     blocks = blocks_of((date, body.format(each="done")))
     assert [f.value["agent"] for f, _ in blocks["2026-02-17"].agents] == ["bupivacaine"]
     assert blocks["2026-01-20"].agents == []
+
+
+VIDEO_FOLLOW_UP = ("01/28/2026", "TELEHEALTH FOLLOW-UP - VIDEO VISIT\n\nREASON FOR VISIT\nReview of pain diaries after "
+                                 "the two diagnostic medial branch blocks.\n\nSUBJECTIVE\n"
+                                 "Diary, block #1 (bilateral L3-4 and L4-5, lidocaine 2%), done 01/08/2026:\n"
+                                 "  - before the block he was at NRS 7/10\n"
+                                 "  - about 90% relief from the recovery area on, lasted roughly 2 hours\n\n"
+                                 "Diary, block #2 (bilateral L3-4 and L4-5, Marcaine 0.5%), done 01/22/2026:\n"
+                                 "  - pain went from 7/10 to 1/10 and held about 5 hours\n")
+
+
+def test_a_list_items_relief_is_the_block_its_lead_in_dates_and_the_visit_is_no_session():
+    blocks = blocks_of(BLOCK_1, (BLOCK_2[0], BLOCK_2[1].split("\n\n")[0]), VIDEO_FOLLOW_UP)
+    assert sorted(blocks) == ["2026-01-08", "2026-01-22"]
+    assert [f.value["percent"] for f, _ in blocks["2026-01-08"].reliefs] == [90.0]
+    assert [round(f.value["percent"], 1) for f, _ in blocks["2026-01-22"].reliefs] == [85.7]
+    video = extract_source(SourceText(HEADER.format(date=VIDEO_FOLLOW_UP[0]) + VIDEO_FOLLOW_UP[1], "v.txt"))
+    assert summarise(video).session is None  # "REASON FOR VISIT ... medial branch blocks" is no statement
