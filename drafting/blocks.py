@@ -86,7 +86,7 @@ class BlockRecord:
         return out
 
 
-def _segments(doc: ExtractedDocument) -> list[tuple[int, int]]:
+def _segments(doc: ExtractedDocument) -> tuple[tuple[int, int], ...]:
     """Sentences, except that a list item is one segment however many sentences it has.
 
     "- 03/04/2025 Dx MBB #1 ...: lidocaine 2%, no steroid. NRS 7 -> 1 (86%) x ~2 hrs."
@@ -102,7 +102,7 @@ def _segments(doc: ExtractedDocument) -> list[tuple[int, int]]:
         bounds.append((start, m.start() + 1))
         start = m.end()
     bounds.append((start, len(text)))
-    return bounds
+    return tuple(bounds)
 
 
 def _continues_item(text: str, segment_start: int, next_line: int) -> bool:
@@ -358,10 +358,13 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
             continue
         own = records.get(summary.date) if summary.kind == "block_note" else None
         starts = [f.start for f in doc.facts]  # facts are in text order
+        bounds = case.memo.get(("segments", id(doc)))
+        if bounds is None:
+            bounds = case.memo["segments", id(doc)] = _segments(doc)
         segments = [list(doc.facts[bisect.bisect_left(starts, a): bisect.bisect_left(starts, b)])
-                    for a, b in _segments(doc)]
+                    for a, b in bounds]
         recalled = _recalled_block_dates(segments) if own is None and not session_dates else {}
-        for (seg_start, seg_end), seg in zip(_segments(doc), segments):
+        for (seg_start, seg_end), seg in zip(bounds, segments):
             if not any(f.kind in _ATTRIBUTED for f in seg):
                 continue
             dates = [f for f in seg if f.kind in ("date", "service_date") and f.value]
