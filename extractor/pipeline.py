@@ -177,8 +177,8 @@ _FIELD_ROW = re.compile(r"(?m)^(\|[ \t]*[A-Za-z][A-Za-z /()&'-]{0,40}?[ \t]*)\|(
 # before "/10" or between digits, is the digit. ("l1" is left alone: a lower-case export writes
 # the level "l1"; so is the O of "H2O".) Each branch opens on its character, so the scan skips
 # ahead instead of testing lookbehinds at every position.
-_OCR_DIGIT = re.compile(r"\d(?<![A-Za-z]\d)[Oo](?![A-Za-z])|O(?<![A-Za-z0-9]O)(?=\.\d)"
-                        r"|[lI](?<![A-Za-z][lI])(?=0(?![A-Za-z0-9])|/10(?!\d))|\d[lI](?=\d)")
+_OCR_DIGIT = re.compile(r"\d(?<![A-Za-z]\d)[Oo](?![A-Za-z])|O(?<![A-Za-z0-9]O)(?=\.\d|/10(?!\d))"
+                        r"|[lI](?<![A-Za-z][lI])(?=0(?![A-Za-z0-9])|/10(?!\d))|\d/?[lI](?=\d)")
 _AS_DIGITS = str.maketrans("OolI", "0011")  # a match holds the digit before the letter, if any
 
 
@@ -202,7 +202,7 @@ def nlp_text(text: str) -> str:
     Markdown export's bold markers ("**Patient:** Doe, Jane") become spaces:
     the label rules read "Patient:" as in any other note, and no-break
     spaces and hyphens are plain ones. A letter that OCR read for a digit
-    inside a number ("9O%", "7/l0") is the digit.
+    inside a number ("9O%", "7/l0", "NRS O/10", "07/l9/1961") is the digit.
     Each change is one character for one, so every offset still indexes
     `source.text`.
     """

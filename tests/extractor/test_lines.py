@@ -240,9 +240,10 @@ def test_ocr_letters_inside_numbers_read_as_digits():
     letters of "H2O", a lower-case level "l1" and words keep theirs; one character for one."""
     from extractor.pipeline import nlp_text
 
-    faxed = "9O% relief, MBB #2 1O/27/2026, O.2 mL, NRS 7/l0, x l0 weeks, pain l/10"
-    assert nlp_text(faxed) == "90% relief, MBB #2 10/27/2026, 0.2 mL, NRS 7/10, x 10 weeks, pain 1/10"
-    kept = "cm H2O, l1-2 and l5-s1, Dr. Olson, 10th, 2 Oz, lol"
+    faxed = "9O% relief, MBB #2 1O/27/2026, O.2 mL, NRS 7/l0, x l0 weeks, pain l/10, NRS O/10, DOB 07/l9/1961"
+    assert nlp_text(faxed) == ("90% relief, MBB #2 10/27/2026, 0.2 mL, NRS 7/10, x 10 weeks, pain 1/10, NRS 0/10, "
+                               "DOB 07/19/1961")
+    kept = "cm H2O, l1-2 and l5-s1, Dr. Olson, 10th, 2 Oz, lol, I/O 2/10, KO/100, and/or"
     assert nlp_text(kept) == kept
 
 
