@@ -175,7 +175,7 @@ def _recalled_block_dates(segments: list[list[Fact]]) -> dict[int, Fact]:
 
     "Dr. Feeney's reports are scanned into the chart: block #1 on 01/20/2026
     and block #2 on 02/17/2026": each number with the date written right
-    after it. Only when the numbers are 1, 2, ... in order, each once.
+    after it. Only when the numbers found run 1, 2, ... with none missing.
     """
     found: dict[int, Fact] = {}
     for seg in segments:
@@ -254,12 +254,8 @@ def _followed_block(doc: ExtractedDocument, date: str | None, session_dates: set
     if len(named) != 1:
         return None
     block = next(iter(named))
-    days = (_as_date(date) - _as_date(block)).days
+    days = (dt.date.fromisoformat(date) - dt.date.fromisoformat(block)).days
     return block if 0 <= days <= _FOLLOW_UP_DAYS else None
-
-
-def _as_date(iso: str) -> dt.date:
-    return dt.date.fromisoformat(iso)
 
 
 def _date_for(fact: Fact, dates: list[Fact]) -> Fact | None:
