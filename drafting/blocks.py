@@ -354,9 +354,9 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
             continue
         own = records.get(summary.date) if summary.kind == "block_note" else None
         starts = [f.start for f in doc.facts]  # facts are in text order
-        bounds = case.memo.get(("segments", id(doc)))
+        bounds = case.segments.get(id(doc))
         if bounds is None:
-            bounds = case.memo["segments", id(doc)] = _segments(doc)
+            bounds = case.segments[id(doc)] = _segments(doc)
         segments = [list(doc.facts[bisect.bisect_left(starts, a): bisect.bisect_left(starts, b)])
                     for a, b in bounds]
         recalled = _recalled_block_dates(segments) if own is None and not session_dates else {}

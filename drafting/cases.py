@@ -34,9 +34,9 @@ class Identity(Protocol):
 @dataclass
 class Case:
     documents: list[DocumentSummary] = field(default_factory=list)
-    # Work that depends only on a document, kept for the case's life: its blocks are
+    # Each document's segments by id(document), kept for the case's life: its blocks are
     # collected once for the case and again for each ablation (drafting/blocks.py).
-    memo: dict = field(default_factory=dict, repr=False, compare=False)
+    segments: dict[int, tuple] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def patient(self) -> dict:
