@@ -258,6 +258,18 @@ def _followed_block(doc: ExtractedDocument, date: str | None, session_dates: set
     return block if 0 <= days <= _FOLLOW_UP_DAYS else None
 
 
+# Words a follow-up's date comes after: "Phone f/u 12/10/2025", "RN call 3/4", "follow-up on 05/02".
+_FOLLOW_UP_BEFORE = re.compile(r"\b(?:f/u|follow[- ]?up|phone|call|called|spoke)\b[^\n\d]{0,12}$", re.IGNORECASE)
+
+
+def _called_about(doc: ExtractedDocument, call: Fact) -> Fact | None:
+    """The latest date the note gives up to _FOLLOW_UP_DAYS before a follow-up call's date (the block it asks about)."""
+    day = dt.date.fromisoformat(call.value)
+    earlier = [f for f in doc.facts if f.kind in ("date", "service_date") and f.value and f.start < call.start
+               and 0 < (day - dt.date.fromisoformat(f.value)).days <= _FOLLOW_UP_DAYS]
+    return max(earlier, key=lambda f: (f.value, f.start)) if earlier else None
+
+
 def _date_for(fact: Fact, dates: list[Fact]) -> Fact | None:
     before = [d for d in dates if d.end <= fact.start]
     if before:
@@ -396,6 +408,11 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                     # "MBB x2 ..., 85% and 90% relief." then "block #1 on 01/20/2026 and block #2 on 02/17/2026"
                     date = _recalled_date(fact, seg, recalled)
                 target = None
+                if (date is not None and date.value not in session_dates and describes_block and fact.kind == "relief"
+                        and own is None and _FOLLOW_UP_BEFORE.search(doc.text, max(0, date.start - 24), date.start)):
+                    # "Phone f/u 12/10/2025 (MA): ~85% relief ..." under the block of 12/09: the call's
+                    # date is no block's; the relief is the block's that the note dates a few days before.
+                    date = _called_about(doc, date)
                 if date is not None and date.value != summary.date:
                     if date.value in session_dates:
                         target = records[date.value]

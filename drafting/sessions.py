@@ -128,6 +128,13 @@ def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
         replaced = ("level", "side") if any(f.kind == "side" for f in corrections) else ("level",)
         facts = [f for f in facts if f.kind not in replaced] + corrections
     if not any(f.kind == "level" for f in facts):
+        # A title names the procedure and a field block under it says where: "| Laterality | Bilateral |",
+        # "| Joints | L4-5, L5-S1 |" (before the technique's own "right then left" is read).
+        fields = [f for f in doc.facts if f.kind in ("level", "side") and f.section in (None, "procedure")
+                  and f.asserted and _LEVEL_FIELD.match(text, text.rfind("\n", 0, f.start) + 1)]
+        if any(f.kind == "level" for f in fields):
+            facts += [f for f in fields if f not in facts]
+    if not any(f.kind == "level" for f in facts):
         # "PROCEDURE: Lumbar RFA" with the levels on their own "Levels:" line, and the side
         # on its own "Side:" line ("- **Side:** Bilateral" / "- **Levels:** L4-5").
         facts += [f for f in doc.facts if f.kind in ("level", "side") and f.section == "procedure" and f not in facts]
@@ -144,6 +151,9 @@ def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
     return chosen, facts
 
 
+# A field line that says where the procedure was done: "Levels: L4-5", "| Laterality | Bilateral |".
+_LEVEL_FIELD = re.compile(r"[ \t]*\|?[ \t]*(?:levels?|level\(s\)|joints?|facet joints?|nerves?|targets?|laterality"
+                          r"|sides?|site)[ \t]*[:|]", re.IGNORECASE)
 _NOT_THIS_SESSION = {"indication", "history", "past_history", "imaging", "plan", "request"}
 # Words of needle placement: "Using fluoroscopy, I advanced three RF cannulae ..." is this session's technique.
 _STUDY = re.compile(r"\b(?:MRI|CT|x-?rays?|radiographs?|films?|scan)\b", re.IGNORECASE)

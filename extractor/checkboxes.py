@@ -6,7 +6,13 @@
     Steroid: [ ] yes  [x] no
 
 A fact whose nearest box before it on its line is empty ("[ ]") is marked
-negated: the template offered it and the writer did not tick it. A fact
+negated: the template offered it and the writer did not tick it. Some
+templates put each box after its item instead:
+
+    LEVELS:    L3-4 [ ]  L4-5 [X]  L5-S1 [X]
+
+A line read that way begins with an item (after its label) and ends with a
+box; there, the box after a fact governs it. A fact
 whose question is answered by the boxes after it is negated when the ticked
 box says "no" or "none" ("Steroid: [ ] yes [x] no"). Ticked boxes ("[x]",
 "[X]", "[✓]") and facts with no box near them are left as they are.
@@ -32,11 +38,32 @@ def mark_unticked(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
     out = []
     for fact in facts:
         line_start = text.rfind("\n", 0, fact.start) + 1
-        boxes = list(_BOX.finditer(text, line_start, fact.start))
-        unticked = bool(boxes) and not boxes[-1].group(1)
+        if _boxes_after_items(text, line_start):
+            box = _BOX.match(text, fact.end) or _BOX.search(text, fact.end, _line_end(text, fact.end))
+            between = text[fact.end:box.start()] if box else ""
+            # (a label before its colon is governed by no box: "Bilateral: L4-5 [ ] L5-S1 [X]")
+            unticked = box is not None and not box.group(1) and ":" not in between
+        else:
+            boxes = list(_BOX.finditer(text, line_start, fact.start))
+            unticked = bool(boxes) and not boxes[-1].group(1)
         answered_no = _ANSWERED_NO.match(text, fact.end) is not None
         out.append(dataclasses.replace(fact, negated=True) if (unticked or answered_no) and not fact.negated else fact)
     return tuple(out)
+
+
+def _line_end(text: str, at: int) -> int:
+    end = text.find("\n", at)
+    return len(text) if end < 0 else end
+
+
+def _boxes_after_items(text: str, line_start: int) -> bool:
+    """The line lists items each followed by its box: an item before the first box, a box at the end."""
+    line = text[line_start:_line_end(text, line_start)]
+    boxes = list(_BOX.finditer(line))
+    if not boxes or line[boxes[-1].end():].strip():
+        return False
+    before = line[:boxes[0].start()]
+    return bool(before[before.find(":") + 1:].strip())
 
 
 # A printout's label line answered on the next line: "Steroid" / "None".

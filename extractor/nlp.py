@@ -199,6 +199,10 @@ def build_nlp(fast: bool = True) -> Language:
     ruler = nlp.add_pipe("span_ruler", config={"spans_key": CANDIDATES, "overwrite": True,
                                                "phrase_matcher_attr": "LOWER"})
     ruler_patterns = [spec.ruler_pattern() for spec in load_patterns(PATTERN_DIR)]
+    import extractor.ocr_words  # noqa: F401  (registers the "ocr_words" factory)
+
+    # Before the pattern flags are planned: it takes one lexeme flag of its own.
+    nlp.add_pipe("ocr_words", config={"spans_key": CANDIDATES})
     nlp.add_pipe("resolve_candidates")
 
     context = nlp.add_pipe(_scoped_context() if fast else "medspacy_context", name="medspacy_context",

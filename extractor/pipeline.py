@@ -169,7 +169,7 @@ _FIELD_TABLE = re.compile(
     r"(?im)^\|[ \t]*(?:field|item|parameter|element|attribute|key|data element)s?[ \t]*\|[^|\n]+\|[ \t]*\n"
     r"\|[ \t:-]+\|[ \t:-]+\|[ \t]*\n"
     r"(?:\|[^|\n]+\|[^|\n]*\|[ \t]*(?:\n|$))+")
-_FIELD_ROW = re.compile(r"(?m)^(\|[ \t]*[A-Za-z][A-Za-z /()&'-]{0,40}?[ \t]*)\|(?=[^|\n]*\|[ \t]*$)")
+_FIELD_ROW = re.compile(r"(?m)^(\|[ \t]*[A-Za-z][A-Za-z /()&'-]{0,40}?)([ \t]*)\|(?=[^|\n]*\|[ \t]*$)")
 
 
 # A fax read by OCR mistakes the digit for the letter that looks like it: "9O%", "1O/27/2026",
@@ -184,7 +184,14 @@ _AS_DIGITS = str.maketrans("OolI", "0011")  # a match holds the digit before the
 
 def _field_rows_as_labels(table: re.Match) -> str:
     """Each "| Label | value |" row of a field table with its middle bar as the label's colon."""
-    return _FIELD_ROW.sub(r"\1:", table.group(0))
+    return _FIELD_ROW.sub(_label_colon, table.group(0))
+
+
+def _label_colon(row: re.Match) -> str:
+    """"| Laterality | Bilateral |" reads "| Laterality : Bilateral |"; a padded label takes the colon
+    itself ("| Patient:           Doe, Jane |"), or the padding would stand between it and its colon."""
+    label, padding = row.group(1), row.group(2)
+    return label + ":" + padding if len(padding) > 1 else label + padding + ":"
 
 
 def nlp_text(text: str) -> str:

@@ -83,7 +83,7 @@ def _names_other_joint(span, doc) -> bool:
     return bool(before & _OTHER_JOINTS) or (after[:1] == ["of"] and bool(set(after) & _OTHER_NERVES))
 
 
-_LAST_WORD_IMAGING = {"imaging.ct_guidance_field", "imaging.ct_checkbox"}
+_LAST_WORD_IMAGING = {"imaging.ct_guidance_field", "imaging.ct_checkbox", "imaging.us_checkbox"}
 
 
 @interpreter("IMAGING")
@@ -245,9 +245,20 @@ def _pain_named_between(tokens) -> bool:
     return any(t.lower_ in {"pain", "lbp", "symptoms"} for t in tokens)
 
 
+_SESSION_RATE = re.compile(r"^(?:\d+x|x\d+|/|weekly|week|wk|per)$")  # "2x/week", "x2 per week"
+
+
 def _only_dose_between(tokens) -> bool:
-    """Tokens between a drug and a duration are its dose and schedule: "15 mg daily for >"."""
-    return all(t.like_num or t.lower_ in _DOSE_UNITS for t in tokens)
+    """Tokens between a treatment and a duration are its dose and schedule: "15 mg daily for >",
+    "PT (Athletico) 2x/week for": a parenthesis (the clinic, the brand) is passed over."""
+    depth = 0
+    for t in tokens:
+        depth += (t.text == "(") - (t.text == ")")
+        if depth or t.text == ")":
+            continue
+        if not (t.like_num or t.lower_ in _DOSE_UNITS or _SESSION_RATE.match(t.lower_)):
+            return False
+    return True
 
 
 @interpreter("PAIN_DURATION")

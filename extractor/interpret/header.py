@@ -90,6 +90,18 @@ def _name_opening_line(doc, end: int, after_blank_line: bool) -> list:
     return tokens
 
 
+_NAME_PARTICLES = {"de", "del", "della", "da", "di", "la", "le", "van", "von", "der", "den", "du", "y", "bin", "al"}
+
+
+def _sentence_case(tokens) -> bool:
+    """Words after a patient cue that are a sentence, not a name: capitalised first, then lower-case words
+    that are no name particles ("Instructions given to patient: Rate your usual low back pain").
+    An export in lower case throughout ("patient: jane doe") is still a name."""
+    words = [t.text for t in tokens if t.text[:1].isalpha()]
+    lower = [w for w in words[1:] if w[:1].islower() and w.lower() not in _NAME_PARTICLES]
+    return bool(words) and words[0][:1].isupper() and bool(lower)
+
+
 def footer_patient(drafts: list[Draft], ctx: Context) -> list[Draft]:
     """The patient named at the start of a footer line "Brennan, Thomas R | DOB 03/22/1958 | MRN …",
     for a note with no patient cue (read before the DOB cue of that line)."""
@@ -170,7 +182,7 @@ def interpret_cue(span, ctx: Context) -> list[Draft]:
         if len(tokens) < 2:
             return []
         text = doc[tokens[0].i: tokens[-1].i + 1].text
-        value = parse_name(text)
+        value = parse_name(text) if not _sentence_case(tokens) else None
         if value is None or (span.id_ == "cue.letter_regarding" and not _regarding_a_patient(span, tokens, ctx)):
             return []
         return [Draft("patient_name", value, tokens[0].idx, tokens[-1].idx + len(tokens[-1].text),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from extractor.numbers import number_value
 from extractor.interpret import Context, Draft
 from extractor.patterns import load_json_data
 from extractor.registry import interpreter
@@ -87,7 +88,7 @@ def link_side(span, ctx: Context) -> tuple[str | None, object]:
     one after it in the clause ("L4-5 and L5-S1 bilaterally"); else the
     nearest before it in the sentence.
     """
-    sides = ctx.same_sentence(span, "SIDE")
+    sides = [s for s in ctx.same_sentence(span, "SIDE") if not _not_a_side(s)]
     doc = ctx.doc
     # A letter side ("R L2") covers the level after it; only its letter counts.
     before = [s for s in sides if (s.start + 1 if s.id_ in _LETTER_SIDES else s.end) <= span.start]
@@ -161,6 +162,12 @@ def interpret_joint(span, ctx: Context) -> list[Draft]:
             return []  # "L4,5 medial branches": two nerves
         joint = normalise_joint(*_COMPACT_JOINT.match(span.text.upper()).groups())
         return _level(span, ctx, [joint], "joint", []) if joint else []  # "L35" is no joint
+    if span.id_ in ("level.joint_spoken", "level.joint_spoken_sacral"):  # "L four five", "L five S one"
+        numbers = [int(number_value(t.text)) for t in span if number_value(t.text) is not None]
+        letters = [t.text.upper() for t in span if t.is_alpha and number_value(t.text) is None]
+        lower = (letters[-1] if len(letters) > 1 else letters[0]) + str(numbers[-1])
+        joint = normalise_joint(letters[0] + str(numbers[0]), lower)
+        return _level(span, ctx, [joint], "joint", []) if joint else []
     if span.id_ == "level.joint_letter_apart":  # "L 4-5"
         joint = normalise_joint(span[0].text.upper() + span[1].text, span[3].text.upper())
         return _level(span, ctx, [joint], "joint", []) if joint else []
@@ -171,8 +178,8 @@ def interpret_joint(span, ctx: Context) -> list[Draft]:
     if span.id_ == "level.joint_to":
         joints = joints_between(upper, lower if not lower.isdigit() else upper[0] + lower)
     elif span.id_ == "level.joint_spaced":
-        if _nerve_list_goes_on(span):
-            return []  # "L1 L2 AND L3 MEDIAL BRANCHES": a list of nerves without commas
+        if not lower.isdigit() and _nerve_list_goes_on(span):
+            return []  # "L1 L2 AND L3 MEDIAL BRANCHES": a list of nerves without commas ("L4 5" names no nerve)
         joints = [joint] if (joint := normalise_joint(upper, lower)) else []  # "L4 5", never a run
     else:
         joint = normalise_joint(upper, lower)
@@ -254,11 +261,14 @@ _RIGHT_AS_WORD_AFTER = {"after", "away", "now", "before", "handed", "-hand", "th
 _HANDEDNESS = {"dominant", "dominance"}  # "right hand dominant"; "right hand and right foot" is a side
 
 
+_VERTEBRA_START = re.compile(r"[CTLS]\d")
 _BILIRUBIN_BEFORE = {"t", "t.", "total", "d", "d.", "direct", "indirect", "tot"}  # "T bil 1.2": a lab value
 
 
 def _not_a_side(span) -> bool:
     """A one-word side span that the words around it show is not laterality."""
+    if span.id_ in ("side.left_letter_word", "side.right_letter_word") and number_value(span[-1].text) is not None:
+        return True  # "L four five": a level dictated as words
     if len(span) != 1:
         return False
     doc, i, word = span.doc, span.start, span[0].lower_
@@ -278,7 +288,9 @@ def _not_a_side(span) -> bool:
         if nxt == "hand":  # "right-hand-dominant", "right hand dominant"; not "right hand and foot"
             later = doc[i + 2].lower_ if i + 2 < len(doc) else ""
             return after == "-" or later in _HANDEDNESS
-        return nxt in _RIGHT_AS_WORD_AFTER or before == "all"
+        # "all right" is the idiom, unless a level follows ("blocks, all right L4-5 and L5-S1")
+        return nxt in _RIGHT_AS_WORD_AFTER or (before == "all" and not _VERTEBRA_START.match(
+            doc[i + 1].text if i + 1 < len(doc) else ""))
     return False
 
 

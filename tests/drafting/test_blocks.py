@@ -239,3 +239,16 @@ def test_a_list_items_relief_is_the_block_its_lead_in_dates_and_the_visit_is_no_
     assert [round(f.value["percent"], 1) for f, _ in blocks["2026-01-22"].reliefs] == [85.7]
     video = extract_source(SourceText(HEADER.format(date=VIDEO_FOLLOW_UP[0]) + VIDEO_FOLLOW_UP[1], "v.txt"))
     assert summarise(video).session is None  # "REASON FOR VISIT ... medial branch blocks" is no statement
+
+
+def test_a_follow_up_calls_date_in_outside_records_is_the_block_dated_before_it_not_a_block():
+    # A packet of another practice's records: its procedures are history, and a phone follow-up the day
+    # after a block reports that block's relief.
+    blocks = blocks_of(("02/17/2026", "RECORDS RELEASE - FAX COVER SHEET\nEnclosed:\n"
+                                      "1. Procedure report, lumbar medial branch block, 12/09/2025\n\n"
+                        "PROCEDURE REPORT\nDOS: 12/09/2025\nPROCEDURE: Bilateral L4-5 and L5-S1 medial branch blocks "
+                        "- diagnostic block #1\n0.5 mL of 2% lidocaine injected per target. No steroid used.\n"
+                        "Phone f/u 12/10/2025 (MA): ~85% relief lasting about 3 hours, then back to\n"
+                        "baseline - consistent with the expected duration of lidocaine.\n"))
+    assert "2025-12-10" not in blocks
+    assert [f.value["percent"] for f, _ in blocks["2025-12-09"].reliefs] == [85.0]

@@ -310,3 +310,15 @@ def test_a_session_at_the_thoracolumbar_junction_is_lumbar(joints, region):
     from drafting.sessions import _region
 
     assert _region(joints) == region
+
+
+def test_a_field_table_under_the_title_gives_the_joints_before_the_technique_does():
+    # The technique's "right then left" names one side at a time; the table's Laterality row names both.
+    summary = summarise(extract_source(SourceText(
+        "DIAGNOSTIC MEDIAL BRANCH BLOCK - PROCEDURE RECORD\n\n| Field | Value |\n|---|---|\n"
+        "| Patient | Doe, Jane Q |\n| DOB | 03/14/1961 |\n| Date of Service | 08/04/2026 |\n"
+        "| Laterality | Bilateral |\n| Nerves | L3 and L4 medial branches, L5 dorsal ramus |\n"
+        "| Joints | L4-5, L5-S1 |\n| Anesthetic | lidocaine 2% |\n\n"
+        "Procedure: Consent signed. Needles placed for the L3 and L4 medial branches and the L5 dorsal ramus, "
+        "right then left, under fluoroscopy.\n", "mbb.txt")))
+    assert summary.session.joints == {"left": ["L4-L5", "L5-S1"], "right": ["L4-L5", "L5-S1"]}

@@ -26,3 +26,20 @@ def test_a_question_answered_no_by_its_boxes_is_negated(extract_text):
 def test_a_question_answered_yes_stays_asserted(extract_text):
     doc = extract_text("Date of Service: 3/18/26\nSteroid: [x] yes  [ ] no   (dexamethasone 4 mg)\n")
     assert [(f.text, f.negated) for f in doc.facts if f.kind == "steroid"][0] == ("Steroid", False)
+
+
+def test_a_box_after_its_item_governs_that_item(extract_text):
+    # A template that lists the items first and puts each one's box after it.
+    doc = extract_text("DATE OF SERVICE: 02/03/2026\nSIDE:      [ ] Left  [X] Right  [ ] Bilateral\n"
+                       "LEVELS:    L3-4 [ ]  L4-5 [X]  L5-S1 [X]\n"
+                       "INDEX PAIN: same right low back pain as before the block [X] YES\n")
+    levels = {f.text: f.negated for f in doc.facts if f.kind == "level"}
+    assert levels == {"L3-4": True, "L4-5": False, "L5-S1": False}
+    sides = [(f.text, f.negated) for f in doc.facts if f.kind == "side"]
+    assert sides == [("Left", True), ("Right", False), ("Bilateral", True), ("right", False)]
+
+
+def test_a_label_before_its_colon_is_governed_by_no_box(extract_text):
+    doc = extract_text("Date of Service: 3/4/26\nBilateral: L4-5 [ ]  L5-S1 [X]\n")
+    assert [(f.text, f.negated) for f in doc.facts if f.kind == "side"] == [("Bilateral", False)]
+    assert {f.text: f.negated for f in doc.facts if f.kind == "level"} == {"L4-5": True, "L5-S1": False}

@@ -224,14 +224,16 @@ def test_lines_two_column_prose_reads_column_by_column():
 
 def test_field_tables_read_as_labels_and_other_tables_stay_tables():
     """extractor/pipeline.py nlp_text: "| Laterality | Bilateral |" under a "| Field | Value |" header reads
-    "| Laterality : Bilateral |"; a diary's "| Pre | 7 |" keeps its bars; one character for one."""
+    "| Laterality : Bilateral |", and a padded label takes the colon itself ("| Patient    | Doe, Jane |"
+    names the patient: the padding would stand between the label and its colon); a diary's "| Pre | 7 |"
+    keeps its bars; one character for one."""
     from extractor.pipeline import nlp_text
 
-    fields = "| Field | Value |\n|---|---|\n| Level | L5-S1 |\n| Laterality | Bilateral |\n\nNext line.\n"
+    fields = "| Field | Value |\n|---|---|\n| Level | L5-S1 |\n| Laterality | Bilateral |\n| Patient    | Doe, Jane |\n\nNext line.\n"
     diary = "| Time | NRS |\n|---|---|\n| Pre | 7 |\n| 30 min | 1 |\n"
     read = nlp_text(fields + diary)
     assert len(read) == len(fields + diary)
-    assert "| Level : L5-S1 |\n| Laterality : Bilateral |" in read
+    assert "| Level : L5-S1 |\n| Laterality : Bilateral |\n| Patient:     Doe, Jane |" in read
     assert read.endswith(diary)
 
 

@@ -226,6 +226,21 @@ def test_a_correction_whose_cue_ends_the_sentence_keeps_a_joint_it_restates(extr
     assert stated == ["L4-5", "L5-S1"]
 
 
+def test_an_addendum_that_gives_a_correction_as_its_reason_corrects_in_its_later_sentences(extract_text):
+    """The cue opens the addendum ("Reason: correction of treated levels.") and the sentences after it take
+    L3-4 back ("L3-4 was NOT treated.") and say what was done."""
+    from extractor.timeline import CORRECTION_SECTION
+
+    doc = extract_text("Date of Service: 07/28/2026\nPROCEDURE: Right L3-4 and L4-5 lumbar radiofrequency ablation\n"
+                       "Levels: Right L3-4, L4-5\n\nADDENDUM  07/30/2026 14:05   Ingrid Solberg, DO\n"
+                       "Reason: correction of treated levels (dictation template error).\nThe procedure and levels "
+                       "lines above were carried forward in error. L3-4 was NOT treated. The levels lesioned\n"
+                       "on 07/28/2026 were right L4-5 and L5-S1.\n")
+    assert all(f.negated for f in doc.facts if f.kind == "level" and f.value["joints"] == ["L3-L4"])
+    stated = [f.text for f in doc.facts if f.section == CORRECTION_SECTION and f.kind == "level" and f.asserted]
+    assert stated == ["L4-5", "L5-S1"]
+
+
 def test_a_note_without_a_correction_keeps_its_levels(extract_text):
     doc = extract_text(CORRECTED_NOTE.split("ADDENDUM")[0] + "ADDENDUM 09/09/2026: patient called, doing well.\n")
     assert all(not f.negated for f in doc.facts if f.kind == "level")
