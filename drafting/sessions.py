@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from extractor.facts import ExtractedDocument, Fact
 from extractor.interpret.levels import joints_from_nerves
 from extractor.sourcetext import line_bounds, sentence_bounds
-from extractor.timeline import CORRECTION_SECTION
+from extractor.timeline import CORRECTION_SECTION, own_date
 
 from drafting.tables import codes
 
@@ -427,8 +427,7 @@ def _done_that_day(doc: ExtractedDocument) -> bool:
 
 def summarise(doc: ExtractedDocument) -> DocumentSummary:
     """Identity, date and procedure session of one document."""
-    service = _first(doc, "service_date") or _first(doc, "date")
-    date = service.value if service else None
+    date = own_date(doc.facts, doc.text)
     name = _first(doc, "patient_name")
     dob = _first(doc, "dob")
     mrn = _first(doc, "mrn")

@@ -22,7 +22,8 @@ from spacy.tokens import Doc, Span
 from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix_regex
 
 from extractor.numbers import COMPOUND_NUMBER_WORDS, TENS_WORDS, UNIT_WORDS, like_num
-from extractor.overlaps import join_restated_drugs, prefer_longest_then_priority, without_one_vertebra_joints
+from extractor.overlaps import (join_restated_drugs, prefer_longest_then_priority, without_mid_line_log_rows,
+                                without_one_vertebra_joints)
 from extractor.patterns import PATTERN_DIR, load_json_data, load_patterns
 
 __all__ = ["build_nlp", "get_nlp", "blank_pipeline", "check_rule_patterns", "CANDIDATES", "RESOLVED"]
@@ -175,7 +176,7 @@ _FIRST_WORDS = frozenset({hash_string(w) for w in TENS_WORDS} | {_PER})
 def resolve_candidates(doc: Doc) -> Doc:
     """Settle overlapping candidates once, before assertion and sections."""
     doc.spans[RESOLVED] = join_restated_drugs(prefer_longest_then_priority(
-        without_one_vertebra_joints(list(doc.spans[CANDIDATES]))))
+        without_mid_line_log_rows(without_one_vertebra_joints(list(doc.spans[CANDIDATES])))))
     return doc
 
 

@@ -6,8 +6,10 @@ from functools import lru_cache
 from spacy.tokens import Span
 
 from extractor.patterns import PATTERN_DIR, load_patterns, pattern_values
+from extractor.tables import SOURCE_TEXT
 
 __all__ = ["prefer_longest_then_priority", "pattern_priority", "join_restated_drugs", "without_one_vertebra_joints",
+           "without_mid_line_log_rows",
            "FALLBACK_PRIORITY"]
 
 FALLBACK_PRIORITY = -10
@@ -94,6 +96,32 @@ def without_one_vertebra_joints(spans: list[Span]) -> list[Span]:
     """
     return [s for s in spans
             if not (s.label_ == "JOINT" and len(s) >= 3 and s[0].lower_ == s[-1].lower_)]
+
+
+_LOG_ROWS = {"relief.time_pct_row_dash"}
+_ROW_BULLETS = " \t\u2022*-\u00b7"
+
+
+def without_mid_line_log_rows(spans: list[Span]) -> list[Span]:
+    """Drop a log-row candidate ("30 min — 95%") that does not open its line.
+
+    Why before the overlaps: in "RN phone check at 4 h: still 85% relief at 4 h"
+    the row pattern finds "4 h: still 85%", which its interpreter rejects (a
+    log row opens its line), yet being the longest it would push out "85%
+    relief"; so would "the first hour: 90%" push out "90% relief".
+    """
+    if not any(s.id_ in _LOG_ROWS for s in spans):
+        return spans
+    doc = spans[0].doc
+    text = doc.user_data.get(SOURCE_TEXT) or doc.text  # doc.text joins every token again
+    kept = []
+    for s in spans:
+        if s.id_ in _LOG_ROWS:
+            line_start = text.rfind("\n", 0, s.start_char) + 1
+            if text[line_start:s.start_char].strip(_ROW_BULLETS):
+                continue
+        kept.append(s)
+    return kept
 
 
 def _without_steroid_word_in_names(spans: list[Span]) -> list[Span]:

@@ -22,19 +22,16 @@ from extractor.registry import interpreter_for
 from extractor.sourcetext import SourceText
 from extractor.tables import SOURCE_TEXT
 from extractor.timeline import (mark_corrected, mark_dated_history, mark_planned, mark_requested, mark_transmitted,
-                                plan_field_ranges)
+                                own_date, plan_field_ranges)
 
 __all__ = ["extract_source", "extract_path"]
 
 _SKIP_INTERPRET = {"DURATION", "SKIN_LOCAL"}  # read by other interpreters, not facts themselves
 
 
-def _document_date(drafts: list[Draft]) -> dt.date | None:
-    for kind in ("service_date", "date"):
-        for draft in drafts:
-            if draft.kind == kind and draft.value:
-                return dt.date.fromisoformat(draft.value)
-    return None
+def _document_date(drafts: list[Draft], text: str) -> dt.date | None:
+    own = own_date(drafts, text)
+    return dt.date.fromisoformat(own) if own else None
 
 
 def _interpret(spans, ctx: Context) -> list[Draft]:
@@ -46,7 +43,7 @@ def _interpret(spans, ctx: Context) -> list[Draft]:
     date_fn = interpreter_for("DATE")
     ctx.day_first = day_first_note(s.text for s in spans if s.label_ == "DATE")
     first = {id(s): date_fn(s, ctx) for s in spans if s.label_ == "DATE"}
-    ctx.document_date = _document_date([d for found in first.values() for d in found])
+    ctx.document_date = _document_date([d for found in first.values() for d in found], ctx.text)
     drafts: list[Draft] = []
     for span in spans:
         if span.label_ == "DATE":

@@ -76,6 +76,7 @@ def _rules() -> dict:
         "summary_row": re.compile(data["summary_row_label"], re.IGNORECASE),
         "summary_cell": re.compile(data["summary_cell"]),
         "summary_bare_cell": re.compile(data["summary_bare_cell"]),
+        "clock_reference": re.compile(data["clock_reference"], re.IGNORECASE),
         "any_row": re.compile(f"(?:{data['row_label']})|(?:{data['summary_row_label']})", re.IGNORECASE | re.MULTILINE),
     }
 
@@ -211,6 +212,12 @@ def _row_cells(line: str, header: str, columns: list[Column]) -> list[tuple[Colu
     return found
 
 
+def _score_only(line: str, cell: tuple[Column, int, int]) -> tuple[Column, int, int]:
+    """A score cell written with its scale ("1/10") as its number, for a pain column."""
+    column, s, e = cell
+    return (column, s, e - 3) if column.role == "pain_score" and line[s:e].endswith("/10") else cell
+
+
 def _fits(column: Column, text: str) -> bool:
     value = float(text.rstrip("%"))
     if column.role == "pain_score":
@@ -295,6 +302,44 @@ def _tab_table(lines: list[tuple[int, str]], i: int) -> tuple[list[tuple[int, in
     return (found, j) if j - i - 1 >= (2 if diary else 1) else None
 
 
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})\s*([ap])?", re.IGNORECASE)
+
+
+def _minutes(hour: int, minute: int, half: str | None) -> int | None:
+    """Minutes after midnight; None for no clock time ("25:70")."""
+    if hour > 23 or minute > 59 or (half and not 1 <= hour <= 12):
+        return None
+    if half:
+        hour = hour % 12 + (12 if half.lower() == "p" else 0)
+    return hour * 60 + minute
+
+
+def _clock_reference(text: str) -> int | None:
+    """When the note says the injection was complete ("Injection complete 09:05", "Procedure end:
+    10:14 AM"), in minutes after midnight."""
+    m = _rules()["clock_reference"].search(text)
+    return None if m is None else _minutes(int(m.group(1)), int(m.group(2)), m.group(3))
+
+
+_BEFORE_ROW = re.compile(r"\s*\|?\s*(?:pre|before|baseline)", re.IGNORECASE)
+
+
+def _hours_after(label: str, reference: int | None) -> float | None:
+    """Hours from the injection to a row's clock time ("10:42 AM"); None before it, or with no reference.
+
+    A 12-hour log without AM/PM that runs past noon ("12:10", "1:10") goes on into the afternoon."""
+    m = _CLOCK.search(label)
+    if m is None or reference is None or _BEFORE_ROW.match(label):
+        return None
+    minutes = _minutes(int(m.group(1)), int(m.group(2)), m.group(3))
+    if minutes is None:
+        return None
+    after = minutes - reference
+    if after < 0 and not m.group(3) and minutes < 12 * 60 and minutes + 12 * 60 - reference < 12 * 60:
+        after += 12 * 60
+    return round(after / 60, 3) if after >= 0 else None
+
+
 def _row_follows(lines: list[tuple[int, str]], i: int) -> bool:
     """The next line after i that is not a border starts like a diary or summary row."""
     rules = _rules()
@@ -318,6 +363,7 @@ def table_cells(text: str) -> list[tuple[int, int, str, dict]]:
         lines.append((offset, line))
         offset += len(line) + 1
     cells: list[tuple[int, int, str, dict]] = []
+    reference = _clock_reference(text)
     i = 0
     while i < len(lines):
         header = lines[i][1]
@@ -347,9 +393,13 @@ def table_cells(text: str) -> list[tuple[int, int, str, dict]]:
                 if kind == "summary":
                     found = _summary_cells(line, header, columns)
                 else:
-                    hours = hours_in(row_label.match(line).group(0))
+                    label = row_label.match(line).group(0)
+                    hours = hours_in(label)
+                    if hours is None:
+                        hours = _hours_after(label, reference)
                     found = [(s, e, column.rule["id"], {"at_hours": hours})
-                             for column, s, e in _row_cells(line, header, columns) if _fits(column, line[s:e])]
+                             for column, s, e in (_score_only(line, cell) for cell in _row_cells(line, header, columns))
+                             if _fits(column, line[s:e])]
                 cells.extend((start + s, start + e, rule_id, notes) for s, e, rule_id, notes in found)
         i = max(j, i + 1)
     return cells

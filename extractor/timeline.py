@@ -40,7 +40,7 @@ from extractor.facts import Fact
 from extractor.patterns import load_json_data
 from extractor.sourcetext import sentence_bounds
 
-__all__ = ["mark_dated_history", "mark_planned", "mark_requested", "mark_transmitted", "mark_corrected",
+__all__ = ["own_date", "mark_dated_history", "mark_planned", "mark_requested", "mark_transmitted", "mark_corrected",
            "plan_field_ranges", "CORRECTION_SECTION"]
 
 _CLAUSE_BREAK = re.compile(r"\n|[.;]\s")
@@ -49,17 +49,48 @@ _DATED_KINDS = {"procedure", "level", "side", "relief", "anesthetic", "steroid",
                 "block_number", "pain_score", "function", "conservative_care", "region"}
 
 
-def _document_date(facts: tuple[Fact, ...] | list[Fact]) -> str | None:
-    for kind in ("service_date", "date"):
-        for fact in facts:
-            if fact.kind == kind and fact.value:
-                return fact.value
-    return None
+# A footer's date that is not the note's own: "Printed 06/20/2026 by ...", "Faxed 06/21/2026".
+_NOT_OWN_FOOTER = re.compile(r"\b(?:print(?:ed)?|fax(?:ed)?|generated|run date|sent)\b", re.IGNORECASE)
+_HEAD_LINES = 3
+
+
+def own_date(dated, text: str) -> str | None:
+    """The note's own date (ISO) from its dated facts or drafts (`kind`, `value`, `start`; in text order).
+
+    The first date of service; without one, a date in the title lines (the
+    first three: "RIGHT LUMBAR MEDIAL BRANCH BLOCK #1 - 2026.05.12"), then
+    one on the last line ("Lakeshore Surgery Center | Doe, Jane | 16-Jun-2026
+    0700h | Op note 1 of 1", not a print or fax stamp), then the first date:
+    a body's first date is often history ("MBB #1 2026.05.12 ...").
+    """
+    dates = []
+    for d in dated:
+        if d.kind == "service_date" and d.value:
+            return d.value
+        if d.kind == "date" and d.value:
+            dates.append(d)
+    if not dates:
+        return None
+    head_end = 0
+    for _ in range(_HEAD_LINES):
+        nxt = text.find("\n", head_end)
+        if nxt < 0:
+            head_end = len(text)
+            break
+        head_end = nxt + 1
+    if dates[0].start < head_end:
+        return dates[0].value
+    body = text.rstrip()
+    last_line = body.rfind("\n") + 1
+    footer = [d for d in dates if d.start >= last_line]
+    if footer and not _NOT_OWN_FOOTER.search(body, last_line):
+        return footer[0].value
+    return dates[0].value
 
 
 def mark_dated_history(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
     """The facts, with `historical` set on those a past date governs (facts in text order)."""
-    own = _document_date(facts)
+    own = own_date(facts, text)
     if own is None:
         return facts
     dates = [f for f in facts if f.kind == "date" and f.value]
@@ -120,6 +151,10 @@ def _planned_kinds() -> dict[str, frozenset[str]]:
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
+# A section title that says what was done: "PROCEDURE PERFORMED:", "Procedures done:".
+_DONE_TITLE = re.compile(r"[^\n:]{0,40}\b(?:performed|done|completed)\b[ \t]*:", re.IGNORECASE)
+
+
 def plan_field_ranges(sections: list[tuple[str | None, int, int]], text: str) -> list[tuple[int, int]]:
     """Character ranges of field labels written right under a plan header, which belong to the plan.
 
@@ -133,8 +168,8 @@ def plan_field_ranges(sections: list[tuple[str | None, int, int]], text: str) ->
         if category != "plan":
             continue
         for _category, start, end in sections[i + 1:]:
-            if _BLANK_LINE.search(text, plan_start, start):
-                break
+            if _BLANK_LINE.search(text, plan_start, start) or _DONE_TITLE.match(text, start):
+                break  # "PLANNED PROCEDURE: ..." then "PROCEDURE PERFORMED: ...": what was done is no plan
             blank = _BLANK_LINE.search(text, start, end)
             ranges.append((start, end if blank is None else blank.start()))
             if blank is not None:

@@ -339,7 +339,7 @@ def interpret_conservative(span, ctx: Context) -> list[Draft]:
     therapy = ctx.values.get(span.id_)
     if span.id_ == "care.pt_abbrev" and _pt_is_the_patient(span):
         return []
-    weeks = None
+    weeks = ranged = None
     sentence = sorted(ctx.same_sentence(span), key=lambda s: s.start)
     for other in sentence:
         # "PT x 10 wks", "physical therapy ... (10 weeks)": the first duration
@@ -349,7 +349,12 @@ def interpret_conservative(span, ctx: Context) -> list[Draft]:
         if other.label_ == "CONSERVATIVE" or _pain_named_between(ctx.doc[span.end:other.start]):
             break  # another treatment's duration, or the pain's ("meloxicam; pain > 4 yrs")
         if other.label_ == "DURATION":
-            weeks = duration_weeks(other)
+            # "a 12-week course of physical therapy ... from January through March": the course's
+            # own length, written before it, is the one counted (the months only date it).
+            if other.id_ == "duration.month_range":
+                ranged = duration_weeks(other)
+            else:
+                weeks = duration_weeks(other)
             break
     if weeks is None:
         # "more than 6 months of conservative care", "6 wks PT"
@@ -358,6 +363,8 @@ def interpret_conservative(span, ctx: Context) -> list[Draft]:
             if other.label_ == "DURATION" and 0 <= span.start - other.end <= 4 and \
                     (len(between) == 0 or any(t.lower_ == "of" for t in between)):
                 weeks = duration_weeks(other)
+    if weeks is None:
+        weeks = ranged
     value = {"therapy": therapy, "weeks": weeks}
     return [Draft("conservative_care", value, span.start_char, span.end_char, span.id_, therapy or "", span)]
 

@@ -20,7 +20,7 @@ __all__ = ["day_first_note", "parse_date", "DATE_SETTINGS"]
 DATE_SETTINGS = {"DATE_ORDER": "MDY", "PREFER_DATES_FROM": "past", "REQUIRE_PARTS": ["day", "month", "year"],
                  "PREFER_DAY_OF_MONTH": "first"}
 _MDY = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{2}|\d{4})$")
-_ISO = re.compile(r"^(\d{4})\s*[-/]\s*(\d{1,2})\s*[-/]\s*(\d{1,2})$")  # 2026-10-02, 2026/10/02
+_ISO = re.compile(r"^(\d{4})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{1,2})$")  # 2026-10-02, 2026/10/02, 2026.05.12
 _PADDED_MONTH_DAY = re.compile(r"^(\d{2})\s*/\s*(\d{2})$")  # "09/02", "10/07": no year
 _CUE_GAP = 3  # tokens allowed between a cue ("DOS") and its date, e.g. ":"
 
@@ -62,7 +62,7 @@ def parse_date(text: str, relative_base: dt.date | None = None, day_first: bool 
             return dt.date(_century(int(m.group(3))), month, day)
         m = _ISO.match(text)
         if m:
-            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            return dt.date(int(m.group(1)), int(m.group(3)), int(m.group(4)))
     except ValueError:
         return None
     named = _month_name_date(text)

@@ -103,18 +103,26 @@ def _sentence_case(tokens) -> bool:
 
 
 def footer_patient(drafts: list[Draft], ctx: Context) -> list[Draft]:
-    """The patient named at the start of a footer line "Brennan, Thomas R | DOB 03/22/1958 | MRN …",
-    for a note with no patient cue (read before the DOB cue of that line)."""
+    """The patient named at the start of a line that goes on to the DOB or MRN, for a note with no
+    patient cue: a footer "Brennan, Thomas R | DOB 03/22/1958 | MRN …", an EHR banner "SHAW, DENISE M
+    MRN: 40081772   DOB: 4/22/1963" or "SHAW, DENISE M (MRN 40081772)" (read before that cue)."""
     if any(d.kind == "patient_name" for d in drafts):
         return drafts
     doc = ctx.doc
     for span in ctx.spans:
-        if ctx.values.get(span.id_) == "dob" and span.start >= 3 and doc[span.start - 1].text == "|":
-            tokens = _name_opening_line(doc, span.start - 1, after_blank_line=False)
-            value = parse_name(doc[tokens[0].i: tokens[-1].i + 1].text) if tokens and "," in {t.text for t in tokens} else None
-            if value is not None:
-                return drafts + [Draft("patient_name", value, tokens[0].idx, tokens[-1].idx + len(tokens[-1].text),
-                                       span.id_, "the name opening the DOB's footer line", span)]
+        if ctx.values.get(span.id_) not in ("dob", "mrn") or span.start < 3:
+            continue
+        if doc[span.start - 1].text == "(":
+            end = span.start - 1  # "SHAW, DENISE M (MRN 40081772)"
+        elif doc[span.start - 1].text == "|" or (doc[span.start - 1].is_space and "\n" not in doc[span.start - 1].text):
+            end = span.start - 1  # set off by a bar or a run of spaces
+        else:
+            continue
+        tokens = _name_opening_line(doc, end, after_blank_line=False)
+        value = parse_name(doc[tokens[0].i: tokens[-1].i + 1].text) if tokens and "," in {t.text for t in tokens} else None
+        if value is not None:
+            return drafts + [Draft("patient_name", value, tokens[0].idx, tokens[-1].idx + len(tokens[-1].text),
+                                   span.id_, "the name opening the line of the DOB or MRN", span)]
     return drafts
 
 

@@ -69,7 +69,7 @@ def joints_from_nerves(nerves: list[str] | set[str]) -> list[str]:
     data = load_json_data("nerve_joints.json")
     order, offsets = data["vertebrae"], data["offset_by_region"]
     have = {n.upper() for n in nerves}
-    joints = []
+    joints = [j for n in sorted(have) for j in data.get("named", {}).get(n, ())]
     for i in range(len(order) - 1):
         region = region_of(order[i])
         offset = offsets.get(region)
@@ -164,7 +164,7 @@ def interpret_joint(span, ctx: Context) -> list[Draft]:
         return _level(span, ctx, [joint], "joint", []) if joint else []  # "L35" is no joint
     if span.id_ in ("level.joint_spoken", "level.joint_spoken_sacral"):  # "L four five", "L five S one"
         numbers = [int(number_value(t.text)) for t in span if number_value(t.text) is not None]
-        letters = [t.text.upper() for t in span if t.is_alpha and number_value(t.text) is None]
+        letters = [t.text.upper() for t in span if t.text.upper() in ("C", "T", "L", "S")]
         lower = (letters[-1] if len(letters) > 1 else letters[0]) + str(numbers[-1])
         joint = normalise_joint(letters[0] + str(numbers[0]), lower)
         return _level(span, ctx, [joint], "joint", []) if joint else []
@@ -232,6 +232,9 @@ def interpret_vertebra_range(span, ctx: Context) -> list[Draft]:
 
 @interpreter("NERVE")
 def interpret_nerve(span, ctx: Context) -> list[Draft]:
+    named = ctx.values.get(span.id_)
+    if named:  # "third occipital nerve": a nerve known by its name, not its vertebra
+        return _level(span, ctx, joints_from_nerves([named]), "nerve", [named])
     nerves = [n.upper() for n in _NERVE_SPLIT.findall(span.text.upper())]
     ordered = _vertebrae()
     if span.id_ == "level.nerve_run":

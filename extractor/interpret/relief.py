@@ -46,7 +46,29 @@ def _amount_and_unit(span) -> tuple[float | None, str | None]:
     return amount, unit
 
 
+_MONTH_NUMBER = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
+_HOURS_PER_MONTH = 730.5
+
+
+def _month_range_hours(span) -> float | None:
+    """"from March to June 2025": the months from the first to the last (3), in hours."""
+    months = [_MONTH_NUMBER[t.lower_[:3]] for t in span if t.lower_[:3] in _MONTH_NUMBER and t.is_alpha]
+    years = [int(t.text) for t in span if t.text.isdigit() and len(t.text) == 4]
+    if len(months) != 2:
+        return None
+    # "from January through March" holds March too; "from March to June" ends as June begins
+    span_months = months[1] - months[0] + any(t.lower_ in ("through", "thru") for t in span)
+    if len(years) == 2:
+        span_months += 12 * (years[1] - years[0])
+    elif span_months < 0:
+        span_months += 12  # "from November to February"
+    return span_months * _HOURS_PER_MONTH if span_months > 0 else None
+
+
 def duration_hours(span) -> float | None:
+    if span.id_ == "duration.month_range":
+        return _month_range_hours(span)
     amount, unit = _amount_and_unit(span)
     if amount is None or unit is None:
         return None

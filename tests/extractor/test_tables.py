@@ -201,3 +201,33 @@ def test_a_space_aligned_summary_reads_bare_cells_under_a_percent_header(extract
 ])
 def test_a_spaced_summary_needs_a_percent_header_and_aligned_rows(text):
     assert [c for c in table_cells(text) if c[2] == "table.block_relief_column"] == []
+
+
+CLOCK_DIARY = """Description: ... The anesthetic mixture was injected. Injection complete 09:05. No complications.
+
+| Time        | NRS | Activity at the time          |
+|-------------|-----|-------------------------------|
+| Pre 08:40   | 8   | standing, rising from chair   |
+| 09:20       | 1   | sit-to-stand x 5              |
+| 11:05       | 1   | sitting, light housework      |
+| 1:05        | 4   |                               |
+"""
+
+
+def test_clock_time_rows_count_their_hours_from_the_injection():
+    cells = table_cells(CLOCK_DIARY)
+    hours = [(CLOCK_DIARY[s:e], notes["at_hours"]) for s, e, _rule, notes in cells]
+    # "Pre 08:40" is before the block; a 12-hour clock runs on past noon ("1:05" is 13:05).
+    assert hours == [("8", None), ("1", 0.25), ("1", 2.0), ("4", 4.0)]
+
+
+def test_clock_time_rows_without_a_stated_injection_time_have_no_hours():
+    text = CLOCK_DIARY.replace("Injection complete 09:05. ", "")
+    assert [notes["at_hours"] for *_span, notes in table_cells(text)] == [None, None, None, None]
+
+
+def test_score_cells_written_with_their_scale():
+    text = "Response\n  Time      NRS     Relief\n  Pre       7/10    -\n  30 min    1/10    85%\n  60 min    1/10    85%\n"
+    cells = [(text[s:e], rule, notes["at_hours"]) for s, e, rule, notes in table_cells(text)]
+    assert ("85%", "table.relief_column", 0.5) in cells and ("85%", "table.relief_column", 1.0) in cells
+    assert ("7", "table.nrs_column", None) in cells  # the number, not its "/10"

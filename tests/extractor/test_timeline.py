@@ -1,6 +1,8 @@
 """Dated summaries are history and plan sections are plans (extractor/timeline.py)."""
 from __future__ import annotations
 
+import pytest
+
 RFA_NOTE = """Date of Service: 11/04/2025
 PROCEDURE: Left L4-5 and L5-S1 radiofrequency ablation under fluoroscopy.
 
@@ -252,3 +254,30 @@ def test_a_procedure_done_on_a_past_date_on_a_wrapped_line_is_history(extract_te
     procedures = [f for f in doc.facts if f.kind == "procedure"]
     assert [f.asserted for f in procedures] == [False, False]
     assert procedures[0].historical and procedures[1].negated
+
+
+def test_what_was_performed_under_what_was_planned_is_no_plan(extract_text):
+    doc = extract_text("Date of Service: 05/14/2026\nPLANNED PROCEDURE: Bilateral L4-5 and L5-S1 radiofrequency ablation\n"
+                       "PROCEDURE PERFORMED: Radiofrequency ablation, right L4-5 and L5-S1 and left L4-5.\n")
+    performed = [f for f in doc.facts if f.kind in ("procedure", "level") and f.start > doc.text.index("PERFORMED")]
+    assert performed and all(f.asserted for f in performed)
+    planned = [f for f in doc.facts if f.kind == "procedure" and f.start < doc.text.index("PERFORMED")]
+    assert planned and all(f.hypothetical for f in planned)
+
+
+@pytest.mark.parametrize("text, expected", [
+    # a date of service wins wherever it is
+    ("Op note\nMBB #1 2026.05.12 lidocaine 90%\nDate of Service: 06/16/2026\n", "2026-06-16"),
+    # no date of service: a date in the title lines
+    ("RIGHT LUMBAR MEDIAL BRANCH BLOCK #1 - 2026.05.12\n\nAspirin held since 5.7.26.\n", "2026-05-12"),
+    # then the footer line, not a history date in the body
+    ("Operative Note\n\n\n\nMBBs: #1 2026.05.12 90%\n\nLakeshore | Doe, Jane | 16-Jun-2026 0700h | Op note 1 of 1\n",
+     "2026-06-16"),
+    # a print stamp on the last line is not the note's date
+    ("Operative Note\n\n\n\nSeen 05/12/2026 for block #1.\n\nPrinted 06/20/2026 2:09 PM  Page 1 of 1\n", "2026-05-12"),
+])
+def test_a_notes_own_date(extract_text, text, expected):
+    from extractor.timeline import own_date
+
+    doc = extract_text(text)
+    assert own_date(doc.facts, doc.text) == expected
