@@ -12,10 +12,10 @@ templates put each box after its item instead:
     LEVELS:    L3-4 [ ]  L4-5 [X]  L5-S1 [X]
 
 A line read that way begins with an item (after its label) and ends with a
-box; there, the box after a fact governs it. A fact
-whose question is answered by the boxes after it is negated when the ticked
-box says "no" or "none" ("Steroid: [ ] yes [x] no"). Ticked boxes ("[x]",
-"[X]", "[✓]") and facts with no box near them are left as they are.
+box; there, the box after a fact governs it. A fact whose question is
+answered by the boxes after it is negated when the ticked box says "no" or
+"none" ("Steroid: [ ] yes [x] no"). Ticked boxes ("[x]", "[X]", "[✓]") and
+facts with no box near them are left as they are.
 """
 from __future__ import annotations
 
