@@ -428,6 +428,11 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                         target = records[date.value]  # a history-only block's agent or steroid
                     if target is not None:
                         target.mentions.append(evidence_of(date, doc))
+                elif (date is not None and own is None and date.value in session_dates and fact.kind == "relief"
+                      and (describes_block or fact.value.get("at_hours") is not None)):
+                    # The patient's diary of the block's day, its own document: "06/16/2026  1 hr  1  90".
+                    target = records[date.value]
+                    target.mentions.append(evidence_of(date, doc))
                 elif date is None and numbered and own is None:
                     # "MBB #2 gave 85% relief" in a later note, with no date.
                     target = numbered.get(_block_number(fact, seg))

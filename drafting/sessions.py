@@ -446,6 +446,16 @@ def summarise(doc: ExtractedDocument) -> DocumentSummary:
                            session=session, warnings=warnings)
 
 
+# After an entry's date at the start of its line: a title of words in capitals ("  PROCEDURE NOTE - LUMBAR
+# MBB #1", "  FOLLOW-UP VISIT"); not a list item's "  3/24/2026 MBB #1, lidocaine 2%: 90% relief".
+_ENTRY_TITLE = re.compile(r"(?:[ \t]{2,}|[ \t]+[-|:][ \t]+)[A-Z]{2,}(?:[ -]+[A-Z]{2,})+\b")
+
+
+def _opens_entry(text: str, fact: Fact) -> bool:
+    """The date opens its line, unindented, and a title in capitals follows it there."""
+    return line_bounds(text, fact.start)[0] == fact.start and _ENTRY_TITLE.match(text, fact.end) is not None
+
+
 def entries(doc: ExtractedDocument) -> list[ExtractedDocument]:
     """A procedure log's dated entries, each as a document of its own; most documents are one entry.
 
@@ -455,9 +465,18 @@ def entries(doc: ExtractedDocument) -> list[ExtractedDocument]:
     service changes, but only when at least two of the parts state a
     procedure of their own; the lines above the first date (the patient,
     the provider, the setting) belong to every part. The parts keep the
-    document's path and text, so evidence still points into the file.
+    document's path and text, so evidence still points into the file. A
+    progress-note export with no date of service splits at the dates that
+    open an entry's line before its title in capitals, which are then each
+    part's date of service.
     """
     dates = [f for f in doc.facts if f.kind == "service_date" and f.value and f.asserted]
+    headings = False
+    if len({f.value for f in dates}) < 2:
+        # A chronological progress-note export: each entry opens a line with its date and title,
+        # "04/08/2026  PROCEDURE NOTE - LUMBAR MBB #1      Provider: ...". That date is the entry's own.
+        dates = [f for f in doc.facts if f.kind == "date" and f.value and _opens_entry(doc.text, f)]
+        headings = True
     starts, previous = [], None
     for fact in dates:
         if fact.value != previous:
@@ -467,7 +486,9 @@ def entries(doc: ExtractedDocument) -> list[ExtractedDocument]:
         return [doc]
     bounds = list(zip(starts, starts[1:] + [len(doc.text)]))
     header = tuple(f for f in doc.facts if f.start < starts[0])
-    parts = [header + tuple(f for f in doc.facts if lo <= f.start < hi) for lo, hi in bounds]
+    heading_ids = {id(f) for f in dates} if headings else set()
+    parts = [header + tuple(dataclasses.replace(f, kind="service_date") if id(f) in heading_ids else f
+                            for f in doc.facts if lo <= f.start < hi) for lo, hi in bounds]
     stating = sum(any(_states_procedure(f, {"procedure", "title"}) for f in part) for part in parts)
     if stating < 2:
         return [doc]

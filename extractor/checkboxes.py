@@ -14,8 +14,9 @@ templates put each box after its item instead:
 A line read that way begins with an item (after its label) and ends with a
 box; there, the box after a fact governs it. A fact whose question is
 answered by the boxes after it is negated when the ticked box says "no" or
-"none" ("Steroid: [ ] yes [x] no"). Ticked boxes ("[x]", "[X]", "[✓]") and
-facts with no box near them are left as they are.
+"none" ("Steroid: [ ] yes [x] no"). A typed paper form's ballot boxes
+read the same way ("☐" empty, "☑" or "☒" ticked). Ticked boxes ("[x]",
+"[X]", "[✓]") and facts with no box near them are left as they are.
 """
 from __future__ import annotations
 
@@ -26,14 +27,21 @@ from extractor.facts import Fact
 
 __all__ = ["mark_unticked", "mark_answered_below"]
 
-_BOX = re.compile(r"\[\s*([xX✓✔*]?)\s*\]")
+# "[ ]", "[x]", "[✓]"; a typed paper form's ballot boxes "☐" (empty), "☑" and "☒" (ticked).
+_BOX = re.compile(r"\[\s*([xX✓✔*]?)\s*\]|([☑☒])|☐")
+_BALLOT = frozenset("☐☑☒")
 # "Steroid:  [ ] yes  [x] no": the question, then its answer boxes.
-_ANSWERED_NO = re.compile(r"\s*:?\s*(?:\[\s*\]\s*yes\s*)?\[\s*[xX✓✔*]\s*\]\s*(?:no|none)\b", re.IGNORECASE)
+_ANSWERED_NO = re.compile(r"\s*:?\s*(?:(?:\[\s*\]|☐)\s*yes\s*)?(?:\[\s*[xX✓✔*]\s*\]|[☑☒])\s*(?:no|none)\b",
+                          re.IGNORECASE)
+
+
+def _ticked(box: re.Match) -> bool:
+    return bool(box.group(1) or box.group(2))
 
 
 def mark_unticked(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
     """The facts, with `negated` set on those an empty checkbox governs."""
-    if "[" not in text or _BOX.search(text) is None:
+    if ("[" not in text and _BALLOT.isdisjoint(text)) or _BOX.search(text) is None:
         return facts
     out = []
     for fact in facts:
@@ -42,13 +50,25 @@ def mark_unticked(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
             box = _BOX.match(text, fact.end) or _BOX.search(text, fact.end, _line_end(text, fact.end))
             between = text[fact.end:box.start()] if box else ""
             # (a label before its colon is governed by no box: "Bilateral: L4-5 [ ] L5-S1 [X]")
-            unticked = box is not None and not box.group(1) and ":" not in between
+            unticked = box is not None and not _ticked(box) and ":" not in between
         else:
             boxes = list(_BOX.finditer(text, line_start, fact.start))
-            unticked = bool(boxes) and not boxes[-1].group(1)
-        answered_no = _ANSWERED_NO.match(text, fact.end) is not None
+            unticked = bool(boxes) and not _ticked(boxes[-1])
+        answered_no = _ANSWERED_NO.match(text, fact.end) is not None or _ticked_none(text, fact.end)
         out.append(dataclasses.replace(fact, negated=True) if (unticked or answered_no) and not fact.negated else fact)
     return tuple(out)
+
+
+_BOXES_FOLLOW = re.compile(r"[ \t]*:?[ \t]*(?:\[|[☐☑☒])")
+_NONE_OPTION = re.compile(r"[ \t]*(?:no|none)\b", re.IGNORECASE)
+
+
+def _ticked_none(text: str, at: int) -> bool:
+    """The boxes after a label tick its "none" option: "Steroid:  ☐ Dexamethasone  ☐ Triamcinolone  ☑ NONE"."""
+    if not _BOXES_FOLLOW.match(text, at):
+        return False
+    end = _line_end(text, at)
+    return any(_ticked(m) and _NONE_OPTION.match(text, m.end()) for m in _BOX.finditer(text, at, end))
 
 
 def _line_end(text: str, at: int) -> int:

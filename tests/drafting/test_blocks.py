@@ -252,3 +252,14 @@ def test_a_follow_up_calls_date_in_outside_records_is_the_block_dated_before_it_
                         "baseline - consistent with the expected duration of lidocaine.\n"))
     assert "2025-12-10" not in blocks
     assert [f.value["percent"] for f, _ in blocks["2025-12-09"].reliefs] == [85.0]
+
+
+def test_a_patients_diary_of_the_blocks_day_gives_that_blocks_relief():
+    # The diary is its own document, dated the block's day, with a date on every row; it names the
+    # block but states no procedure.
+    blocks = blocks_of(BLOCK_1, ("01/08/2026", "PATIENT PAIN DIARY - MEDIAL BRANCH BLOCK #1\n\n"
+                                 "Date\tTime after block\tPain 0-10\t% relief\tNotes\n"
+                                 "01/08/2026\tBefore\t7\t\tsitting\n01/08/2026\t30 min\t1\t85\tstood\n"
+                                 "01/08/2026\t2 hr\t1\t90\tlaundry\n01/08/2026\t4 hr\t5\t40\twearing off\n"))
+    assert sorted(blocks) == ["2026-01-08"]
+    assert [f.value["percent"] for f, _ in blocks["2026-01-08"].reliefs] == [85.0, 90.0, 40.0]

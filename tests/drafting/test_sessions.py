@@ -322,3 +322,28 @@ def test_a_field_table_under_the_title_gives_the_joints_before_the_technique_doe
         "Procedure: Consent signed. Needles placed for the L3 and L4 medial branches and the L5 dorsal ramus, "
         "right then left, under fluoroscopy.\n", "mbb.txt")))
     assert summary.session.joints == {"left": ["L4-L5", "L5-S1"], "right": ["L4-L5", "L5-S1"]}
+
+
+def test_a_progress_note_export_splits_at_its_dated_entry_titles():
+    from drafting.sessions import entries
+
+    log = ("RIVERSIDE PAIN - PROGRESS NOTES (chronological)\nPatient: Doe, Jane Q   DOB: 03/14/1961   MRN: 4455123\n"
+           "======================================================================\n"
+           "03/04/2026  NEW PATIENT CONSULT                 Provider: Miriam Okafor, DO\n"
+           "Axial low back pain x 2 years. Plan: bilateral L4-5 and L5-S1 medial branch blocks.\n\n"
+           "04/08/2026  PROCEDURE NOTE - LUMBAR MBB #1      Provider: Miriam Okafor, DO\n"
+           "Procedure: Bilateral L4-5 and L5-S1 medial branch blocks under fluoroscopy. Lidocaine 2%.\n\n"
+           "04/29/2026  PROCEDURE NOTE - LUMBAR MBB #2      Provider: Miriam Okafor, DO\n"
+           "Procedure: Bilateral L4-5 and L5-S1 medial branch blocks under fluoroscopy. Bupivacaine 0.5%.\n")
+    parts = [summarise(p) for p in entries(extract_source(SourceText(log, "log.txt")))]
+    assert [(p.date, p.kind) for p in parts] == [
+        ("2026-03-04", "clinic_note"), ("2026-04-08", "block_note"), ("2026-04-29", "block_note")]
+
+
+def test_dated_list_items_do_not_split_a_note():
+    from drafting.sessions import entries
+
+    note = (HEADER + "PROCEDURE: Bilateral L4-5 and L5-S1 radiofrequency ablation under fluoroscopy.\n"
+            "Diagnostic blocks:\n  3/24/2026 MBB #1, lidocaine 2%: 90% relief x 2 hrs\n"
+            "  4/7/2026 MBB #2, bupivacaine 0.5%: 7/10 -> 1/10 for ~4 hrs\n")
+    assert len(entries(extract_source(SourceText(note, "rfa.txt")))) == 1

@@ -43,3 +43,20 @@ def test_a_label_before_its_colon_is_governed_by_no_box(extract_text):
     doc = extract_text("Date of Service: 3/4/26\nBilateral: L4-5 [ ]  L5-S1 [X]\n")
     assert [(f.text, f.negated) for f in doc.facts if f.kind == "side"] == [("Bilateral", False)]
     assert {f.text: f.negated for f in doc.facts if f.kind == "level"} == {"L4-5": True, "L5-S1": False}
+
+
+def test_ballot_boxes_of_a_typed_paper_form(extract_text):
+    doc = extract_text("Date of Service: 03/05/2026\n  Side:        ☐ Right   ☐ Left   ☑ Bilateral\n"
+                       "  Steroid:     ☐ Yes  ☑ No\n  Levels:      ☐ L3-4   ☑ L4-5   ☒ L5-S1\n")
+    assert [(f.text, f.negated) for f in doc.facts if f.kind == "side"] == [
+        ("Right", True), ("Left", True), ("Bilateral", False)]
+    assert [(f.text, f.negated) for f in doc.facts if f.kind == "steroid"] == [("Steroid", True)]
+    assert {f.text: f.negated for f in doc.facts if f.kind == "level"} == {"L3-4": True, "L4-5": False, "L5-S1": False}
+
+
+def test_a_label_whose_ticked_box_is_none_is_negated(extract_text):
+    doc = extract_text("Date of Service: 03/05/2026\n  Steroid:     ☐ Dexamethasone   ☐ Triamcinolone   ☑ NONE\n")
+    assert [(f.text, f.negated) for f in doc.facts if f.kind == "steroid"] == [
+        ("Steroid", True), ("Dexamethasone", True), ("Triamcinolone", True)]
+    doc = extract_text("Date of Service: 03/05/2026\n  Steroid: [x] Dexamethasone 4 mg [ ] none\n")
+    assert [(f.text, f.negated) for f in doc.facts if f.kind == "steroid"] == [("Steroid", False), ("Dexamethasone", False)]
