@@ -413,7 +413,11 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                     # "Phone f/u 12/10/2025 (MA): ~85% relief ..." under the block of 12/09: the call's
                     # date is no block's; the relief is the block's that the note dates a few days before.
                     date = _called_about(doc, date)
-                if date is not None and date.value != summary.date:
+                # The patient's diary of the block's day, its own document: "06/16/2026  1 hr  1  90".
+                diary_of_the_day = (date is not None and date.value == summary.date and own is None
+                                    and date.value in session_dates and fact.kind == "relief"
+                                    and (describes_block or fact.value.get("at_hours") is not None))
+                if date is not None and (date.value != summary.date or diary_of_the_day):
                     if date.value in session_dates:
                         target = records[date.value]
                     elif own is not None and date.value > own.date:
@@ -428,11 +432,6 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                         target = records[date.value]  # a history-only block's agent or steroid
                     if target is not None:
                         target.mentions.append(evidence_of(date, doc))
-                elif (date is not None and own is None and date.value in session_dates and fact.kind == "relief"
-                      and (describes_block or fact.value.get("at_hours") is not None)):
-                    # The patient's diary of the block's day, its own document: "06/16/2026  1 hr  1  90".
-                    target = records[date.value]
-                    target.mentions.append(evidence_of(date, doc))
                 elif date is None and numbered and own is None:
                     # "MBB #2 gave 85% relief" in a later note, with no date.
                     target = numbered.get(_block_number(fact, seg))

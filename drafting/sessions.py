@@ -471,12 +471,12 @@ def entries(doc: ExtractedDocument) -> list[ExtractedDocument]:
     part's date of service.
     """
     dates = [f for f in doc.facts if f.kind == "service_date" and f.value and f.asserted]
-    headings = False
+    headings: set[int] = set()
     if len({f.value for f in dates}) < 2:
         # A chronological progress-note export: each entry opens a line with its date and title,
         # "04/08/2026  PROCEDURE NOTE - LUMBAR MBB #1      Provider: ...". That date is the entry's own.
         dates = [f for f in doc.facts if f.kind == "date" and f.value and _opens_entry(doc.text, f)]
-        headings = True
+        headings = {id(f) for f in dates}
     starts, previous = [], None
     for fact in dates:
         if fact.value != previous:
@@ -486,8 +486,7 @@ def entries(doc: ExtractedDocument) -> list[ExtractedDocument]:
         return [doc]
     bounds = list(zip(starts, starts[1:] + [len(doc.text)]))
     header = tuple(f for f in doc.facts if f.start < starts[0])
-    heading_ids = {id(f) for f in dates} if headings else set()
-    parts = [header + tuple(dataclasses.replace(f, kind="service_date") if id(f) in heading_ids else f
+    parts = [header + tuple(dataclasses.replace(f, kind="service_date") if id(f) in headings else f
                             for f in doc.facts if lo <= f.start < hi) for lo, hi in bounds]
     stating = sum(any(_states_procedure(f, {"procedure", "title"}) for f in part) for part in parts)
     if stating < 2:

@@ -30,9 +30,6 @@ __all__ = ["mark_unticked", "mark_answered_below"]
 # "[ ]", "[x]", "[✓]"; a typed paper form's ballot boxes "☐" (empty), "☑" and "☒" (ticked).
 _BOX = re.compile(r"\[\s*([xX✓✔*]?)\s*\]|([☑☒])|☐")
 _BALLOT = frozenset("☐☑☒")
-# "Steroid:  [ ] yes  [x] no": the question, then its answer boxes.
-_ANSWERED_NO = re.compile(r"\s*:?\s*(?:(?:\[\s*\]|☐)\s*yes\s*)?(?:\[\s*[xX✓✔*]\s*\]|[☑☒])\s*(?:no|none)\b",
-                          re.IGNORECASE)
 
 
 def _ticked(box: re.Match) -> bool:
@@ -54,21 +51,23 @@ def mark_unticked(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
         else:
             boxes = list(_BOX.finditer(text, line_start, fact.start))
             unticked = bool(boxes) and not _ticked(boxes[-1])
-        answered_no = _ANSWERED_NO.match(text, fact.end) is not None or _ticked_none(text, fact.end)
+        answered_no = _ticked_none(text, fact.end)
         out.append(dataclasses.replace(fact, negated=True) if (unticked or answered_no) and not fact.negated else fact)
     return tuple(out)
 
 
-_BOXES_FOLLOW = re.compile(r"[ \t]*:?[ \t]*(?:\[|[☐☑☒])")
+_BOXES_FOLLOW = re.compile(r"\s*:?\s*(?=\[|[☐☑☒])")
 _NONE_OPTION = re.compile(r"[ \t]*(?:no|none)\b", re.IGNORECASE)
 
 
 def _ticked_none(text: str, at: int) -> bool:
-    """The boxes after a label tick its "none" option: "Steroid:  ☐ Dexamethasone  ☐ Triamcinolone  ☑ NONE"."""
-    if not _BOXES_FOLLOW.match(text, at):
+    """The boxes after a question tick its "no" or "none": "Steroid:  [ ] yes  [x] no",
+    "Steroid:  ☐ Dexamethasone  ☐ Triamcinolone  ☑ NONE"."""
+    boxes = _BOXES_FOLLOW.match(text, at)
+    if boxes is None:
         return False
-    end = _line_end(text, at)
-    return any(_ticked(m) and _NONE_OPTION.match(text, m.end()) for m in _BOX.finditer(text, at, end))
+    return any(_ticked(m) and _NONE_OPTION.match(text, m.end())
+               for m in _BOX.finditer(text, boxes.end(), _line_end(text, boxes.end())))
 
 
 def _line_end(text: str, at: int) -> int:

@@ -13,10 +13,10 @@ they do list, or when a word ending in a hyphen at a line end and the next
 line's first word join into one, it builds a corrected copy of the doc, runs the SpanRuler's
 patterns on the copy, and keeps the spans that take a corrected word, mapped
 back onto the same tokens of the doc. Spans keep their pattern's label and
-id (so a fact still names the pattern that found it); `span._.ocr_read` is
-True on them. The answer depends on the word alone, so it is a lexeme flag
-that spaCy sets once per word: a note with no such word costs one array read
-(and a search for "-\\n"). Nothing is logged.
+id, so a fact still names the pattern that found it. The answer depends on
+the word alone, so it is a lexeme flag that spaCy sets once per word: a note
+with no such word costs one array read (and a search for "-\\n"). Nothing is
+logged.
 
 Only words of the pattern files (five letters or more) are targets, so a
 confusion is undone only where it turns an unknown string into a term the
@@ -43,10 +43,6 @@ _CACHE_SIZE = 50_000     # words remembered (cleared when full)
 # A word broken at a line end: the hyphen, the line break, the rest of the word in lower case
 # ("fluoro-\nscopic"; "Pain-\nfree" is tried too and joins into no pattern word).
 _LINE_END_HYPHEN = re.compile(r"-\n([a-z]+)")
-
-if not Span.has_extension("ocr_read"):
-    Span.set_extension("ocr_read", default=False)
-
 
 def pattern_words(specs) -> frozenset[str]:
     """Every lower-case word of five letters or more that a token pattern names (a value or an IN list)."""
@@ -156,8 +152,8 @@ class OcrWords:
                 continue
             word = self._meant_by_orth(orths[i]) if i in misread else None
             if word is not None:
-                text = doc[i].text
-                word = word.upper() if text.isupper() else word.capitalize() if text[:1].isupper() else word
+                written = doc[i].text
+                word = word.upper() if written.isupper() else word.capitalize() if written[:1].isupper() else word
                 changed.add(len(copy))
                 copy.append((word, doc[i].whitespace_, i, i))
             else:
@@ -175,9 +171,7 @@ class OcrWords:
             start, end = copy[span.start][2], copy[span.end - 1][3] + 1
             if (start, end, span.label, span.id) in have:
                 continue
-            found = Span(doc, start, end, label=span.label, span_id=span.id)
-            found._.ocr_read = True
-            added.append(found)
+            added.append(Span(doc, start, end, label=span.label, span_id=span.id))
         if added:
             doc.spans[self.spans_key] = existing + added
         return doc
@@ -187,7 +181,8 @@ class OcrWords:
 def make_ocr_words(nlp: Language, name: str, spans_key: str, ruler: str) -> OcrWords:  # noqa: ARG001
     from extractor.patterns import PATTERN_DIR, load_json_data, load_patterns
 
-    confusions = [(pair["read"], pair["meant"], pair["min_length"]) for pair in load_json_data("ocr_confusions.json")["confusions"]]
+    confusions = [(pair["read"], pair["meant"], pair["min_length"])
+                  for pair in load_json_data("ocr_confusions.json")["confusions"]]
     span_ruler = nlp.get_pipe(ruler)
     return OcrWords(nlp, lambda doc: span_ruler.match(doc), spans_key,
                     pattern_words(load_patterns(PATTERN_DIR)), confusions)

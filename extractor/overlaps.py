@@ -6,7 +6,7 @@ from functools import lru_cache
 from spacy.tokens import Span
 
 from extractor.patterns import PATTERN_DIR, load_patterns, pattern_values
-from extractor.tables import SOURCE_TEXT
+from extractor.tables import SOURCE_TEXT, opens_row
 
 __all__ = ["prefer_longest_then_priority", "pattern_priority", "join_restated_drugs", "without_one_vertebra_joints",
            "without_mid_line_log_rows",
@@ -99,7 +99,6 @@ def without_one_vertebra_joints(spans: list[Span]) -> list[Span]:
 
 
 _LOG_ROWS = {"relief.time_pct_row_dash"}
-_ROW_BULLETS = " \t\u2022*-\u00b7"
 
 
 def without_mid_line_log_rows(spans: list[Span]) -> list[Span]:
@@ -114,14 +113,7 @@ def without_mid_line_log_rows(spans: list[Span]) -> list[Span]:
         return spans
     doc = spans[0].doc
     text = doc.user_data.get(SOURCE_TEXT) or doc.text  # doc.text joins every token again
-    kept = []
-    for s in spans:
-        if s.id_ in _LOG_ROWS:
-            line_start = text.rfind("\n", 0, s.start_char) + 1
-            if text[line_start:s.start_char].strip(_ROW_BULLETS):
-                continue
-        kept.append(s)
-    return kept
+    return [s for s in spans if s.id_ not in _LOG_ROWS or opens_row(text, s.start_char)]
 
 
 def _without_steroid_word_in_names(spans: list[Span]) -> list[Span]:

@@ -35,7 +35,8 @@ from spacy.tokens import Doc
 from extractor.numbers import number_value
 from extractor.patterns import load_json_data
 
-__all__ = ["TableCells", "column_rules", "cell_notes", "hours_in", "table_cells", "COMPONENT", "CELL_NOTES"]
+__all__ = ["TableCells", "column_rules", "cell_notes", "hours_in", "opens_row", "table_cells", "COMPONENT",
+           "CELL_NOTES"]
 
 COMPONENT = "table_cells"
 CELL_NOTES = "table_cell_notes"
@@ -85,6 +86,14 @@ def _rules() -> dict:
 def column_rules() -> dict[str, dict]:
     """Column rule id -> rule (role, scale, words): what a table span's id stands for."""
     return {rule["id"]: rule for rule in _rules()["columns"]}
+
+
+_ROW_LEAD = " \t\u2022*-\u00b7"  # what may open a log row before its time: indent and a bullet ("  • 30 min — 95%")
+
+
+def opens_row(text: str, at: int) -> bool:
+    """Only indent and a bullet stand before `at` on its line, as before a log row's time."""
+    return not text[text.rfind("\n", 0, at) + 1:at].strip(_ROW_LEAD)
 
 
 def hours_in(text: str | None) -> float | None:
@@ -363,7 +372,7 @@ def table_cells(text: str) -> list[tuple[int, int, str, dict]]:
         lines.append((offset, line))
         offset += len(line) + 1
     cells: list[tuple[int, int, str, dict]] = []
-    reference = _clock_reference(text)
+    reference: list[int | None] = []  # the injection's clock time, read once a clock row needs it
     i = 0
     while i < len(lines):
         header = lines[i][1]
@@ -395,8 +404,9 @@ def table_cells(text: str) -> list[tuple[int, int, str, dict]]:
                 else:
                     label = row_label.match(line).group(0)
                     hours = hours_in(label)
-                    if hours is None:
-                        hours = _hours_after(label, reference)
+                    if hours is None and _CLOCK.search(label):
+                        reference = reference or [_clock_reference(text)]
+                        hours = _hours_after(label, reference[0])
                     found = [(s, e, column.rule["id"], {"at_hours": hours})
                              for column, s, e in (_score_only(line, cell) for cell in _row_cells(line, header, columns))
                              if _fits(column, line[s:e])]

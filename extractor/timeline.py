@@ -253,10 +253,7 @@ CORRECTION_SECTION = "correction"
 # "…, not\nL2-3": ConText's scope ends at the line break, the correction does not.
 _WITHDRAWING = re.compile(r"\b(?:not|instead of|rather than)\s*$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"\.(?:\s|$)|\n[ \t]*\n")
-_PARAGRAPH_END = re.compile(r"\n[ \t]*\n")
 _ADDENDUM_HEAD = re.compile(r"(?im)^[ \t=*#-]*addend(?:um|a)\b")
-# "L3-4 was NOT treated": the level the correction takes back, said after it.
-_NOT_DONE = re.compile(r"[ \t]*(?:was|were)[ \t]+not\b", re.IGNORECASE)
 
 
 def mark_corrected(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
@@ -278,14 +275,14 @@ def mark_corrected(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
         if _ADDENDUM_HEAD.search(text, paragraph, cue.start()):
             # "ADDENDUM 07/30/2026 / Reason: correction of treated levels." and the rest of the
             # addendum says what was done: its paragraph is the correction, not the cue's sentence.
-            end = _PARAGRAPH_END.search(text, cue.end())
+            end = _BLANK_LINE.search(text, cue.end())
         else:
             end = _SENTENCE_END.search(text, cue.end())
         sentences.append((start, end.start() if end else len(text)))
         for f in facts:
             if f.kind == "level" and start <= f.start < sentences[-1][1]:
-                withdrawing = (f.negated or _WITHDRAWING.search(text, max(0, f.start - 20), f.start)
-                               or _NOT_DONE.match(text, f.end))
+                # ("L3-4 was NOT treated" is negated by ConText: context_rules.json "was not blocked")
+                withdrawing = f.negated or _WITHDRAWING.search(text, max(0, f.start - 20), f.start)
                 (withdrawn if withdrawing else stated).update(f.value.get("joints", ()))
     withdrawn -= stated  # "L4-5 and L5-S1, not L3-4 and L4-5": L4-5 stays
     if not withdrawn:

@@ -6,14 +6,13 @@ import re
 from spacy.tokens import Span
 
 from extractor.interpret import Context, Draft
+from extractor.interpret.dates import MONTH_NUMBERS
 from extractor.interpret.relief import duration_hours, duration_weeks
 from extractor.numbers import number_value
 from extractor.registry import interpreter
 from extractor.sourcetext import line_bounds
 from extractor.tables import cell_notes, column_rules
 
-_MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 # Month assumed for "early 2022", "spring of 2022" (mid-season).
 _SEASON_MONTH = {"early": 3, "spring": 4, "mid": 7, "summer": 7, "late": 10, "fall": 10, "autumn": 10, "winter": 1}
 _PAIN_WORDS = {"pain", "lbp", "ache", "aching", "symptoms", "discomfort", "neck", "back", "axial", "duration",
@@ -226,7 +225,8 @@ def _months_since_onset(span, ctx: Context) -> int | None:
     if ctx.document_date is None:
         return None
     year = _onset_year(span, ctx)
-    month = next((_MONTHS[t.lower_[:3]] for t in span if t.lower_[:3] in _MONTHS and not t.text.isdigit()), None)
+    month = next((MONTH_NUMBERS[t.lower_[:3]] for t in span
+                  if t.lower_[:3] in MONTH_NUMBERS and not t.text.isdigit()), None)
     slash = next((t for t in span if t.text == "/"), None)
     if month is None and slash is not None and slash.i >= 1 and ctx.doc[slash.i - 1].text.isdigit():
         month = int(ctx.doc[slash.i - 1].text)  # "since 10/2024"
@@ -459,7 +459,7 @@ def interpret_block_number(span, ctx: Context) -> list[Draft]:
             return []  # "block #1 (first of two)" restates the number: one fact
     if span.id_ == "block.number_spelled_after" and _UNIT_NEXT.match(ctx.text, end):
         return []
-    if span.start and ctx.doc[span.start - 1].lower_[:3] in _MONTHS:
+    if span.start and ctx.doc[span.start - 1].lower_[:3] in MONTH_NUMBERS:
         return []  # "on June 2nd with lidocaine" is a date, not the second block
     if span.id_ in _YIELD_TO_NUMBER and _NUMBER_FOLLOWS.match(ctx.text, span.end_char):
         return []  # "Confirmatory block #2": the number that follows is the fact

@@ -15,7 +15,7 @@ from extractor.interpret import Context, Draft
 from extractor.numbers import number_value
 from extractor.registry import interpreter
 
-__all__ = ["day_first_note", "parse_date", "DATE_SETTINGS"]
+__all__ = ["day_first_note", "parse_date", "DATE_SETTINGS", "MONTH_NUMBERS"]
 
 DATE_SETTINGS = {"DATE_ORDER": "MDY", "PREFER_DATES_FROM": "past", "REQUIRE_PARTS": ["day", "month", "year"],
                  "PREFER_DAY_OF_MONTH": "first"}
@@ -78,7 +78,7 @@ def parse_date(text: str, relative_base: dt.date | None = None, day_first: bool 
         return _day_of_month(of_month, relative_base)
     m = _MONTH_DAY.match(text)
     if m:
-        return _without_year(_MONTHS.get(m.group(1)[:3].lower()), int(m.group(2)), relative_base)
+        return _without_year(MONTH_NUMBERS.get(m.group(1)[:3].lower()), int(m.group(2)), relative_base)
     m = _PADDED_MONTH_DAY.match(text)
     if m:
         return _without_year(int(m.group(1)), int(m.group(2)), relative_base)
@@ -100,7 +100,7 @@ def parse_date(text: str, relative_base: dt.date | None = None, day_first: bool 
     return parsed.date() if parsed else None
 
 
-_MONTHS = {m: i for i, m in enumerate(
+MONTH_NUMBERS = {m: i for i, m in enumerate(  # a month name's first three letters -> its number
     ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 _MONTH_FIRST = re.compile(r"^([A-Za-z]{3,9})\.?\s*-?\s*(\d{1,2})(?:st|nd|rd|th)?,?\s*-?\s*(\d{2}|\d{4})$")  # "FEB-09-2026" too
 _DAY_FIRST = re.compile(r"^(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?(?:\s+of)?[\s/-]*([A-Za-z]{3,9}),?[\s/-]*(\d{2}|\d{4})$", re.I)
@@ -148,7 +148,7 @@ def _ordinal_day(text: str) -> int | None:
 
 def _day_of_month(m: re.Match, relative_base: dt.date | None) -> dt.date | None:
     """"the ninth of January", "17th of March", "the second of April, 2026"; without a year, the note's year."""
-    number, day = _MONTHS.get(m.group(2)[:3].lower()), _ordinal_day(m.group(1))
+    number, day = MONTH_NUMBERS.get(m.group(2)[:3].lower()), _ordinal_day(m.group(1))
     if number is None or not day:
         return None
     if m.group(3) is None:
@@ -161,7 +161,7 @@ def _day_of_month(m: re.Match, relative_base: dt.date | None) -> dt.date | None:
 
 def _spoken_date(m: re.Match, relative_base: dt.date | None) -> dt.date | None:
     """Dictated "March the fourth, twenty twenty-six" -> 2026-03-04; without a year, the note's year."""
-    number = _MONTHS.get(m.group(1)[:3].lower())
+    number = MONTH_NUMBERS.get(m.group(1)[:3].lower())
     day = _ordinal_day(m.group(2))
     if number is None or not day:
         return None
@@ -209,7 +209,7 @@ def _month_name_date(text: str) -> dt.date | None:
         if not m:
             return None
         day, month, year = m.group(1), m.group(2), m.group(3)
-    number = _MONTHS.get(month[:3].lower())
+    number = MONTH_NUMBERS.get(month[:3].lower())
     if number is None:
         return None
     try:

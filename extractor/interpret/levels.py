@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from extractor.numbers import number_value
 from extractor.interpret import Context, Draft
+from extractor.numbers import number_value
 from extractor.patterns import load_json_data
 from extractor.registry import interpreter
 from extractor.sourcetext import line_bounds
@@ -163,7 +163,7 @@ def interpret_joint(span, ctx: Context) -> list[Draft]:
         joint = normalise_joint(*_COMPACT_JOINT.match(span.text.upper()).groups())
         return _level(span, ctx, [joint], "joint", []) if joint else []  # "L35" is no joint
     if span.id_ in ("level.joint_spoken", "level.joint_spoken_sacral"):  # "L four five", "L five S one"
-        numbers = [int(number_value(t.text)) for t in span if number_value(t.text) is not None]
+        numbers = [int(n) for t in span if (n := number_value(t.text)) is not None]
         letters = [t.text.upper() for t in span if t.text.upper() in ("C", "T", "L", "S")]
         lower = (letters[-1] if len(letters) > 1 else letters[0]) + str(numbers[-1])
         joint = normalise_joint(letters[0] + str(numbers[0]), lower)

@@ -9,9 +9,10 @@ import re
 from spacy.tokens import Span
 
 from extractor.interpret import Context, Draft
+from extractor.interpret.dates import MONTH_NUMBERS
 from extractor.numbers import number_value
 from extractor.registry import interpreter
-from extractor.tables import cell_notes, column_rules, hours_in
+from extractor.tables import cell_notes, column_rules, hours_in, opens_row
 
 __all__ = ["duration_hours", "duration_weeks"]
 
@@ -46,14 +47,12 @@ def _amount_and_unit(span) -> tuple[float | None, str | None]:
     return amount, unit
 
 
-_MONTH_NUMBER = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 _HOURS_PER_MONTH = 730.5
 
 
 def _month_range_hours(span) -> float | None:
     """"from March to June 2025": the months from the first to the last (3), in hours."""
-    months = [_MONTH_NUMBER[t.lower_[:3]] for t in span if t.lower_[:3] in _MONTH_NUMBER and t.is_alpha]
+    months = [MONTH_NUMBERS[t.lower_[:3]] for t in span if t.lower_[:3] in MONTH_NUMBERS and t.is_alpha]
     years = [int(t.text) for t in span if t.text.isdigit() and len(t.text) == 4]
     if len(months) != 2:
         return None
@@ -246,9 +245,9 @@ _RELIEF_WORD = re.compile(r"\brelief\b", re.IGNORECASE)
 
 def _row_of_a_relief_log(span, text: str) -> bool:
     """"  2 hr     80%" opens its line, and the lines above it up to a blank line name relief."""
-    line_start = text.rfind("\n", 0, span.start_char) + 1
-    if text[line_start:span.start_char].strip(" \t•*-·"):
+    if not opens_row(text, span.start_char):
         return False  # a bullet may open the row: "  • 30 min — 95%"
+    line_start = text.rfind("\n", 0, span.start_char) + 1
     above = line_start - 1
     for _ in range(_LOG_LEAD_LINES):
         if above <= 0:
