@@ -25,6 +25,7 @@ __all__ = ["Session", "DocumentSummary", "summarise", "summarise_all", "entries"
 _STATEMENT_SECTIONS = {"procedure", "title", "letter", None}
 # A bare "ablation" says which procedure a sentence is about, not what this note did.
 _NOT_A_STATEMENT = {"procedure.bare_ablation"}
+_POST_BEFORE = re.compile(r"\bpost[ \t]*-?[ \t]*$", re.IGNORECASE)
 _EXAM_TITLE = re.compile(r"[ \t]*(exam|examination)[ \t]*:", re.IGNORECASE)
 _SIDES = ("left", "right")
 
@@ -80,10 +81,12 @@ def _scheduled(doc: ExtractedDocument, procedure: Fact) -> bool:
                for f in doc.facts)
 
 
-def _states_procedure(fact: Fact, sections=_STATEMENT_SECTIONS) -> bool:
-    """An asserted procedure named in one of `sections` as the thing done (not a bare "ablation")."""
+def _states_procedure(fact: Fact, text: str, sections=_STATEMENT_SECTIONS) -> bool:
+    """An asserted procedure named in one of `sections` as the thing done (not a bare "ablation",
+    not one after "post": "FOLLOW-UP VISIT - POST DIAGNOSTIC BLOCKS" is a visit after them)."""
     return (fact.kind == "procedure" and fact.asserted and fact.section in sections
-            and fact.pattern_id not in _NOT_A_STATEMENT)
+            and fact.pattern_id not in _NOT_A_STATEMENT
+            and not _POST_BEFORE.search(text, max(0, fact.start - 8), fact.start))
 
 
 def _on_exam_line(text: str, fact: Fact) -> bool:
@@ -97,10 +100,10 @@ def _on_exam_line(text: str, fact: Fact) -> bool:
 
 def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
     """The first asserted procedure in a procedure statement, and the facts of its section."""
-    procedures = [f for f in doc.facts if _states_procedure(f)]
+    procedures = [f for f in doc.facts if _states_procedure(f, doc.text)]
     if not procedures:
         # Radiology-style reports name the procedure on their "EXAM:" line.
-        procedures = [f for f in doc.facts if _states_procedure(f, {"exam"}) and _on_exam_line(doc.text, f)]
+        procedures = [f for f in doc.facts if _states_procedure(f, doc.text, {"exam"}) and _on_exam_line(doc.text, f)]
     procedures = [f for f in procedures if not _scheduled(doc, f)]
     in_procedure = [f for f in procedures if f.section == "procedure"]
     chosen = (in_procedure or procedures or [None])[0]
@@ -488,7 +491,7 @@ def entries(doc: ExtractedDocument) -> list[ExtractedDocument]:
     header = tuple(f for f in doc.facts if f.start < starts[0])
     parts = [header + tuple(dataclasses.replace(f, kind="service_date") if id(f) in headings else f
                             for f in doc.facts if lo <= f.start < hi) for lo, hi in bounds]
-    stating = sum(any(_states_procedure(f, {"procedure", "title"}) for f in part) for part in parts)
+    stating = sum(any(_states_procedure(f, doc.text, {"procedure", "title"}) for f in part) for part in parts)
     if stating < 2:
         return [doc]
     return [dataclasses.replace(doc, facts=part) for part in parts]

@@ -191,6 +191,54 @@ def _label_colon(row: re.Match) -> str:
     return label + ":" + padding if len(padding) > 1 else label + padding + ":"
 
 
+_CSV_MIN_FIELDS = 5  # "MRN,Patient Name,DOB,DOS,Procedure,...": a row of this many cells or more
+
+
+def _csv_delimiters(line: str) -> list[int] | None:
+    """Offsets of the commas that separate the cells of one comma-separated line and of its cells'
+    quote marks ("WHITLOCK, TERRENCE A" is one cell); None when a quote is left open."""
+    marks, quoted = [], False
+    for i, ch in enumerate(line):
+        if ch == '"':
+            quoted = not quoted
+            marks.append(i)
+        elif ch == "," and not quoted:
+            marks.append(i)
+    return None if quoted else marks
+
+
+def _csv_as_tabs(text: str) -> str:
+    """A comma-separated export's rows with tabs between their cells and spaces for their quotes.
+
+    Only a block of three lines or more with the same number of cells, at
+    least _CSV_MIN_FIELDS: prose has commas too. The tab-table reader
+    (extractor/tables.py) then reads its columns, and "Right,7,1,85" is four
+    tokens.
+    """
+    lines = text.split("\n")
+    wide = [line.count(",") >= _CSV_MIN_FIELDS - 1 for line in lines]  # cheap first: most notes have no such run
+    if not any(all(wide[i:i + 3]) for i in range(len(wide) - 2)):
+        return text
+    starts, offset = [], 0
+    for line in lines:
+        starts.append(offset)
+        offset += len(line) + 1
+    marks = [_csv_delimiters(line) if w else None for line, w in zip(lines, wide)]
+    cells = [sum(line[at] == "," for at in m) + 1 if m else 0 for line, m in zip(lines, marks)]
+    chars, i = None, 0
+    while i < len(lines):
+        j = i + 1
+        while j < len(lines) and cells[i] >= _CSV_MIN_FIELDS and cells[j] == cells[i]:
+            j += 1
+        if j - i >= 3:
+            chars = chars or list(text)
+            for k in range(i, j):
+                for at in marks[k]:
+                    chars[starts[k] + at] = "\t" if lines[k][at] == "," else " "
+        i = j
+    return "".join(chars) if chars else text
+
+
 def nlp_text(text: str) -> str:
     """The text the pipeline reads: wrapped line breaks become spaces, leader dots a colon.
 
@@ -207,11 +255,14 @@ def nlp_text(text: str) -> str:
     the label rules read "Patient:" as in any other note, and no-break
     spaces and hyphens are plain ones. A letter that OCR read for a digit
     inside a number ("9O%", "7/l0", "NRS O/10", "07/l9/1961") is the digit.
+    A comma-separated export's cells are split by tabs, as a tab export's are.
     Each change is one character for one, so every offset still indexes
     `source.text`.
     """
     text = _WRAPPED_LINE.sub(" ", text)
     text = _join_numbers_to_their_words(text)
+    if "," in text:
+        text = _csv_as_tabs(text)
     if "..." in text:
         text = _DOT_LEADER.sub(_leader_as_colon, text)
     if "  " in text:

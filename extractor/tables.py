@@ -47,6 +47,7 @@ _SUMMARY_RELIEF = "table.block_relief_column"
 _NUMERIC_ROLES = ("pain_score", "relief")
 _LABELS = {"pain_score": "PAIN_SCORE", "relief": "RELIEF"}
 _BORDER = re.compile(r"^[^A-Za-z0-9]+$")  # "|---|", "+----+", or what OCR makes of them ("[=>")
+_CAPTION_MAX = 60  # a diary's caption line ("Pain diary (NRS 0-10):"), not a sentence
 _MERGE_GAP = 8  # "Pain (NRS)": two words of one column header
 _UNIT_HOURS = {"min": 1 / 60, "h": 1.0, "hr": 1.0, "hour": 1.0, "d": 24.0, "day": 24.0, "wk": 168.0, "week": 168.0}
 _HOURS = re.compile(r"\b(\d+(?:\.\d+)?|[a-z]+)\s*-?\s*(min|hour|hr|h|day|d|week|wk)(?:s|utes?)?\b")
@@ -124,7 +125,7 @@ def _header_columns(line: str) -> list[Column]:
     for col in found:
         prev = merged[-1] if merged else None
         if (prev is not None and prev.role == col.role == "pain_score" and col.start - prev.end <= _MERGE_GAP
-                and "|" not in line[prev.end:col.start]):
+                and "|" not in line[prev.end:col.start] and "\t" not in line[prev.end:col.start]):
             keep = col if col.rule.get("scale") else prev   # "Pain (NRS)" is an NRS column
             merged[-1] = Column(keep.rule, prev.start, col.end)
         else:
@@ -136,6 +137,10 @@ def _table_kind(line: str, columns: list[Column]) -> str | None:
     """'diary', 'summary' or None (no table header)."""
     roles = {c.role for c in columns}
     if "time" in roles and roles & set(_NUMERIC_ROLES):
+        return "diary"
+    # A caption over rows that open with their time ("Diary (NRS, neck):" / "  30 min    1"):
+    # the time is each row's label, the caption names the score.
+    if line.rstrip().endswith(":") and len(line.strip()) <= _CAPTION_MAX and roles & set(_NUMERIC_ROLES):
         return "diary"
     if ("|" in line or len(_space_cells(line)) >= 3) and "relief" in roles and roles & {"block", "date"}:
         return "summary"
@@ -185,12 +190,14 @@ def _column_of_pipe_cells(header: str, columns: list[Column]) -> list[Column | N
 
 
 def _column_of_cells(cells: list[tuple[int, int]], columns: list[Column]) -> list[Column | None]:
-    """The column each header cell names (a numeric one first), or None."""
+    """The column each header cell names (a numeric one first, but "Relief Duration (hr)" is a
+    duration: the word after "relief" names the cell), or None."""
     out: list[Column | None] = []
     for s, e in cells:
         inside = [c for c in columns if s <= c.start < max(e, s + 1)]
         numeric = [c for c in inside if c.role in _NUMERIC_ROLES]
-        out.append(numeric[0] if numeric else (inside[0] if inside else None))
+        duration = [c for c in inside if c.role == "duration" and numeric and numeric[0].start < c.start]
+        out.append(duration[0] if duration else numeric[0] if numeric else (inside[0] if inside else None))
     return out
 
 
@@ -305,10 +312,20 @@ def _tab_table(lines: list[tuple[int, str]], i: int) -> tuple[list[tuple[int, in
             m = _summary_relief(line[relief[0]:relief[1]], header, by_index[roles.index("relief")])
             if not m:
                 break
-            duration = next((t for r, t in zip(roles, texts) if r == "duration"), None)
+            duration = next((_with_header_unit(t, header[s:e]) for r, t, (s, e) in zip(roles, texts, head)
+                             if r == "duration"), None)
             found.append((start + relief[0], start + relief[0] + m.end(), _SUMMARY_RELIEF, {"duration": duration}))
         j += 1
     return (found, j) if j - i - 1 >= (2 if diary else 1) else None
+
+
+_BARE_NUMBER = re.compile(r"~?\d+(?:\.\d+)?")
+
+
+def _with_header_unit(cell: str, header_cell: str) -> str:
+    """A bare duration cell with its header's unit: "3" under "Relief Duration (hr)" is "3 hr"."""
+    unit = _HOURS.search("1 " + header_cell.lower().replace("(", " ").replace(")", " "))
+    return f"{cell} {unit.group(2)}" if unit and _BARE_NUMBER.fullmatch(cell.strip()) else cell
 
 
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})\s*([ap])?", re.IGNORECASE)

@@ -40,8 +40,8 @@ from extractor.facts import Fact
 from extractor.patterns import load_json_data
 from extractor.sourcetext import sentence_bounds
 
-__all__ = ["own_date", "mark_dated_history", "mark_planned", "mark_requested", "mark_transmitted", "mark_corrected",
-           "plan_field_ranges", "CORRECTION_SECTION"]
+__all__ = ["own_date", "mark_dated_history", "mark_planned", "mark_requested", "mark_transmitted",
+           "mark_corrected", "plan_field_ranges", "CORRECTION_SECTION"]
 
 _CLAUSE_BREAK = re.compile(r"\n|[.;]\s")
 # Kinds a dated clause can put in the past; identity, setting and diagnosis are the note's own.
@@ -191,28 +191,39 @@ def mark_planned(facts: tuple[Fact, ...], plan_fields: list[tuple[int, int]] = (
 
 
 @lru_cache(maxsize=1)
-def _request_rules() -> dict:
-    rules = load_json_data("section_rules.json").get("request_documents", {})
-    return {"lines": int(rules.get("title_lines", 3)),
-            "phrases": tuple(p.lower() for p in rules.get("title_phrases", ())),
-            "sections": frozenset(rules.get("sections", ()))}
+def _request_rules() -> tuple[dict, ...]:
+    """The request forms' rules (their procedure statement is a plan), then the front office's (all of it)."""
+    data = load_json_data("section_rules.json")
+    planned = _planned_kinds().get("plan", frozenset())
+    out = []
+    for key in ("request_documents", "administrative_documents"):
+        rules = data.get(key, {})
+        out.append({"lines": int(rules.get("title_lines", 3)),
+                    "phrases": tuple(p.lower() for p in rules.get("title_phrases", ())),
+                    "sections": frozenset(rules["sections"]) if "sections" in rules else None,
+                    "kinds": frozenset(rules.get("kinds", planned))})
+    return tuple(out)
 
 
 def mark_requested(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
-    """The facts, with `hypothetical` set on what a request form's procedure statement asks for.
+    """The facts, with `hypothetical` set on what a request form's procedure statement asks for,
+    or on what a front-office worksheet books or checks.
 
     Only when the document's title names a request ("Prior Authorization
-    Request"); facts already historical (the blocks it cites) keep their flags.
+    Request") or such a worksheet ("Insurance Verification / Eligibility
+    Worksheet"); facts already historical (the blocks it cites) keep their flags.
     """
-    rules = _request_rules()
-    title = " ".join([line for line in text[:2000].splitlines() if line.strip()][:rules["lines"]]).lower()
-    if not any(phrase in title for phrase in rules["phrases"]):
-        return facts
-    planned = _planned_kinds().get("plan", frozenset())
-    return tuple(dataclasses.replace(f, hypothetical=True)
-                 if f.kind in planned and not f.hypothetical and not f.historical
-                 and (f.section or "title") in rules["sections"] else f
-                 for f in facts)
+    lines = [line for line in text[:2000].splitlines() if line.strip()]
+    for rules in _request_rules():
+        title = " ".join(lines[:rules["lines"]]).lower()
+        if not any(phrase in title for phrase in rules["phrases"]):
+            continue
+        sections = rules["sections"]
+        return tuple(dataclasses.replace(f, hypothetical=True)
+                     if f.kind in rules["kinds"] and not f.hypothetical and not f.historical
+                     and (sections is None or (f.section or "title") in sections) else f
+                     for f in facts)
+    return facts
 
 
 _LINE = re.compile(r"[^\n]*\S[^\n]*")  # a line that is not blank

@@ -73,7 +73,11 @@ def interpret_procedure(span, ctx: Context) -> list[Draft]:
 # "Left hip radiofrequency ablation of the articular branches of the obturator and femoral nerves":
 # the generic ablation words name another joint's nerves, not a facet's.
 _OTHER_JOINTS = {"hip", "knee", "shoulder", "genicular"}
-_OTHER_NERVES = {"obturator", "femoral", "genicular", "sciatic", "suprascapular", "saphenous", "articular"}
+# "Radiofrequency ablation of the superior cluneal nerves": over the iliac crest. Not "occipital":
+# the third occipital nerve is the C2-3 facet's.
+_OTHER_NERVES = {"obturator", "femoral", "genicular", "sciatic", "suprascapular", "saphenous", "articular",
+                 "cluneal", "basivertebral", "intercostal", "pudendal", "splanchnic", "ilioinguinal",
+                 "iliohypogastric", "genitofemoral", "trigeminal", "sphenopalatine"}
 
 
 def _names_other_joint(span, doc) -> bool:
@@ -261,6 +265,17 @@ def _only_dose_between(tokens) -> bool:
     return True
 
 
+def _question_words(span) -> set[str]:
+    """The words of the question just before the span's sentence: a form's answer under its
+    question ("How long have you had this pain?" / "about 2 1/2 years") is about what it asks."""
+    start = span.sent.start
+    before = span.doc[:start]
+    asked = next((t for t in reversed(before) if not t.is_space), None)
+    if asked is None or asked.text != "?":
+        return set()
+    return {t.lower_ for t in asked.sent}
+
+
 @interpreter("PAIN_DURATION")
 def interpret_pain_duration(span, ctx: Context) -> list[Draft]:
     matched = span  # ConText's flags are kept on the span the ruler found
@@ -269,7 +284,7 @@ def interpret_pain_duration(span, ctx: Context) -> list[Draft]:
         value_start = next(t.i for t in ctx.doc[colon + 1:span.end] if not t.is_space)
         span = Span(ctx.doc, value_start, span.end, label=span.label_, span_id=span.id_)  # the value, not its label
     sentence_words = {t.lower_ for t in span.sent}
-    if not (sentence_words & _PAIN_WORDS):
+    if not ((sentence_words | _question_words(span)) & _PAIN_WORDS):
         return []
     nxt = ctx.doc[span.end] if span.end < len(ctx.doc) else None
     if nxt is not None and nxt.lower_ in {"old", "-", "/", "o"} and (nxt.lower_ == "old" or not span[-1].whitespace_):

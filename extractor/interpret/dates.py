@@ -21,6 +21,7 @@ DATE_SETTINGS = {"DATE_ORDER": "MDY", "PREFER_DATES_FROM": "past", "REQUIRE_PART
                  "PREFER_DAY_OF_MONTH": "first"}
 _MDY = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{2}|\d{4})$")
 _ISO = re.compile(r"^(\d{4})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{1,2})$")  # 2026-10-02, 2026/10/02, 2026.05.12
+_COMPACT = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})$")  # 20260219, as old practice systems write it
 _PADDED_MONTH_DAY = re.compile(r"^(\d{2})\s*/\s*(\d{2})$")  # "09/02", "10/07": no year
 _CUE_GAP = 3  # tokens allowed between a cue ("DOS") and its date, e.g. ":"
 
@@ -63,6 +64,9 @@ def parse_date(text: str, relative_base: dt.date | None = None, day_first: bool 
         m = _ISO.match(text)
         if m:
             return dt.date(int(m.group(1)), int(m.group(3)), int(m.group(4)))
+        m = _COMPACT.match(text)
+        if m:
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
         return None
     named = _month_name_date(text)
@@ -263,6 +267,22 @@ _BARE_MONTH_DAY = {"date.padded_month_day", "date.month_padded_day"}
 _SCORE_WORDS = {"pain", "nrs", "vas", "nprs", "score", "scale", "rating", "rated", "level"}
 
 
+def _after_id_cue(span, ctx: Context) -> bool:
+    """'MRN 20120315': eight digits after an id's label are the id, however date-like."""
+    return any(span.start >= cue.end and _cue_gap(cue, span) <= _CUE_GAP and ctx.values.get(cue.id_) == "mrn"
+               for cue in ctx.same_sentence(span, "CUE"))
+
+
+def _inside_a_code(span) -> bool:
+    """"ref 20260316-KM-558217": the digits run on into a reference number."""
+    doc = span.doc
+    sep = doc[span.end] if span.end + 1 < len(doc) else None
+    joined_after = (sep is not None and not span[-1].whitespace_ and sep.text in {"-", "/", "_", "."}
+                    and not sep.whitespace_ and doc[span.end + 1].text[:1].isalnum())
+    joined_before = span.start > 0 and not doc[span.start - 1].whitespace_ and doc[span.start - 1].text.isalnum()
+    return joined_after or joined_before
+
+
 def _after_score_word(span) -> bool:
     before = [t for t in span.doc[max(0, span.start - 3):span.start] if not (t.is_punct or t.is_space)]
     return bool(before) and before[-1].lower_ in _SCORE_WORDS
@@ -272,6 +292,11 @@ def _after_score_word(span) -> bool:
 def interpret_date(span, ctx: Context) -> list[Draft]:
     if span.id_ in _BARE_MONTH_DAY and _after_score_word(span):
         return []
+    if span.id_ == "date.iso_compact":
+        # Any eight digits: only a year 19xx/20xx with a real month and day, and not an id's.
+        if (not _COMPACT.match(span.text) or parse_date(span.text) is None or _after_id_cue(span, ctx)
+                or _inside_a_code(span)):
+            return []
     value = parse_date(span.text, ctx.document_date, ctx.day_first)
     kind = _cue_before(span, ctx) or "date"
     iso = value.isoformat() if value else None

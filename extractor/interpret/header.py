@@ -105,7 +105,8 @@ def _sentence_case(tokens) -> bool:
 def footer_patient(drafts: list[Draft], ctx: Context) -> list[Draft]:
     """The patient named at the start of a line that goes on to the DOB or MRN, for a note with no
     patient cue: a footer "Brennan, Thomas R | DOB 03/22/1958 | MRN …", an EHR banner "SHAW, DENISE M
-    MRN: 40081772   DOB: 4/22/1963" or "SHAW, DENISE M (MRN 40081772)" (read before that cue)."""
+    MRN: 40081772   DOB: 4/22/1963" or "SHAW, DENISE M (MRN 40081772)" (read before that cue), or
+    a "Last, First" line right above the line that opens with the DOB or MRN."""
     if any(d.kind == "patient_name" for d in drafts):
         return drafts
     doc = ctx.doc
@@ -116,9 +117,13 @@ def footer_patient(drafts: list[Draft], ctx: Context) -> list[Draft]:
             end = span.start - 1  # "SHAW, DENISE M (MRN 40081772)"
         elif doc[span.start - 1].text == "|" or (doc[span.start - 1].is_space and "\n" not in doc[span.start - 1].text):
             end = span.start - 1  # set off by a bar or a run of spaces
+        elif doc[span.start - 1].is_space and doc[span.start - 1].text.count("\n") == 1:
+            end = span.start - 1  # the name alone on the line above: "Quintero, Marisol T" / "MRN: 30118457 | DOB: …"
         else:
             continue
         tokens = _name_opening_line(doc, end, after_blank_line=False)
+        if tokens and tokens[-1].text.upper() in _CREDENTIALS:
+            continue  # "Whitcomb, Thomas E, DO": a clinician
         value = parse_name(doc[tokens[0].i: tokens[-1].i + 1].text) if tokens and "," in {t.text for t in tokens} else None
         if value is not None:
             return drafts + [Draft("patient_name", value, tokens[0].idx, tokens[-1].idx + len(tokens[-1].text),

@@ -260,6 +260,10 @@ def interpret_nerve(span, ctx: Context) -> list[Draft]:
 _LEFT_AS_VERB_BEFORE = {"she", "he", "pt", "patient", "they", "who", "and", "then", "was"}
 _LEFT_AS_VERB_AFTER = {"with", "home", "the", "for", "via", "ambulatory", "ambulating", "against"}
 _LEFT_AS_VERB_ALWAYS = {"off", "behind", "alone"}  # "Patch left off since yesterday"
+_LEFT_IT_SIDE_BEFORE = {"the", "on", "to", "at", "l", "r", "right"}  # "on the left it is a small spot"; not "left it in the car"
+# "only 15% of her usual neck pain left, and ...": the pain that remained (not "pain left > right").
+_REMAINING_BEFORE = {"pain", "discomfort", "ache", "symptoms"}
+_REMAINING_AFTER = {"", ",", ".", ";", ")", "and", "per", "after", "at", "by", "until"}
 _RIGHT_AS_WORD_AFTER = {"after", "away", "now", "before", "handed", "-hand", "there", "here"}
 _HANDEDNESS = {"dominant", "dominance"}  # "right hand dominant"; "right hand and right foot" is a side
 
@@ -284,6 +288,11 @@ def _not_a_side(span) -> bool:
     if word in ("bil", "bil."):
         return before in _BILIRUBIN_BEFORE or (i + 1 < len(doc) and doc[i + 1].like_num)
     if word == "left":
+        if before in _REMAINING_BEFORE and after in _REMAINING_AFTER and any(
+                t.text in ("%", "of") for t in doc[max(0, i - 6):i]):
+            return True  # "15% of her usual pain left": how much remained ("CC: Neck pain left." is a side)
+        if after == "it" and before not in _LEFT_IT_SIDE_BEFORE:
+            return True
         return after in _LEFT_AS_VERB_ALWAYS or (
             after in _LEFT_AS_VERB_AFTER and (before in _LEFT_AS_VERB_BEFORE or span[0].is_sent_start))
     if word == "right":

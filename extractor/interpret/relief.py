@@ -35,6 +35,10 @@ def _amount_and_unit(span) -> tuple[float | None, str | None]:
     if until is not None:
         span, words = span[until + 1:], words[until + 1:]
     unit = next((w for w in reversed(words) if w in _UNIT_HOURS), None)
+    half = "half" in words or "1/2" in words or "½" in words
+    fraction = next((i for i in range(1, len(words) - 2) if words[i:i + 3] == ["1", "/", "2"]), None)
+    if fraction is not None:  # "2 1/2 years": the whole number, and a half
+        span, words, half = span[:fraction], words[:fraction], True
     numbers = [n for t in span if (n := number_value(t.text)) is not None]
     if not numbers:
         numbers = [_WORD_NUMBERS[w] for w in words if w in _WORD_NUMBERS]
@@ -42,7 +46,7 @@ def _amount_and_unit(span) -> tuple[float | None, str | None]:
         return None, unit
     # A range ("6-8 hours") counts at its lower bound; "two and a half years" is 2.5.
     amount = min(numbers)
-    if "half" in words or "1/2" in words or "½" in words:
+    if half:
         amount += 0.5
     return amount, unit
 
@@ -65,9 +69,16 @@ def _month_range_hours(span) -> float | None:
     return span_months * _HOURS_PER_MONTH if span_months > 0 else None
 
 
+# "Lasting until late afternoon" gives no clock: the hours are a floor. Blocks are done in the
+# morning or early afternoon, so relief that held into the late afternoon or evening held 3 h at least.
+DAY_PART_FLOOR_HOURS = 3.0
+
+
 def duration_hours(span) -> float | None:
     if span.id_ == "duration.month_range":
         return _month_range_hours(span)
+    if span.id_ == "duration.until_day_part":
+        return DAY_PART_FLOOR_HOURS
     amount, unit = _amount_and_unit(span)
     if amount is None or unit is None:
         return None
@@ -91,7 +102,8 @@ def _percent(span, ctx: Context) -> tuple[float | None, str]:
         if before <= 0:
             return None, "scores"
         return round((before - after) / before * 100, 1), "scores"
-    if span.id_ in {"relief.scale_scores_bare", "relief.scale_scores_hyphen_arrow", "relief.pain_from_to"} and len(numbers) >= 2:
+    if span.id_ in {"relief.scale_scores_bare", "relief.scale_scores_hyphen_arrow", "relief.pain_from_to",
+                    "relief.scores_down_to"} and len(numbers) >= 2:
         before, after = numbers[0], numbers[-1]
         if not 0 < before <= 10 or after > before:
             return None, "scores"
@@ -202,14 +214,49 @@ _MOVED_WHOM = {"her", "him", "them", "me", "pt", "patient"}
 
 def _scores_after_pain_word(span):
     """"pain went from 8 to 3", "took her from a 6 to a 1": the span from "8", when a pain word
-    (or a verb that moved the patient) is just before and no unit after."""
+    (or a verb that moved the patient) is just before and no unit after. Scores with their
+    articles ("lidocaine: from an eight to a one") need no pain word: nothing else is "a one"."""
     doc = span.doc
     before = {t.lower_ for t in doc[max(0, span.start - 4):span.start]}
     moved = span.start >= 2 and doc[span.start - 2].lower_ in _MOVED and doc[span.start - 1].lower_ in _MOVED_WHOM
+    articled = sum(t.lower_ in _ARTICLES for t in span) == 2
     after = doc[span.end].lower_ if span.end < len(doc) else ""
-    if not (before & _PAIN_WORDS or moved) or after in _NOT_SCORE_AFTER:
+    if not (before & _PAIN_WORDS or moved or articled) or after in _NOT_SCORE_AFTER:
         return None
     return Span(span.doc, span.start + 1, span.end, label=span.label_, span_id=span.id_)
+
+
+_ARTICLES = {"a", "an"}
+
+
+_REMAINING_LAST = {"left", "remaining", "remained"}
+_APPROXIMATELY = {"about", "around", "roughly", "approximately", "approx", "~", "only", "just"}
+
+
+def _remaining_pain(span):
+    """"10% of baseline" is the pain that remained after "down to" or "at" ("pain down to 10% of
+    baseline", "stayed at about 10% of her usual level"; the span from that word) or with "left"
+    after it ("15% of her usual neck pain left"); otherwise it says nothing of relief."""
+    if span[-1].lower_ in _REMAINING_LAST:
+        return span
+    doc, i = span.doc, span.start
+    while i > 0 and doc[i - 1].lower_ in _APPROXIMATELY:
+        i -= 1
+    if i == 0 or doc[i - 1].lower_ not in {"to", "at"}:
+        return None
+    i -= 1
+    if doc[i].lower_ == "to" and i > 0 and doc[i - 1].lower_ == "down":
+        i -= 1
+    return Span(doc, i, span.end, label=span.label_, span_id=span.id_)
+
+
+def _scores_down_to(span):
+    """"seven down to one": two scores of ten, not "10 down to 5 mg"."""
+    after = span.doc[span.end].lower_ if span.end < len(span.doc) else ""
+    numbers = [n for t in span if (n := number_value(t.text)) is not None]
+    if after in _NOT_SCORE_AFTER or len(numbers) != 2 or not all(0 <= n <= 10 for n in numbers):
+        return None
+    return span
 
 
 def _held_for(span, ctx: Context) -> float | None:
@@ -344,8 +391,16 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
         span = Span(span.doc, first, span.end, label=span.label_, span_id=span.id_)
     if flags.get("percent_last") or flags.get("time_first"):
         span = Span(span.doc, span.end - 2, span.end, label=span.label_, span_id=span.id_)
-    if flags.get("after_pain_word"):
-        span = _scores_after_pain_word(span)
+    if flags.get("remaining"):
+        span = _remaining_pain(span)
+        if span is None:
+            return []
+    if flags.get("condition_only"):
+        if not _required_figure(span, ctx):
+            return []  # "50% or more of the day": no condition, no relief
+        span = Span(span.doc, span.start, span.start + 2, label=span.label_, span_id=span.id_)
+    if flags.get("after_pain_word") or flags.get("down_to"):
+        span = _scores_after_pain_word(span) if flags.get("after_pain_word") else _scores_down_to(span)
         if span is None:
             return []
     percent, basis = _percent(span, ctx)
@@ -353,6 +408,8 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
         return _scores_not_relief(span)
     if percent is None or percent > 100:
         return []
+    if flags.get("remaining"):
+        percent = round(100 - percent, 1)  # "pain down to 10% of baseline": 90 % relief
     # The duration is the first one after the relief in the same sentence,
     # before any other relief figure.
     later = [s for s in ctx.same_sentence(span) if s.start >= span.start and s is not span]

@@ -67,6 +67,14 @@ def test_planned_procedure_in_a_consult_is_not_a_session():
     assert summary.kind == "clinic_note" and summary.session is None
 
 
+def test_a_visit_titled_post_blocks_is_not_a_block_session():
+    # "POST DIAGNOSTIC BLOCKS" names the visit after the blocks; a block note's own title still states its block.
+    after = "FOLLOW-UP VISIT - POST DIAGNOSTIC BLOCKS\n\nBlocks at bilateral L3-4 and L4-5 gave 90% relief.\n"
+    assert session_of(after) is None
+    own = session_of("DIAGNOSTIC BLOCKS - bilateral L3-4 and L4-5 medial branch blocks\n\nLidocaine 2%.\n")
+    assert own is not None and own.procedure == "facet_block"
+
+
 def test_block_relief_reported_later_by_number_belongs_to_that_block(tmp_path):
     from drafting.blocks import collect_blocks
     from drafting.cases import group_cases

@@ -155,6 +155,14 @@ def test_a_fax_cover_sheets_enclosed_procedures_are_history(extract_text):
     assert all(f.historical for f in _facts(doc, "level") + _facts(doc, "block_number"))
 
 
+def test_a_fax_transmittal_of_medical_records_lists_history(extract_text):
+    # The enclosure's date follows the procedure on its line; the title names the transmittal.
+    doc = extract_text(COVER_SHEET.replace("MEDICAL RECORDS RELEASE  -  FAX COVER SHEET",
+                                           "FAX TRANSMITTAL -- RELEASE OF MEDICAL RECORDS"))
+    procedures = _facts(doc, "procedure")
+    assert len(procedures) == 2 and all(p.historical for p in procedures)
+
+
 def test_a_procedure_note_is_no_cover_sheet(extract_text):
     doc = extract_text(COVER_SHEET.replace("MEDICAL RECORDS RELEASE  -  FAX COVER SHEET", "PROCEDURE NOTE")
                        .replace("Records enclosed:", "Procedures:"))
