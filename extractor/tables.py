@@ -315,6 +315,11 @@ def _tab_table(lines: list[tuple[int, str]], i: int) -> tuple[list[tuple[int, in
             duration = next((_with_header_unit(t, header[s:e]) for r, t, (s, e) in zip(roles, texts, head)
                              if r == "duration"), None)
             found.append((start + relief[0], start + relief[0] + m.end(), _SUMMARY_RELIEF, {"duration": duration}))
+            # "Pre NRS | Post NRS": the row's scores, at no time the table says
+            found += [(start + s, start + e, column.rule["id"], {"at_hours": None})
+                      for column, (s, e), text in zip(by_index, cells, texts)
+                      if column is not None and column.role == "pain_score" and rules["cell"].match(text)
+                      and _fits(column, text)]
         j += 1
     return (found, j) if j - i - 1 >= (2 if diary else 1) else None
 
