@@ -18,6 +18,11 @@ the word alone, so it is a lexeme flag that spaCy sets once per word: a note
 with no such word costs one array read (and a search for "-\\n"). Nothing is
 logged.
 
+A typed note's slips are read the same way: two neighbouring letters swapped
+("medail", "steriod") or one letter left out inside a long word ("bilaterl",
+"radiofrequncy"); never a letter added or dropped at a word's end, where
+English inflects ("continue" is no "continued").
+
 Only words of the pattern files (five letters or more) are targets, so a
 confusion is undone only where it turns an unknown string into a term the
 rules use; a swap of one letter for another (t/l, n/u, c/e, i/l) can turn
@@ -43,6 +48,7 @@ _CACHE_SIZE = 50_000     # words remembered (cleared when full)
 # A word broken at a line end: the hyphen, the line break, the rest of the word in lower case
 # ("fluoro-\nscopic"; "Pain-\nfree" is tried too and joins into no pattern word).
 _LINE_END_HYPHEN = re.compile(r"-\n([a-z]+)")
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 def pattern_words(specs) -> frozenset[str]:
     """Every lower-case word of five letters or more that a token pattern names (a value or an IN list)."""
@@ -66,14 +72,16 @@ class OcrWords:
     """spaCy component: adds spans the SpanRuler finds once misread and broken words are read as meant."""
 
     def __init__(self, nlp: Language, match, spans_key: str, words: frozenset[str],
-                 confusions: list[tuple[str, str, int]]) -> None:
+                 confusions: list[tuple[str, str, int]], slips: tuple[int, int] = (6, 9)) -> None:
         """`match`: the SpanRuler's `match(doc) -> list[Span]`; `confusions`: (as read, as meant, the
-        shortest word, as read, it is undone in) triples."""
+        shortest word, as read, it is undone in) triples; `slips`: the shortest word a swap is undone
+        in (as read) and the shortest word a left-out letter is restored to (as meant)."""
         self.vocab = nlp.vocab
         self.match = match
         self.spans_key = spans_key
         self.words = words
         self.confusions = confusions
+        self.slips = slips
         self._meant: dict[int, str | None] = {}   # orth id -> the pattern word it stands for, or None
         # A lexeme flag says which words stand for a pattern word: spaCy tests a word once, when it first
         # sees it, so a note costs one array read, not a Python call per token. Taken before the
@@ -103,7 +111,20 @@ class OcrWords:
                 return hits[0] if len(hits) == 1 else None  # two readings: neither is sure
             frontier = found - seen
             seen |= found
-        return None
+        hits = sorted(w for w in self._slips(lower) if w in self.words)
+        return hits[0] if len(hits) == 1 else None
+
+    def _slips(self, word: str) -> set[str]:
+        """What a typed word with one slip stands for: two neighbouring letters swapped, or one letter
+        left out inside a long word (patterns/ocr_confusions.json "typing_slips")."""
+        transpose_min, missing_min = self.slips
+        out = set()
+        if len(word) >= transpose_min:
+            out.update(word[:i] + word[i + 1] + word[i] + word[i + 2:]
+                       for i in range(len(word) - 1) if word[i] != word[i + 1])
+        if len(word) + 1 >= missing_min:
+            out.update(word[:i] + c + word[i:] for i in range(1, len(word)) for c in _LETTERS)
+        return out
 
     def _meant_by_orth(self, orth: int) -> str | None:
         word = self._meant.get(orth, "")
@@ -181,8 +202,9 @@ class OcrWords:
 def make_ocr_words(nlp: Language, name: str, spans_key: str, ruler: str) -> OcrWords:  # noqa: ARG001
     from extractor.patterns import PATTERN_DIR, load_json_data, load_patterns
 
-    confusions = [(pair["read"], pair["meant"], pair["min_length"])
-                  for pair in load_json_data("ocr_confusions.json")["confusions"]]
+    data = load_json_data("ocr_confusions.json")
+    confusions = [(pair["read"], pair["meant"], pair["min_length"]) for pair in data["confusions"]]
+    slips = (data["typing_slips"]["transpose_min_length"], data["typing_slips"]["missing_letter_min_length"])
     span_ruler = nlp.get_pipe(ruler)
     return OcrWords(nlp, lambda doc: span_ruler.match(doc), spans_key,
-                    pattern_words(load_patterns(PATTERN_DIR)), confusions)
+                    pattern_words(load_patterns(PATTERN_DIR)), confusions, slips)

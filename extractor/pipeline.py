@@ -110,7 +110,7 @@ def _to_fact(draft: Draft, source: SourceText, attributes: tuple) -> Fact:
 
 
 # Not before a field of its own: a note exported in lower case has "sedation: none" lines.
-_WRAPPED_LINE = re.compile(r"(?<=[A-Za-z0-9,(])\n(?=[a-z(])(?![a-z][a-z /()&'-]{0,30}:)")
+_WRAPPED_LINE = re.compile(r"(?<=[A-Za-z0-9,(%])\n(?=[a-z(])(?![a-z][a-z /()&'-]{0,30}:)")
 # "relief lasted about\n5 hours", "on March\n24, 2026": a sentence's line never ends on these words,
 # so a number on the next line goes on the sentence ("about\n5" joins; "mg\n5. Follow-up" does
 # not). A table row (a line with a tab or a bar, "Minutes\tRelief lasting\n30\t...") is no
@@ -239,13 +239,18 @@ def _csv_as_tabs(text: str) -> str:
     return "".join(chars) if chars else text
 
 
+# "(right L2,\nL3 and L4 medial branches)": a list of levels wrapped after a comma goes on.
+_LEVEL_LIST_BREAK = re.compile(r"(?<![A-Za-z])([CTLS]\d{1,2},)\n(?=[ \t]*[CTLS]\d)")
+
+
 def nlp_text(text: str) -> str:
     """The text the pipeline reads: wrapped line breaks become spaces, leader dots a colon.
 
     Why: a PDF or a hard-wrapped export breaks "radiofrequency\nablation"
     across lines, and a token pattern cannot step over the line-break token.
     Only a break between a word and a lower-case continuation is replaced,
-    or one between a word no line ends on ("about", "for") and a number.
+    or one between a word no line ends on ("about", "for") and a number, or
+    one inside a list of levels ("L2,\nL3 and L4 medial branches").
     A flowsheet's "Label ...... value" row says what "Label: value" says, and
     the header, section and statement rules are written for the colon; so
     does a capitalised label in a column of its own ("PROCEDURE        Medial
@@ -262,7 +267,7 @@ def nlp_text(text: str) -> str:
     text = _WRAPPED_LINE.sub(" ", text)
     text = _join_numbers_to_their_words(text)
     if "," in text:
-        text = _csv_as_tabs(text)
+        text = _csv_as_tabs(_LEVEL_LIST_BREAK.sub(r"\1 ", text))
     if "..." in text:
         text = _DOT_LEADER.sub(_leader_as_colon, text)
     if "  " in text:

@@ -128,6 +128,9 @@ def _header_columns(line: str) -> list[Column]:
                 and "|" not in line[prev.end:col.start] and "\t" not in line[prev.end:col.start]):
             keep = col if col.rule.get("scale") else prev   # "Pain (NRS)" is an NRS column
             merged[-1] = Column(keep.rule, prev.start, col.end)
+        elif (prev is not None and prev.role == "duration" and col.role == "time"
+              and col.start - prev.end <= _MERGE_GAP and not any(c in line[prev.end:col.start] for c in "|\t")):
+            continue  # "Duration (hr)": the duration's unit, not a time column
         else:
             merged.append(col)
     return merged
@@ -243,9 +246,11 @@ def _fits(column: Column, text: str) -> bool:
 
 def _summary_cells(line: str, header: str, columns: list[Column]) -> list[tuple[int, int, str, dict]]:
     """The relief cell of one block-summary row, with its row's duration cell text."""
-    by_index = _column_of_cells(_summary_row_cells(header, header), columns)
+    head = _summary_row_cells(header, header)
+    by_index = _column_of_cells(head, columns)
     cells = list(zip(by_index, _summary_row_cells(line, header)))
-    duration = next((line[s:e] for column, (s, e) in cells if column is not None and column.role == "duration"), None)
+    duration = next((_with_header_unit(line[s:e], header[hs:he]) for (column, (s, e)), (hs, he) in zip(cells, head)
+                     if column is not None and column.role == "duration"), None)
     found = []
     for column, (s, e) in cells:
         m = _summary_relief(line[s:e], header, column)

@@ -57,18 +57,24 @@ _HEAD_LINES = 3
 def own_date(dated, text: str) -> str | None:
     """The note's own date (ISO) from its dated facts or drafts (`kind`, `value`, `start`; in text order).
 
-    The first date of service; without one, a date in the title lines (the
-    first three: "RIGHT LUMBAR MEDIAL BRANCH BLOCK #1 - 2026.05.12"), then
-    one on the last line ("Lakeshore Surgery Center | Doe, Jane | 16-Jun-2026
-    0700h | Op note 1 of 1", not a print or fax stamp), then the first date:
-    a body's first date is often history ("MBB #1 2026.05.12 ...").
+    The first date of service, unless a correction gives another on its line
+    ("Corrected Date of Service: 03/10/2026" in an addendum); without one, a
+    date in the title lines (the first three: "RIGHT LUMBAR MEDIAL BRANCH
+    BLOCK #1 - 2026.05.12"), then one on the last line ("Lakeshore Surgery
+    Center | Doe, Jane | 16-Jun-2026 0700h | Op note 1 of 1", not a print or
+    fax stamp), then the first date: a body's first date is often history
+    ("MBB #1 2026.05.12 ...").
     """
-    dates = []
+    dates, services = [], []
     for d in dated:
         if d.kind == "service_date" and d.value:
-            return d.value
-        if d.kind == "date" and d.value:
+            services.append(d)
+        elif d.kind == "date" and d.value:
             dates.append(d)
+    if services:
+        cue = _correction_cue()
+        corrected = [d for d in services[1:] if cue.search(text, text.rfind("\n", 0, d.start) + 1, d.start)]
+        return corrected[-1].value if corrected else services[0].value
     if not dates:
         return None
     head_end = 0

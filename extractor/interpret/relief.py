@@ -218,6 +218,8 @@ def _scores_after_pain_word(span):
     articles ("lidocaine: from an eight to a one") need no pain word: nothing else is "a one"."""
     doc = span.doc
     before = {t.lower_ for t in doc[max(0, span.start - 4):span.start]}
+    if "points" in before or "point" in before:  # "his pain dropped by 4 points, from 5 to 1"
+        before |= {t.lower_ for t in doc[max(0, span.start - 8, span.sent.start):span.start]}
     moved = span.start >= 2 and doc[span.start - 2].lower_ in _MOVED and doc[span.start - 1].lower_ in _MOVED_WHOM
     articled = sum(t.lower_ in _ARTICLES for t in span) == 2
     after = doc[span.end].lower_ if span.end < len(doc) else ""
@@ -229,6 +231,8 @@ def _scores_after_pain_word(span):
 _ARTICLES = {"a", "an"}
 
 
+_ANATOMY_AFTER = {"narrowing", "stenosis", "compression", "loss", "height", "collapse", "foraminal", "canal",
+                  "wedging", "wedge", "of", "disc", "slip", "listhesis", "anterolisthesis", "retrolisthesis"}
 _REMAINING_LAST = {"left", "remaining", "remained"}
 _APPROXIMATELY = {"about", "around", "roughly", "approximately", "approx", "~", "only", "just"}
 
@@ -391,6 +395,11 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
         span = Span(span.doc, first, span.end, label=span.label_, span_id=span.id_)
     if flags.get("percent_last") or flags.get("time_first"):
         span = Span(span.doc, span.end - 2, span.end, label=span.label_, span_id=span.id_)
+    if span.id_ == "relief.side_pct" and span.end < len(span.doc) and span.doc[span.end].lower_ in _ANATOMY_AFTER:
+        return []  # "right 50% foraminal narrowing": a finding, not relief
+    if flags.get("pct_in_parens"):  # "NRS 1/10 at 30 min (86%)": the percent, read when the score was
+        read_at = duration_hours(span[2:-4]) if len(span) > 6 else None
+        span = Span(span.doc, span.end - 3, span.end - 1, label=span.label_, span_id=span.id_)
     if flags.get("remaining"):
         span = _remaining_pain(span)
         if span is None:

@@ -75,6 +75,25 @@ def test_a_visit_titled_post_blocks_is_not_a_block_session():
     assert own is not None and own.procedure == "facet_block"
 
 
+def test_an_operative_reports_operation_is_its_session():
+    # "PREOPERATIVE DIAGNOSIS ... with two positive diagnostic medial branch blocks" is no block done.
+    session = session_of("OPERATIVE REPORT\nPREOPERATIVE DIAGNOSIS: Lumbar spondylosis, right L3-4 and L4-5, with two\n"
+                         "positive diagnostic medial branch blocks.\n\nOPERATION PERFORMED: Right L3-4 and L4-5 "
+                         "radiofrequency neurotomy under fluoroscopic guidance.\n")
+    assert session is not None and session.procedure == "facet_rfa"
+    assert session.joints == {"left": [], "right": ["L3-L4", "L4-L5"]}
+
+
+def test_a_procedure_report_named_in_a_sentence_is_no_title():
+    # "Procedure report in chart." opens no title section: the next list item is history, not a session.
+    summary = summarise(extract_source(SourceText(HEADER + (
+        "NEW PATIENT EVALUATION\n\nPrior treatment:\n"
+        "  1. Left MBB #1 10/07/2025: 90% relief. Procedure report in chart.\n"
+        "  2. Left MBB #2 10/28/2025, same levels, per the outside letter.\n\n"
+        "Plan: confirmatory medial branch block, left L4-5 and L5-S1.\n"), "eval.txt")))
+    assert summary.session is None
+
+
 def test_block_relief_reported_later_by_number_belongs_to_that_block(tmp_path):
     from drafting.blocks import collect_blocks
     from drafting.cases import group_cases

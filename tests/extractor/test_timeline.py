@@ -289,3 +289,15 @@ def test_a_notes_own_date(extract_text, text, expected):
 
     doc = extract_text(text)
     assert own_date(doc.facts, doc.text) == expected
+
+
+def test_a_corrected_date_of_service_is_the_notes_own_date(extract_text):
+    from extractor.timeline import own_date
+
+    note = ("Date of Service: 02/24/2026\nPROCEDURE: Bilateral L3-4 and L4-5 medial branch block #2.\n\n"
+            "ADDENDUM 03/11/2026\nCorrection of date of service: this block was performed on 03/10/2026,\n"
+            "not on 02/24/2026 as shown in the header.\nCorrected Date of Service: 03/10/2026\n")
+    doc = extract_text(note)
+    assert own_date(doc.facts, doc.text) == "2026-03-10"
+    plain = extract_text(note.replace("Corrected Date of Service", "Date of Service"))
+    assert own_date(plain.facts, plain.text) == "2026-02-24"
