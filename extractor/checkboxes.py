@@ -56,7 +56,8 @@ def mark_unticked(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
     return tuple(out)
 
 
-_BOXES_FOLLOW = re.compile(r"\s*:?\s*(?=\[|[☐☑☒])")
+_BOXES_FOLLOW = re.compile(r"\s*(?:given|used|administered|injected|added)?\s*:?\s*(?=\[|[☐☑☒])",
+                           re.IGNORECASE)  # "Steroid given: ☐ Dexamethasone ☑ None"
 _NONE_OPTION = re.compile(r"[ \t]*(?:no|none)\b", re.IGNORECASE)
 
 
