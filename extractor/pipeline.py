@@ -267,7 +267,8 @@ def nlp_text(text: str) -> str:
     text = _WRAPPED_LINE.sub(" ", text)
     text = _join_numbers_to_their_words(text)
     if "," in text:
-        text = _csv_as_tabs(_LEVEL_LIST_BREAK.sub(r"\1 ", text))
+        text = _LEVEL_LIST_BREAK.sub(r"\1 ", text)
+        text = _csv_as_tabs(text)
     if "..." in text:
         text = _DOT_LEADER.sub(_leader_as_colon, text)
     if "  " in text:

@@ -196,6 +196,15 @@ def mark_planned(facts: tuple[Fact, ...], plan_fields: list[tuple[int, int]] = (
                  for f in facts)
 
 
+_LINE = re.compile(r"[^\n]*\S[^\n]*")  # a line that is not blank
+_TITLE_REACH = 3000  # characters a document's title lines are looked for in
+
+
+def _title_lines(text: str, count: int) -> list[tuple[int, str]]:
+    """(start, lower-case text) of the document's first `count` lines that are not blank."""
+    return [(m.start(), m.group().lower()) for m in itertools.islice(_LINE.finditer(text, 0, _TITLE_REACH), count)]
+
+
 @lru_cache(maxsize=1)
 def _request_rules() -> tuple[dict, ...]:
     """The request forms' rules (their procedure statement is a plan), then the front office's (all of it)."""
@@ -219,9 +228,8 @@ def mark_requested(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
     Request") or such a worksheet ("Insurance Verification / Eligibility
     Worksheet"); facts already historical (the blocks it cites) keep their flags.
     """
-    lines = [line for line in text[:2000].splitlines() if line.strip()]
     for rules in _request_rules():
-        title = " ".join(lines[:rules["lines"]]).lower()
+        title = " ".join(line for _, line in _title_lines(text, rules["lines"]))
         if not any(phrase in title for phrase in rules["phrases"]):
             continue
         sections = rules["sections"]
@@ -230,9 +238,6 @@ def mark_requested(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
                      and (sections is None or (f.section or "title") in sections) else f
                      for f in facts)
     return facts
-
-
-_LINE = re.compile(r"[^\n]*\S[^\n]*")  # a line that is not blank
 
 
 @lru_cache(maxsize=1)
@@ -249,8 +254,8 @@ def mark_transmitted(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
     day. Only the title's page: a faxed PDF may carry the note itself after it.
     """
     rules = _transmittal_rules()
-    lines = [(m.start(), m.group().lower()) for m in itertools.islice(_LINE.finditer(text, 0, 3000), rules["lines"])]
-    title_at = next((start for start, line in lines if any(p in line for p in rules["phrases"])), None)
+    title_at = next((start for start, line in _title_lines(text, rules["lines"])
+                     if any(p in line for p in rules["phrases"])), None)
     if title_at is None or not facts:
         return facts
     page = min(facts, key=lambda f: abs(f.start - title_at)).page  # None for text: the whole document

@@ -113,15 +113,12 @@ def footer_patient(drafts: list[Draft], ctx: Context) -> list[Draft]:
     for span in ctx.spans:
         if ctx.values.get(span.id_) not in ("dob", "mrn") or span.start < 3:
             continue
-        if doc[span.start - 1].text == "(":
-            end = span.start - 1  # "SHAW, DENISE M (MRN 40081772)"
-        elif doc[span.start - 1].text == "|" or (doc[span.start - 1].is_space and "\n" not in doc[span.start - 1].text):
-            end = span.start - 1  # set off by a bar or a run of spaces
-        elif doc[span.start - 1].is_space and doc[span.start - 1].text.count("\n") == 1:
-            end = span.start - 1  # the name alone on the line above: "Quintero, Marisol T" / "MRN: 30118457 | DOB: …"
-        else:
+        # The cue set off from the name by "(" ("SHAW, DENISE M (MRN 40081772)"), a bar, a run of
+        # spaces, or one line break (the name alone on the line above: "Quintero, Marisol T" / "MRN: …").
+        before = doc[span.start - 1]
+        if not (before.text in ("(", "|") or (before.is_space and before.text.count("\n") <= 1)):
             continue
-        tokens = _name_opening_line(doc, end, after_blank_line=False)
+        tokens = _name_opening_line(doc, span.start - 1, after_blank_line=False)
         if tokens and tokens[-1].text.upper() in _CREDENTIALS:
             continue  # "Whitcomb, Thomas E, DO": a clinician
         value = parse_name(doc[tokens[0].i: tokens[-1].i + 1].text) if tokens and "," in {t.text for t in tokens} else None

@@ -260,7 +260,7 @@ def interpret_nerve(span, ctx: Context) -> list[Draft]:
 _LEFT_AS_VERB_BEFORE = {"she", "he", "pt", "patient", "they", "who", "and", "then", "was"}
 _LEFT_AS_VERB_AFTER = {"with", "home", "the", "for", "via", "ambulatory", "ambulating", "against"}
 _LEFT_AS_VERB_ALWAYS = {"off", "behind", "alone"}  # "Patch left off since yesterday"
-_LEFT_IT_SIDE_BEFORE = {"the", "on", "to", "at", "l", "r", "right"}  # "on the left it is a small spot"; not "left it in the car"
+_LEFT_IT_SIDE_BEFORE = {"the", "on", "to", "at"}  # "on the left it is a small spot"; not "left it in the car"
 # "only 15% of her usual neck pain left, and ...": the pain that remained (not "pain left > right").
 _REMAINING_BEFORE = {"pain", "discomfort", "ache", "symptoms"}
 _REMAINING_AFTER = {"", ",", ".", ";", ")", "and", "per", "after", "at", "by", "until"}
