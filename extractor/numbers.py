@@ -13,7 +13,7 @@ import re
 
 from spacy.lang.en.lex_attrs import like_num as _english_like_num
 
-__all__ = ["number_value", "like_num", "COMPOUND_NUMBER_WORDS", "TENS_WORDS", "UNIT_WORDS"]
+__all__ = ["number_value", "ordinal_value", "like_num", "COMPOUND_NUMBER_WORDS", "TENS_WORDS", "UNIT_WORDS"]
 
 _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
          "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
@@ -22,6 +22,11 @@ _WORDS = {w: i for i, w in enumerate(_ONES)} | _TENS | {"hundred": 100}
 COMPOUND_NUMBER_WORDS = tuple(f"{t}-{o}" for t in _TENS for o in _ONES[1:10])
 TENS_WORDS = frozenset(_TENS)
 UNIT_WORDS = frozenset(_ONES[1:10])
+# Ordinals name days of the month ("the ninth of January") and vertebrae ("the fourth lumbar").
+_ORDINALS = {w: i for i, w in enumerate(
+    ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh",
+     "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth",
+     "twentieth"], 1)} | {"thirtieth": 30}
 _DIGITS = re.compile(r"^\d+(?:\.\d+)?$")
 _LEADING_DOT = re.compile(r"^\.\d+$")
 # A European note's decimal comma: "2,5 years", "0,5 ml" (one or two digits after it; "1,000" has three).
@@ -53,6 +58,11 @@ def number_value(text: str) -> float | None:
     if tens in _TENS and ones in _WORDS and _WORDS[ones] < 10:
         return float(_TENS[tens] + _WORDS[ones])
     return None
+
+
+def ordinal_value(word: str) -> int | None:
+    """"fourth" -> 4, "Twelfth" -> 12, "thirtieth" -> 30; None for anything else ("twenty-first" is two words)."""
+    return _ORDINALS.get(word.lower())
 
 
 def like_num(text: str) -> bool:

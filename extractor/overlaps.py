@@ -83,7 +83,7 @@ def prefer_longest_then_priority(spans: list[Span]) -> list[Span]:
             continue
         pool.update(tokens)
         kept.append(span)
-    kept = _without_steroid_word_in_names(kept)
+    kept = _without_region_words_in_levels(_without_steroid_word_in_names(kept))
     return sorted(kept, key=lambda s: (s.start_char, s.end_char))
 
 
@@ -123,6 +123,22 @@ def _without_steroid_word_in_names(spans: list[Span]) -> list[Span]:
     return [s for s in spans
             if not (s.id_ == _STEROID_WORD_PATTERN
                     and any(n.start <= s.start and s.end <= n.end for n in names))]
+
+
+_WORD_LEVELS = ("level.joint_words_", "level.nerve_words_")  # pattern ids of levels named in words
+
+
+def _without_region_words_in_levels(spans: list[Span]) -> list[Span]:
+    """The region word of a level named in words ("the fifth lumbar dorsal ramus") is part of that level.
+
+    docs/facts.md: a region fact is the region word on its own. In "L4-5
+    lumbar medial branch" the level is "L4-5" and "lumbar" stays a region.
+    """
+    levels = [s for s in spans if s.id_.startswith(_WORD_LEVELS)]
+    if not levels:
+        return spans
+    return [s for s in spans
+            if not (s.label_ == "REGION" and any(v.start <= s.start and s.end <= v.end for v in levels))]
 
 
 # One drug named twice, brand and generic: "Naropin (ropivacaine) 0.5%",

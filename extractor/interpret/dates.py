@@ -12,7 +12,7 @@ import itertools
 import re
 
 from extractor.interpret import Context, Draft
-from extractor.numbers import number_value
+from extractor.numbers import number_value, ordinal_value
 from extractor.registry import interpreter
 
 __all__ = ["day_first_note", "parse_date", "DATE_SETTINGS", "MONTH_NUMBERS"]
@@ -129,10 +129,6 @@ def _without_year(number: int | None, day: int, relative_base: dt.date | None) -
     return guess
 
 
-_ORDINALS = {w: i for i, w in enumerate(
-    ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh",
-     "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth",
-     "twentieth"], 1)} | {"thirtieth": 30}
 _SPOKEN = re.compile(r"^([A-Za-z]{3,9})\.?\s+(?:the\s+)?((?:(?:twenty|thirty)\s*-\s*)?[a-z]+)"
                      r"(?:\s*,?\s*(twenty|two thousand(?: and)?)\s+([a-z-]+))?$", re.IGNORECASE)
 
@@ -147,7 +143,7 @@ def _ordinal_day(text: str) -> int | None:
         return int(re.sub(r"\D", "", text))
     words = re.sub(r"\s*-\s*", "-", text.lower())
     tens, _, unit = words.rpartition("-")
-    return ({"twenty": 20, "thirty": 30}.get(tens, 0) + _ORDINALS.get(unit, 0)) if tens else _ORDINALS.get(words)
+    return ({"twenty": 20, "thirty": 30}.get(tens, 0) + (ordinal_value(unit) or 0)) if tens else ordinal_value(words)
 
 
 def _day_of_month(m: re.Match, relative_base: dt.date | None) -> dt.date | None:
@@ -288,6 +284,39 @@ def _after_score_word(span) -> bool:
     return bool(before) and before[-1].lower_ in _SCORE_WORDS
 
 
+_MESSAGES = "facet_claims.message_dates"  # doc.user_data key: a note's pasted messages, once per note
+_MESSAGE_CUE_GAP = 6  # tokens from "Sent:" to its date ("Sent: Wednesday, March 18, 2026")
+_MESSAGE_END = re.compile(r"\bend of (?:the )?(?:original |forwarded )?message\b", re.IGNORECASE)
+
+
+def _message_dates(ctx: Context) -> list[tuple[int, dt.date]]:
+    """(where the message starts, its date) for each "Sent:" line with a date."""
+    found = ctx.doc.user_data.get(_MESSAGES)
+    if found is None:
+        found = []
+        cues = [s for s in ctx.spans if s.label_ == "CUE" and ctx.values.get(s.id_) == "message_date"]
+        for cue in cues:
+            date = next((s for s in ctx.spans if s.label_ == "DATE" and 0 <= s.start - cue.end <= _MESSAGE_CUE_GAP),
+                        None)
+            sent = parse_date(date.text, ctx.document_date, ctx.day_first) if date is not None else None
+            if sent is not None:
+                found.append((cue.end_char, sent))
+        ctx.doc.user_data[_MESSAGES] = found
+    return found
+
+
+def _relative_base(span, ctx: Context) -> dt.date | None:
+    """The day a date's "yesterday" counts from: a pasted message's own date inside it, else the note's.
+
+    A patient's email copied into the chart the next day says "the block
+    yesterday" of the day it was sent, not of the day it was filed.
+    """
+    inside = [(at, sent) for at, sent in _message_dates(ctx) if at <= span.start_char]
+    if inside and not _MESSAGE_END.search(ctx.text, inside[-1][0], span.start_char):
+        return inside[-1][1]
+    return ctx.document_date
+
+
 @interpreter("DATE")
 def interpret_date(span, ctx: Context) -> list[Draft]:
     if span.id_ in _BARE_MONTH_DAY and _after_score_word(span):
@@ -297,7 +326,7 @@ def interpret_date(span, ctx: Context) -> list[Draft]:
         if (not _COMPACT.match(span.text) or parse_date(span.text) is None or _after_id_cue(span, ctx)
                 or _inside_a_code(span)):
             return []
-    value = parse_date(span.text, ctx.document_date, ctx.day_first)
+    value = parse_date(span.text, _relative_base(span, ctx), ctx.day_first)
     kind = _cue_before(span, ctx) or "date"
     iso = value.isoformat() if value else None
     why = "dateparser" if value else "did not parse as a full date"

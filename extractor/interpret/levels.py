@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from extractor.interpret import Context, Draft
-from extractor.numbers import number_value
+from extractor.numbers import number_value, ordinal_value
 from extractor.patterns import load_json_data
 from extractor.registry import interpreter
 from extractor.sourcetext import line_bounds
@@ -152,11 +152,37 @@ def _level(span, ctx: Context, joints: list[str], form: str, nerves: list[str]) 
                   span.start_char, span.end_char, span.id_, how, span)]
 
 
+_REGION_LETTER = {"lumbar": "L", "cervical": "C", "thoracic": "T"}
+
+
+def _vertebrae_in_words(span) -> list[str]:
+    """"the third and fourth lumbar" -> ["L3", "L4"]: ordinals read with the region word after them."""
+    letter = next(_REGION_LETTER[t.lower_] for t in span if t.lower_ in _REGION_LETTER)
+    return [f"{letter}{n}" for t in span if (n := ordinal_value(t.text))]
+
+
+def _joint_below(vertebra: str) -> str | None:
+    """"L4" -> "L4-L5", "L5" -> "L5-S1", "T12" -> "T12-L1": the joint a vertebra's name stands for."""
+    order = _vertebrae()
+    at = order.index(vertebra) if vertebra in order else len(order)
+    return f"{vertebra}-{order[at + 1]}" if at + 1 < len(order) else None
+
+
+_JOINTS_IN_WORDS = {"level.joint_words_pair", "level.joint_words_between", "level.joint_words_facets"}
+
+
 @interpreter("JOINT")
 def interpret_joint(span, ctx: Context) -> list[Draft]:
     fixed = ctx.values.get(span.id_)
     if fixed:
         return _level(span, ctx, [fixed], "joint", [])
+    if span.id_ in _JOINTS_IN_WORDS:
+        vertebrae = _vertebrae_in_words(span)
+        if span.id_ == "level.joint_words_facets":  # "the fourth and fifth lumbar facet joints": L4-L5, L5-S1
+            joints = [j for v in vertebrae if (j := _joint_below(v))]
+        else:  # "fourth-fifth lumbar", "between the fourth and fifth lumbar vertebrae"
+            joints = [j] if len(vertebrae) == 2 and (j := normalise_joint(*vertebrae)) else []
+        return _level(span, ctx, joints, "joint", []) if joints else []
     if span.id_ == "level.joint_compact":
         if "," in span.text and _nerve_list_goes_on(span):
             return []  # "L4,5 medial branches": two nerves
@@ -235,6 +261,9 @@ def interpret_nerve(span, ctx: Context) -> list[Draft]:
     named = ctx.values.get(span.id_)
     if named:  # "third occipital nerve": a nerve known by its name, not its vertebra
         return _level(span, ctx, joints_from_nerves([named]), "nerve", [named])
+    if span.id_.startswith("level.nerve_words_"):  # "the medial branches of the third and fourth lumbar dorsal rami"
+        nerves = _vertebrae_in_words(span)
+        return _level(span, ctx, joints_from_nerves(nerves), "nerve", nerves)
     nerves = [n.upper() for n in _NERVE_SPLIT.findall(span.text.upper())]
     ordered = _vertebrae()
     if span.id_ == "level.nerve_run":

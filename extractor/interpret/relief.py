@@ -185,6 +185,17 @@ def _measured_at(duration) -> bool:
             and not (duration.start > 0 and doc[duration.start - 1].lower_ in _UNTIL))  # "through 5 h after": until
 
 
+_ONSET = {"beginning", "began", "begins", "starting", "started", "starts", "onset", "kicked", "kicking", "came"}
+
+
+def _onset(duration) -> bool:
+    """"beginning within twenty minutes of the block", "onset in 10 min": when the relief began, not how long."""
+    before = [t for t in duration.doc[max(0, duration.start - 6): duration.start] if not t.is_space]
+    if not before or before[-1].lower_ not in ("within", "after", "in"):
+        return False
+    return any(t.lower_ in _ONSET for t in before[-4:-1])
+
+
 def _each_percent(span, ctx: Context) -> list[Draft]:
     """"80% and 85% relief": the first percent alone, then the second with the words after it."""
     second = next((t.i for t in span[1:-1] if t.like_num and t.nbor(1).lower_ in ("%", "percent", "pct")), None)
@@ -430,6 +441,8 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
             # "90% relief at 30 min": when it was measured, not how long it lasted.
             if read_at is None and _read_then(span, other, basis):
                 read_at = duration_hours(other)
+            continue
+        if other.label_ == "DURATION" and _onset(other):
             continue
         if other.label_ == "DURATION" and other.end < len(span.doc) and span.doc[other.end].lower_ in _UNTIL:
             continue  # "from 30 min through about 5 hours": the window's end comes next
