@@ -123,12 +123,16 @@ def line_sentences(doc: Doc) -> Doc:
         text, nxt = strings[words[i]], strings[words[i + 1]]
         prev = words[i - 1] if i else None
         wrapped = (prev is not None and strings[prev] not in {":", ".", "|", ";"} and not vocab[prev].is_space
-                   and nxt[:1].islower() and "\n\n" not in text and not _field_label_at(words, i + 1, strings))
+                   and (nxt[:1].islower() or strings[prev].lower() in _OPEN_LINE_ENDS)
+                   and "\n\n" not in text and not _field_label_at(words, i + 1, strings))
         if not wrapped:
             doc[i + 1].is_sent_start = True
     return doc
 
 
+# A line that ends on one of these words goes on below, whatever the next line opens with:
+# "about 90% relief starting within\n20 min and lasting 4 hours".
+_OPEN_LINE_ENDS = {"within", "about", "approximately", "than", "lasting", "the", "with"}
 _LINE_BREAKS: dict[int, bool] = {}  # orth id -> `token.is_space and "\n" in token.text`
 _LABEL_WORDS = 4  # "sedation:", "pre-procedure pain:", "date of service:"
 

@@ -24,6 +24,7 @@ LABELS = {
     "RELIEF", "DURATION", "ANESTHETIC", "STEROID", "DATE", "IMAGING",
     "PAIN_SCORE", "FUNCTION", "PAIN_DURATION", "CONSERVATIVE", "CUE",
     "SETTING", "ICD10", "DX_WORDS", "BLOCK_NUMBER", "SKIN_LOCAL",
+    "ID_CELL",  # an identity cell of a table (extractor/tables.py), not a pattern file's label
 }
 
 

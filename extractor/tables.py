@@ -45,7 +45,9 @@ CELL_NOTES = "table_cell_notes"
 SOURCE_TEXT = "source_text"
 _SUMMARY_RELIEF = "table.block_relief_column"
 _NUMERIC_ROLES = ("pain_score", "relief")
-_LABELS = {"pain_score": "PAIN_SCORE", "relief": "RELIEF"}
+_LABELS = {"pain_score": "PAIN_SCORE", "relief": "RELIEF", "mrn": "ID_CELL", "patient_name": "ID_CELL"}
+# Identity cells whose text the date patterns read already: the cell only says which date it is.
+_DATE_KINDS = {"dob", "service_date"}
 _BORDER = re.compile(r"^[^A-Za-z0-9]+$")  # "|---|", "+----+", or what OCR makes of them ("[=>")
 _CAPTION_MAX = 60  # a diary's caption line ("Pain diary (NRS 0-10):"), not a sentence
 _MERGE_GAP = 8  # "Pain (NRS)": two words of one column header
@@ -71,6 +73,7 @@ def _rules() -> dict:
                    key=lambda pair: -len(pair[0]))
     return {
         "columns": data["columns"],
+        "identity": {w.lower(): rule for rule in data["identity_columns"] for w in rule["words"]},
         "words": [(re.compile(r"(?<![a-z])" + re.escape(w) + r"(?![a-z])"), rule) for w, rule in words],
         "row": re.compile(data["row_label"], re.IGNORECASE),
         "cell": re.compile(data["cell"]),
@@ -86,7 +89,7 @@ def _rules() -> dict:
 @lru_cache(maxsize=1)
 def column_rules() -> dict[str, dict]:
     """Column rule id -> rule (role, scale, words): what a table span's id stands for."""
-    return {rule["id"]: rule for rule in _rules()["columns"]}
+    return {rule["id"]: rule for rule in _rules()["columns"] + list(_rules()["identity"].values())}
 
 
 _ROW_LEAD = " \t\u2022*-\u00b7"  # what may open a log row before its time: indent and a bullet ("  • 30 min — 95%")
@@ -296,6 +299,8 @@ def _tab_table(lines: list[tuple[int, str]], i: int) -> tuple[list[tuple[int, in
     summary = not diary and "relief" in roles and ("block" in roles or "date" in roles)
     if not (diary or summary):
         return None
+    # "MRN<TAB>Patient Name<TAB>DOB<TAB>DOS<TAB>Time Point<TAB>NRS": who and when, on every row.
+    identity = {n: rule for n, (s, e) in enumerate(head) if (rule := rules["identity"].get(header[s:e].lower()))}
     found, j = [], i + 1
     while j < len(lines):
         start, line = lines[j]
@@ -325,6 +330,8 @@ def _tab_table(lines: list[tuple[int, str]], i: int) -> tuple[list[tuple[int, in
                       for column, (s, e), text in zip(by_index, cells, texts)
                       if column is not None and column.role == "pain_score" and rules["cell"].match(text)
                       and _fits(column, text)]
+        found += [(start + s, start + e, rule["id"], {"kind": rule["role"]})
+                  for n, rule in identity.items() for s, e in [cells[n]] if e > s]
         j += 1
     return (found, j) if j - i - 1 >= (2 if diary else 1) else None
 
@@ -387,7 +394,8 @@ def _row_follows(lines: list[tuple[int, str]], i: int) -> bool:
 
 
 def table_cells(text: str) -> list[tuple[int, int, str, dict]]:
-    """(start, end, column rule id, notes) of every pain-score or relief cell of the text's tables."""
+    """(start, end, column rule id, notes) of every pain-score or relief cell of the text's tables,
+    and of the identity cells of a tab-separated export."""
     rules = _rules()
     # Why first: most notes have no table, and one scan for a row label is far
     # cheaper than testing every line as a header.
@@ -455,7 +463,11 @@ class TableCells:
         roles = column_rules()
         spans, notes = list(doc.spans[self.spans_key]), {}
         for start, end, rule_id, note in found:
-            span = doc.char_span(start, end, label=_LABELS[roles[rule_id]["role"]], span_id=rule_id)
+            role = roles[rule_id]["role"]
+            if role in _DATE_KINDS:
+                notes[start] = note  # the date pattern's span there reads it as this kind
+                continue
+            span = doc.char_span(start, end, label=_LABELS[role], span_id=rule_id)
             if span is not None:
                 spans.append(span)
                 notes[start] = note

@@ -273,7 +273,7 @@ def _correction_cue() -> re.Pattern:
 
 CORRECTION_SECTION = "correction"
 # "…, not\nL2-3": ConText's scope ends at the line break, the correction does not.
-_WITHDRAWING = re.compile(r"\b(?:not|instead of|rather than)\s*$", re.IGNORECASE)
+_WITHDRAWING = re.compile(r"\b(?:not|instead of|rather than)(?:\s+the)?\s*$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"\.(?:\s|$)|\n[ \t]*\n")
 _ADDENDUM_HEAD = re.compile(r"(?im)^[ \t=*#-]*addend(?:um|a)\b")
 
@@ -284,10 +284,14 @@ def mark_corrected(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
     "Correction - the levels were L3-4, L4-5 and L5-S1, not L2-3": the negated
     "L2-3" in that sentence withdraws every other statement of joint L2-L3 in
     the note (the PROCEDURE line typed wrong). A level naming other joints
-    besides a withdrawn one is left alone.
+    besides a withdrawn one is left alone. "Performed on the RIGHT side: right
+    L4-5 and L5-S1, not the left as dictated" withdraws a side: the levels and
+    sides the correction states are the record (section CORRECTION_SECTION).
     """
     withdrawn: set[str] = set()
     stated: set[str] = set()
+    sides_withdrawn: set[str] = set()
+    sides_stated: set[str] = set()
     sentences = []
     for cue in _correction_cue().finditer(text):
         # From the start of the cue's sentence, but not above its line: "Addendum: the levels treated were
@@ -302,12 +306,15 @@ def mark_corrected(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
             end = _SENTENCE_END.search(text, cue.end())
         sentences.append((start, end.start() if end else len(text)))
         for f in facts:
-            if f.kind == "level" and start <= f.start < sentences[-1][1]:
+            if f.kind in ("level", "side") and start <= f.start < sentences[-1][1]:
                 # ("L3-4 was NOT treated" is negated by ConText: context_rules.json "was not blocked")
                 withdrawing = f.negated or _WITHDRAWING.search(text, max(0, f.start - 20), f.start)
-                (withdrawn if withdrawing else stated).update(f.value.get("joints", ()))
+                if f.kind == "level":
+                    (withdrawn if withdrawing else stated).update(f.value.get("joints", ()))
+                else:
+                    (sides_withdrawn if withdrawing else sides_stated).add(f.value)
     withdrawn -= stated  # "L4-5 and L5-S1, not L3-4 and L4-5": L4-5 stays
-    if not withdrawn:
+    if not withdrawn and not (sides_withdrawn - sides_stated):
         return facts
 
     def corrected(f: Fact) -> Fact:

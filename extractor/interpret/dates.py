@@ -13,7 +13,9 @@ import re
 
 from extractor.interpret import Context, Draft
 from extractor.numbers import number_value, ordinal_value
+from extractor.ocr_words import as_read
 from extractor.registry import interpreter
+from extractor.tables import cell_notes
 
 __all__ = ["day_first_note", "parse_date", "DATE_SETTINGS", "MONTH_NUMBERS"]
 
@@ -326,8 +328,8 @@ def interpret_date(span, ctx: Context) -> list[Draft]:
         if (not _COMPACT.match(span.text) or parse_date(span.text) is None or _after_id_cue(span, ctx)
                 or _inside_a_code(span)):
             return []
-    value = parse_date(span.text, _relative_base(span, ctx), ctx.day_first)
-    kind = _cue_before(span, ctx) or "date"
+    value = parse_date(as_read(span), _relative_base(span, ctx), ctx.day_first)
+    kind = cell_notes(ctx.doc).get(span.start_char, {}).get("kind") or _cue_before(span, ctx) or "date"
     iso = value.isoformat() if value else None
     why = "dateparser" if value else "did not parse as a full date"
     return [Draft(kind, iso, span.start_char, span.end_char, span.id_, why, span)]

@@ -11,6 +11,7 @@ import re
 from extractor.interpret import Context, Draft
 from extractor.registry import interpreter
 from extractor.sourcetext import line_bounds
+from extractor.tables import column_rules
 
 __all__ = ["parse_name", "drop_unneeded_fallbacks", "footer_patient"]
 
@@ -181,6 +182,16 @@ def parse_name(text: str) -> dict | None:
         return word[:1].upper() + word[1:].lower() if word.isupper() or word.islower() else word
 
     return {"first": clean(first), "middle": clean(middle).replace(".", ""), "last": clean(last.strip())}
+
+
+@interpreter("ID_CELL")
+def interpret_identity_cell(span, ctx: Context) -> list[Draft]:
+    """A tab or comma-separated export's MRN or patient-name cell (extractor/tables.py identity columns)."""
+    kind = column_rules()[span.id_]["role"]
+    value = parse_name(span.text) if kind == "patient_name" else span.text
+    if not value:
+        return []
+    return [Draft(kind, value, span.start_char, span.end_char, span.id_, "identity column of a table", span)]
 
 
 @interpreter("CUE")

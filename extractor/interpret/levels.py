@@ -23,7 +23,7 @@ _CLAUSE_BREAKS = {";", "|"}
 _LETTER_SIDES = {"side.left_letter", "side.right_letter", "side.left_letter_word", "side.right_letter_word"}
 # Patterns that find a lone letter by the words around it; the fact is the letter.
 _LETTER_IN_CONTEXT = {"side.letter_after_preposition", "side.letter_compared", "side.letter_parenthesized",
-                      "side.letter_period_after_preposition", "side.letter_table_cell"}
+                      "side.letter_period_after_preposition", "side.letter_table_cell", "side.letter_field"}
 _LETTER_VALUE = {"R": "right", "L": "left"}
 _REGION = {"C": "cervical", "T": "thoracic", "L": "lumbar", "S": "sacral"}
 
@@ -168,6 +168,26 @@ def _joint_below(vertebra: str) -> str | None:
     return f"{vertebra}-{order[at + 1]}" if at + 1 < len(order) else None
 
 
+_SPOKEN_JOINTS = {"level.joint_spoken", "level.joint_spoken_sacral", "level.joint_spoken_then_digits",
+                  "level.joint_digits_then_spoken"}
+_HEARD_AS = {"for": 4}  # speech recognition writes "L four five" as "L for five"
+
+
+def _spoken_vertebrae(span) -> list[str]:
+    """"L five S one" -> ["L5", "S1"], "L3 four" -> ["L3", "L4"], "L three and L four" -> ["L3", "L4"]."""
+    found, letter = [], None
+    for token in span:
+        word = token.text.upper()
+        if _VERTEBRA.match(word):
+            found.append(word)
+            letter = word[0]
+        elif word in ("C", "T", "L", "S"):
+            letter = word
+        elif letter is not None and (n := number_value(token.text) or _HEARD_AS.get(token.lower_)) is not None:
+            found.append(f"{letter}{int(n)}")
+    return found
+
+
 _JOINTS_IN_WORDS = {"level.joint_words_pair", "level.joint_words_between", "level.joint_words_facets"}
 
 
@@ -188,11 +208,11 @@ def interpret_joint(span, ctx: Context) -> list[Draft]:
             return []  # "L4,5 medial branches": two nerves
         joint = normalise_joint(*_COMPACT_JOINT.match(span.text.upper()).groups())
         return _level(span, ctx, [joint], "joint", []) if joint else []  # "L35" is no joint
-    if span.id_ in ("level.joint_spoken", "level.joint_spoken_sacral"):  # "L four five", "L five S one"
-        numbers = [int(n) for t in span if (n := number_value(t.text)) is not None]
-        letters = [t.text.upper() for t in span if t.text.upper() in ("C", "T", "L", "S")]
-        lower = (letters[-1] if len(letters) > 1 else letters[0]) + str(numbers[-1])
-        joint = normalise_joint(letters[0] + str(numbers[0]), lower)
+    if span.id_ in _SPOKEN_JOINTS:  # "L four five", "L five S one", "L for five", "L3 four"
+        if span.start and span.doc[span.start - 1].text in ("/", "-") and not span.doc[span.start - 1].whitespace_:
+            return []  # "B/L for L5 DR": the L ends "B/L"
+        vertebrae = _spoken_vertebrae(span)
+        joint = normalise_joint(vertebrae[0], vertebrae[-1]) if len(vertebrae) == 2 else None
         return _level(span, ctx, [joint], "joint", []) if joint else []
     if span.id_ == "level.joint_letter_apart":  # "L 4-5"
         joint = normalise_joint(span[0].text.upper() + span[1].text, span[3].text.upper())
@@ -261,8 +281,9 @@ def interpret_nerve(span, ctx: Context) -> list[Draft]:
     named = ctx.values.get(span.id_)
     if named:  # "third occipital nerve": a nerve known by its name, not its vertebra
         return _level(span, ctx, joints_from_nerves([named]), "nerve", [named])
-    if span.id_.startswith("level.nerve_words_"):  # "the medial branches of the third and fourth lumbar dorsal rami"
-        nerves = _vertebrae_in_words(span)
+    if span.id_.startswith(("level.nerve_words_", "level.nerve_spoken_")):
+        # "the medial branches of the third and fourth lumbar dorsal rami", "L three and L four medial branches"
+        nerves = _vertebrae_in_words(span) if span.id_.startswith("level.nerve_words_") else _spoken_vertebrae(span)
         return _level(span, ctx, joints_from_nerves(nerves), "nerve", nerves)
     nerves = [n.upper() for n in _NERVE_SPLIT.findall(span.text.upper())]
     ordered = _vertebrae()
@@ -276,7 +297,8 @@ def interpret_nerve(span, ctx: Context) -> list[Draft]:
             nerves = ordered[ordered.index(upper.upper()): ordered.index(lower.upper()) + 1]
     if not nerves:
         return []
-    if span.id_ == "level.nerve_mb_then_levels" and span.end < len(ctx.doc) and ctx.doc[span.end].text in {"-", "/"}:
+    if (span.id_ in ("level.nerve_mb_then_levels", "level.nerves_then_levels") and span.end < len(ctx.doc)
+            and ctx.doc[span.end].text in {"-", "/"}):
         return []  # "medial branches L3 and L4-5": the last vertebra opens a joint, read on its own
     if nerves == ["L5", "S1"] and span[1].text.upper() == "S1":
         # "L5 S1 medial branch block": no S1 medial branch serves a facet joint, so this is
@@ -303,8 +325,9 @@ _BILIRUBIN_BEFORE = {"t", "t.", "total", "d", "d.", "direct", "indirect", "tot"}
 
 def _not_a_side(span) -> bool:
     """A one-word side span that the words around it show is not laterality."""
-    if span.id_ in ("side.left_letter_word", "side.right_letter_word") and number_value(span[-1].text) is not None:
-        return True  # "L four five": a level dictated as words
+    if span.id_ in ("side.left_letter_word", "side.right_letter_word") and (
+            number_value(span[-1].text) is not None or span[-1].lower_ in _HEARD_AS):
+        return True  # "L four five", "L for five": a level dictated as words
     if len(span) != 1:
         return False
     doc, i, word = span.doc, span.start, span[0].lower_
@@ -330,6 +353,8 @@ def _not_a_side(span) -> bool:
             later = doc[i + 2].lower_ if i + 2 < len(doc) else ""
             return after == "-" or later in _HANDEDNESS
         # "all right" is the idiom, unless a level follows ("blocks, all right L4-5 and L5-S1")
+        if before in ("is", "was") and after in (":", ".", ",", ";", ""):
+            return True  # "the diary is right: ...": correct, not a side
         return nxt in _RIGHT_AS_WORD_AFTER or (before == "all" and not _VERTEBRA_START.match(
             doc[i + 1].text if i + 1 < len(doc) else ""))
     return False

@@ -196,6 +196,15 @@ def _onset(duration) -> bool:
     return any(t.lower_ in _ONSET for t in before[-4:-1])
 
 
+_SATURATION = {"spo2", "o2", "sat", "sats", "saturation", "pulse-ox", "pox"}
+
+
+def _oxygen_saturation(span) -> bool:
+    """"SpO2 98%", "O2 sat: 97%": the percent is the blood's oxygen, not relief."""
+    before = [t for t in span.doc[max(0, span.start - 3): span.start] if not (t.is_space or t.text in (":", "="))]
+    return bool(before) and before[-1].lower_ in _SATURATION
+
+
 def _each_percent(span, ctx: Context) -> list[Draft]:
     """"80% and 85% relief": the first percent alone, then the second with the words after it."""
     second = next((t.i for t in span[1:-1] if t.like_num and t.nbor(1).lower_ in ("%", "percent", "pct")), None)
@@ -302,7 +311,7 @@ def _falls_short(relief, expected_span) -> bool:
 
 
 _LOG_LEAD_LINES = 8  # lines a relief log's rows may run below the lead-in that names relief
-_RELIEF_WORD = re.compile(r"\brelief\b", re.IGNORECASE)
+_RELIEF_WORD = re.compile(r"\b(?:relief|diary|better|improvement)\b", re.IGNORECASE)  # "reading from the diary:"
 
 
 def _row_of_a_relief_log(span, text: str) -> bool:
@@ -379,6 +388,8 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
     span = _without_listed_concentration(span)
     if span[0].text == ">" and span.start and span.doc[span.start - 1].text == "-" and len(span) > 1:
         span = Span(span.doc, span.start + 1, span.end, label=span.label_, span_id=span.id_)  # "-> 87%": an arrow
+    if _oxygen_saturation(span):
+        return []  # "SpO2 98%\nRelief @ 15 min: 80%": a vital sign, the relief is on the next line
     authored = ctx.values.get(span.id_)
     if authored is not None and _among_risks(span, ctx):
         return []  # "risks including bleeding, infection and no benefit": consent, not a result
@@ -400,7 +411,8 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
     if flags.get("time_row"):
         if not _row_of_a_relief_log(span, ctx.text):
             return []
-        read_at = duration_hours(span[0:2])
+        # "30m" in a log's time column is thirty minutes (elsewhere "m" may be months or metres).
+        read_at = number_value(span[0].text) / 60 if span[1].lower_ == "m" else duration_hours(span[0:2])
         # The reading after the time: "2 hr     still 80-90%" is the range "80-90%".
         first = next(t.i for t in span[2:] if t.like_num)
         span = Span(span.doc, first, span.end, label=span.label_, span_id=span.id_)

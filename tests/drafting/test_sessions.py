@@ -185,6 +185,19 @@ def test_a_correction_without_a_side_keeps_the_statements_side():
     assert session.joints == {"left": ["L4-L5", "L5-S1"], "right": ["L4-L5", "L5-S1"]}
 
 
+def test_an_addendum_correcting_the_side_gives_the_sessions_side():
+    # The note was dictated "left" throughout; a dated addendum says it was the right side.
+    session = session_of(
+        "PROCEDURE: Radiofrequency ablation, LEFT L4-5 and L5-S1 facet joints\n"
+        "           (left L3 and L4 medial branches, left L5 dorsal ramus)\nGUIDANCE: Fluoroscopy\n\n"
+        "DESCRIPTION: Under fluoroscopy, cannulae were placed to the left L3 and L4 medial branches and the left "
+        "L5 dorsal ramus; lesions at 80 C for 90 seconds.\n\n"
+        "ADDENDUM -- 09/14/2026 09:05\nLaterality correction. This dictation was transcribed with the wrong side. "
+        "The ablation was performed on the RIGHT side:\nright L3 and L4 medial branches and right L5 dorsal ramus "
+        "(right L4-5 and L5-S1\nfacet joints), not the left as dictated.\n")
+    assert session.joints == {"left": [], "right": ["L4-L5", "L5-S1"]}
+
+
 def test_a_cancelled_procedure_is_not_a_session():
     session = session_of(
         "SCHEDULED PROCEDURE: Bilateral L4-5 and L5-S1 medial branch block #1 (diagnostic), fluoroscopic guidance.\n\n"
