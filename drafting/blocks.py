@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from extractor.facts import ExtractedDocument, Fact
 from extractor.sourcetext import line_bounds, sentence_bounds
+from extractor.tables import hours_in
 
 from drafting.cases import Case
 from drafting.sessions import Session, evidence_of, joints_named, one_per_day
@@ -300,18 +301,27 @@ _AFTER_WORDS = re.compile(r"\b(?:post|post-?procedure|postprocedure|after)\b", r
 DERIVED_RELIEF = "derived.pre_post_scores"
 
 
-def _when_scored(fact: Fact, text: str) -> str | None:
-    """"before" or "after" the procedure, from the nearer of those words before the score on its line.
+def _when_scored(fact: Fact, text: str) -> tuple[str | None, float | None]:
+    """("before" or "after" the procedure, the hours after it the score was read), from the words
+    before the score on its line, back to a ";" that separates readings.
 
     "PRE-PROCEDURE VITALS: ... Pain 7/10" is before; "Post-procedure pain 1/10
-    (pre 7/10)" has one of each; a score read "at 3 hr" is after.
+    (pre 7/10)" has one of each; a score read "at 3 hr" is after, and so is each
+    reading of a row "pre 7/10; 15 min 1/10; 1 h 2/10".
     """
-    head = text[text.rfind("\n", 0, fact.start) + 1:fact.start]
+    line_start = text.rfind("\n", 0, fact.start) + 1
+    head = text[max(line_start, text.rfind(";", line_start, fact.start) + 1):fact.start]
     before = max((m.end() for m in _BEFORE_WORDS.finditer(head)), default=-1)
     after = max((m.end() for m in _AFTER_WORDS.finditer(head)), default=-1)
+    hours = fact.value.get("at_hours")
     if before == after == -1:
-        return "after" if fact.value.get("at_hours") is not None else None
-    return "before" if before > after else "after"
+        if hours is None and (hours := hours_in(head)) is not None and _READ_AT.fullmatch(head):
+            return "after", hours  # "; 15 min 1/10"
+        return ("after", hours) if hours is not None else (None, None)
+    return ("before", None) if before > after else ("after", hours)
+
+
+_READ_AT = re.compile(r"\s*(?:at\s+)?~?\d+(?:\.\d+)?\s*(?:min|mins|minutes|h|hr|hrs|hours?)\s*:?\s*", re.IGNORECASE)
 
 
 def _relief_from_scores(doc: ExtractedDocument) -> list[tuple[Fact, ExtractedDocument]]:
@@ -324,10 +334,10 @@ def _relief_from_scores(doc: ExtractedDocument) -> list[tuple[Fact, ExtractedDoc
     scores = [f for f in doc.facts if f.kind == "pain_score" and isinstance(f.value, dict)
               and f.value.get("score") is not None and f.section not in _NOT_OWN_SESSION
               and not (f.negated or f.hypothetical or f.historical)]
-    timed = [(f, _when_scored(f, doc.text)) for f in scores]
-    before = [f for f, when in timed if when == "before"]
+    timed = [(f, *_when_scored(f, doc.text)) for f in scores]
+    before = [f for f, when, _ in timed if when == "before"]
     out = []
-    for after in (f for f, when in timed if when == "after"):
+    for after, hours in ((f, hours) for f, when, hours in timed if when == "after"):
         if not before:
             break
         base = min(before, key=lambda b: abs(b.start - after.start))
@@ -336,7 +346,7 @@ def _relief_from_scores(doc: ExtractedDocument) -> list[tuple[Fact, ExtractedDoc
             continue
         percent = round((pre - post) / pre * 100, 1)
         value = {"percent": percent, "basis": "scores", "duration_hours": None, "expected_duration": False,
-                 "at_hours": after.value.get("at_hours"), "baseline": {"start": base.start, "end": base.end}}
+                 "at_hours": hours, "baseline": {"start": base.start, "end": base.end}}
         out.append((Fact("relief", value, after.start, after.end, after.text, DERIVED_RELIEF, page=after.page,
                          boxes=after.boxes, section=after.section,
                          explanation=f"relief from pain {pre:g}/10 before and {post:g}/10 after ({base.text!r})"),

@@ -39,10 +39,9 @@ from spacy.tokens import Doc, Span
 
 from extractor.tables import SOURCE_TEXT
 
-__all__ = ["OcrWords", "pattern_words", "as_read", "COMPONENT"]
+__all__ = ["OcrWords", "pattern_words", "COMPONENT"]
 
 COMPONENT = "ocr_words"
-_READINGS = "facet_claims.ocr_readings"  # doc.user_data key: token index -> the text it was read as
 _MIN_LENGTH = 5          # shorter words ("lido", "arm") are too easily another word
 _MAX_EDITS = 2
 _CACHE_SIZE = 50_000     # words remembered (cleared when full)
@@ -73,47 +72,28 @@ class OcrWords:
     """spaCy component: adds spans the SpanRuler finds once misread and broken words are read as meant."""
 
     def __init__(self, nlp: Language, match, spans_key: str, words: frozenset[str],
-                 confusions: list[tuple[str, str, int]], slips: tuple[int, int] = (6, 9),
-                 digit_letters: dict[str, str] | None = None, months: frozenset[str] = frozenset()) -> None:
+                 confusions: list[tuple[str, str, int]], slips: tuple[int, int] = (6, 9)) -> None:
         """`match`: the SpanRuler's `match(doc) -> list[Span]`; `confusions`: (as read, as meant, the
         shortest word, as read, it is undone in) triples; `slips`: the shortest word a swap is undone
-        in (as read) and the shortest word a left-out letter is restored to (as meant); `digit_letters`:
-        letters read for digits inside a number; `months`: the short month names a "0ct" stands for."""
+        in (as read) and the shortest word a left-out letter is restored to (as meant)."""
         self.vocab = nlp.vocab
         self.match = match
         self.spans_key = spans_key
         self.words = words
         self.confusions = confusions
         self.slips = slips
-        self.digits = str.maketrans(digit_letters or {})
-        self.digit_letters = frozenset(digit_letters or ())
-        self.months = months
-        self._meant: dict[int, tuple[str, ...] | None] = {}   # orth id -> the words it stands for, or None
+        self._meant: dict[int, str | None] = {}   # orth id -> the pattern word it stands for, or None
         # A lexeme flag says which words stand for a pattern word: spaCy tests a word once, when it first
         # sees it, so a note costs one array read, not a Python call per token. Taken before the
         # pattern flags are planned (extractor/matchflags.py uses every bit left).
         self.flag = nlp.vocab.add_flag(lambda text: self.reading(text) is not None)
 
-    def reading(self, text: str) -> tuple[str, ...] | None:
-        """The words a token as read stands for: a pattern word in its case ("RNEDIAL" -> "MEDIAL"), a
-        number ("8O%" -> "80", "%"), a month ("0ct" -> "Oct"); None when it is read as written."""
-        number = self._number(text)
-        if number is not None:
-            return number
-        word = self._capital_i(text) or self._month(text) or self.meant(text)
+    def reading(self, text: str) -> str | None:
+        """The pattern word a token as read stands for, in the token's case ("RNEDIAL" -> "MEDIAL")."""
+        word = self._capital_i(text) or self.meant(text)
         if word is None:
             return None
-        return (word.upper() if text.isupper() else word.capitalize() if text[:1].isupper() else word,)
-
-    def _number(self, text: str) -> tuple[str, ...] | None:
-        """"8O%" -> ("80", "%"), "l961" -> ("1961",), "77O2158" -> ("7702158",): letters OCR read for digits."""
-        body = text[:-1] if text.endswith("%") else text
-        if not (any(c.isdigit() for c in body) and any(c in self.digit_letters for c in body)):
-            return None
-        digits = body.translate(self.digits)
-        if not digits.isdigit():
-            return None
-        return (digits, "%") if body is not text else (digits,)
+        return word.upper() if text.isupper() else word.capitalize() if text[:1].isupper() else word
 
     def _capital_i(self, text: str) -> str | None:
         """"RlGHT" -> "right": a lower-case l among capitals is a capital I."""
@@ -121,15 +101,6 @@ class OcrWords:
             return None
         word = text.replace("l", "I").lower()
         return word if word in self.words else None
-
-    def _month(self, text: str) -> str | None:
-        """"0ct", "N0V", "Ju1" -> the month's short name."""
-        if len(text) != 3 or not any(c.isdigit() for c in text):
-            return None
-        word = text.lower().replace("0", "o").replace("1", "l")
-        return word if word in self.months else None
-
-    # ------------------------------------------------------------ one word
 
     def meant(self, text: str) -> str | None:
         """The pattern word an unlisted word stands for, or None ("rnedial" -> "medial")."""
@@ -167,13 +138,13 @@ class OcrWords:
             out.update(word[:i] + c + word[i:] for i in range(1, len(word)) for c in _LETTERS)
         return out
 
-    def _reading_by_orth(self, orth: int) -> tuple[str, ...] | None:
-        words = self._meant.get(orth, ())
-        if words == ():
+    def _reading_by_orth(self, orth: int) -> str | None:
+        word = self._meant.get(orth, "")
+        if word == "":
             if len(self._meant) > _CACHE_SIZE:
                 self._meant.clear()
-            words = self._meant[orth] = self.reading(self.vocab.strings[orth])
-        return words
+            word = self._meant[orth] = self.reading(self.vocab.strings[orth])
+        return word
 
     # ------------------------------------------------------------ the doc
 
@@ -212,19 +183,15 @@ class OcrWords:
                 copy.append((word, doc[i + 2].whitespace_, i, i + 2))
                 i += 3
                 continue
-            words = self._reading_by_orth(orths[i]) if i in misread else None
-            if words is not None:
-                for n, word in enumerate(words, 1):  # "8O%": "80" and "%", both standing for the one token
-                    changed.add(len(copy))
-                    copy.append((word, doc[i].whitespace_ if n == len(words) else "", i, i))
+            word = self._reading_by_orth(orths[i]) if i in misread else None
+            if word is not None:
+                changed.add(len(copy))
+                copy.append((word, doc[i].whitespace_, i, i))
             else:
                 copy.append((doc[i].text, doc[i].whitespace_, i, i))
             i += 1
         if not changed:
             return doc
-        doc.user_data[_READINGS] = readings = {}
-        for n in changed:
-            readings[copy[n][2]] = readings.get(copy[n][2], "") + copy[n][0]
         read = Doc(self.vocab, words=[c[0] for c in copy], spaces=[bool(c[1]) for c in copy])
         existing = list(doc.spans[self.spans_key]) if self.spans_key in doc.spans else []
         have = {(s.start, s.end, s.label, s.id) for s in existing}
@@ -241,15 +208,6 @@ class OcrWords:
         return doc
 
 
-def as_read(span) -> str:
-    """A span's text with its misread tokens as this component read them ("O9/03/l961" -> "09/03/1961"),
-    for an interpreter that parses the characters; offsets stay the page's."""
-    readings = span.doc.user_data.get(_READINGS)
-    if not readings or readings.keys().isdisjoint(range(span.start, span.end)):
-        return span.text
-    return "".join(readings.get(t.i, t.text) + t.whitespace_ for t in span).rstrip()
-
-
 @Language.factory(COMPONENT, default_config={"spans_key": "candidates", "ruler": "span_ruler"})
 def make_ocr_words(nlp: Language, name: str, spans_key: str, ruler: str) -> OcrWords:  # noqa: ARG001
     from extractor.patterns import PATTERN_DIR, load_json_data, load_patterns
@@ -259,5 +217,4 @@ def make_ocr_words(nlp: Language, name: str, spans_key: str, ruler: str) -> OcrW
     slips = (data["typing_slips"]["transpose_min_length"], data["typing_slips"]["missing_letter_min_length"])
     span_ruler = nlp.get_pipe(ruler)
     return OcrWords(nlp, lambda doc: span_ruler.match(doc), spans_key,
-                    pattern_words(load_patterns(PATTERN_DIR)), confusions, slips,
-                    data["digits"]["letters"], frozenset(data["months"]["names"]))
+                    pattern_words(load_patterns(PATTERN_DIR)), confusions, slips)

@@ -174,9 +174,13 @@ _FIELD_ROW = re.compile(r"(?m)^(\|[ \t]*[A-Za-z][A-Za-z /()&'-]{0,40}?)([ \t]*)\
 # before "/10" or between digits, is the digit. ("l1" is left alone: a lower-case export writes
 # the level "l1"; so is the O of "H2O".) Each branch opens on its character, so the scan skips
 # ahead instead of testing lookbehinds at every position.
-_OCR_DIGIT = re.compile(r"\d(?<![A-Za-z]\d)[Oo](?![A-Za-z])|O(?<![A-Za-z0-9]O)(?=\.\d|/10(?!\d))"
-                        r"|[lI](?<![A-Za-z][lI])(?=0(?![A-Za-z0-9])|/10(?!\d))|\d/?[lI](?=\d)")
+# So is an O that opens a date ("O9/03/1961") and an l that opens a year ("l961"); a zero in a
+# month's name is its O ("0ct 06, 2026", "0CT-07-2026", "N0v").
+_OCR_DIGIT = re.compile(r"\d(?<![A-Za-z]\d)[Oo](?![A-Za-z])|O(?<![A-Za-z0-9]O)(?=\.\d|/10(?!\d)|\d[/-]\d)"
+                        r"|[lI](?<![A-Za-z][lI])(?=0(?![A-Za-z0-9])|/10(?!\d))|\d/?[lI](?=\d)"
+                        r"|l(?<![A-Za-z0-9]l)(?=(?:19|20)\d\d(?![0-9A-Za-z]))")
 _AS_DIGITS = str.maketrans("OolI", "0011")  # a match holds the digit before the letter, if any
+_OCR_MONTH = re.compile(r"0(?:(?<![A-Za-z0-9]0)(?=(?:ct|CT)(?![A-Za-z]))|(?<=(?<![A-Za-z0-9])[Nn]0)(?=[vV](?![A-Za-z])))")
 
 
 def _field_rows_as_labels(table: re.Match) -> str:
@@ -259,7 +263,8 @@ def nlp_text(text: str) -> str:
     Markdown export's bold markers ("**Patient:** Doe, Jane") become spaces:
     the label rules read "Patient:" as in any other note, and no-break
     spaces and hyphens are plain ones. A letter that OCR read for a digit
-    inside a number ("9O%", "7/l0", "NRS O/10", "07/l9/1961") is the digit.
+    inside a number ("9O%", "7/l0", "NRS O/10", "07/l9/1961", "O9/03/l961") is the
+    digit, and a zero in a month's name ("0ct 06, 2026") is its O.
     A comma-separated export's cells are split by tabs, as a tab export's are.
     Each change is one character for one, so every offset still indexes
     `source.text`.
@@ -279,6 +284,8 @@ def nlp_text(text: str) -> str:
         text = _FIELD_TABLE.sub(_field_rows_as_labels, text)
     if not text.isascii():
         text = text.translate(_TYPOGRAPHIC)
+    if "0" in text:
+        text = _OCR_MONTH.sub("O", text)
     return _OCR_DIGIT.sub(lambda m: m.group(0).translate(_AS_DIGITS), text)
 
 

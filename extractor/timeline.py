@@ -131,13 +131,14 @@ def _nearest_date_before(fact: Fact, dates: list[Fact], ends: list[int], text: s
 # Where a note states its own procedure: a date after it there ("RFA performed on 10/02/2026",
 # dictated days later) is that day's, whatever the note's own date says.
 _OWN_PROCEDURE_SECTIONS = {"procedure", "title", "technique", "injectate", "post_procedure"}
-_ON = re.compile(r"\b(?:on|dated)\s*$", re.IGNORECASE)
+_ON = re.compile(r"\b(?:on|dated|done|performed|completed)\s*$", re.IGNORECASE)  # "RFA done yesterday"
 # A line that goes on in lower case continues the sentence above it: "RF ablation … was\n  done on 2/18/25".
 _WRAPPED_LINE = re.compile(r"\n(?=[ \t]*[a-z])")
 
 
 def _date_it_was_done_on(fact: Fact, dates: list[Fact], ends: list[int], text: str) -> Fact | None:
-    """The date a procedure was done on, written after it in the same clause ("facet RFA with me on 05/16/2023")."""
+    """The date a procedure was done on, written after it in the same clause ("facet RFA with me on 05/16/2023",
+    a nurse's call the next day: "RFA done yesterday")."""
     i = bisect.bisect_left(ends, fact.end + 1)
     if i == len(dates):
         return None

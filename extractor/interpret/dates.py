@@ -13,7 +13,6 @@ import re
 
 from extractor.interpret import Context, Draft
 from extractor.numbers import number_value, ordinal_value
-from extractor.ocr_words import as_read
 from extractor.registry import interpreter
 from extractor.tables import cell_notes
 
@@ -328,7 +327,7 @@ def interpret_date(span, ctx: Context) -> list[Draft]:
         if (not _COMPACT.match(span.text) or parse_date(span.text) is None or _after_id_cue(span, ctx)
                 or _inside_a_code(span)):
             return []
-    value = parse_date(as_read(span), _relative_base(span, ctx), ctx.day_first)
+    value = parse_date(span.text, _relative_base(span, ctx), ctx.day_first)
     kind = cell_notes(ctx.doc).get(span.start_char, {}).get("kind") or _cue_before(span, ctx) or "date"
     iso = value.isoformat() if value else None
     why = "dateparser" if value else "did not parse as a full date"

@@ -119,10 +119,16 @@ def footer_patient(drafts: list[Draft], ctx: Context) -> list[Draft]:
         before = doc[span.start - 1]
         if not (before.text in ("(", "|") or (before.is_space and before.text.count("\n") <= 1)):
             continue
-        tokens = _name_opening_line(doc, span.start - 1, after_blank_line=False)
+        end = span.start - 1
+        while end > 0 and (doc[end].text == "|" or (doc[end].is_space and "\n" not in doc[end].text)):
+            end -= 1  # "Ferreira, Ana L.  |  DOB": spaces around the bar
+        barred = "|" in doc[end + 1: span.start].text
+        tokens = _name_opening_line(doc, end + 1 if barred else span.start - 1, after_blank_line=False)
         if tokens and tokens[-1].text.upper() in _CREDENTIALS:
             continue  # "Whitcomb, Thomas E, DO": a clinician
-        value = parse_name(doc[tokens[0].i: tokens[-1].i + 1].text) if tokens and "," in {t.text for t in tokens} else None
+        # "Last, First" anywhere; "Ana Lucia Ferreira | DOB …" only in a banner's bars
+        named = tokens and ("," in {t.text for t in tokens} or barred)
+        value = parse_name(doc[tokens[0].i: tokens[-1].i + 1].text) if named else None
         if value is not None:
             return drafts + [Draft("patient_name", value, tokens[0].idx, tokens[-1].idx + len(tokens[-1].text),
                                    span.id_, "the name opening the line of the DOB or MRN", span)]

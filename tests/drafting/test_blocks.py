@@ -160,6 +160,15 @@ def test_a_block_with_only_pain_scores_before_and_after_gets_relief_computed_fro
     assert "7/10 before" in block.reliefs[0][0].explanation
 
 
+def test_a_row_of_timed_scores_gives_relief_at_each_time():
+    # Relief written only as scores at times, one row: each reading after "pre" is after the block.
+    note = ("10/27/2025", "PROCEDURE: Right L3-4 and L4-5 medial branch block #1 under fluoroscopy. "
+                          "Lidocaine 2% 0.5 mL at each level.\n\nPAIN SCORES - index pain, NRS 0-10\n"
+                          "  pre 7/10; 15 min 1/10; 1 h 2/10; 3 h 2/10; next morning 6/10\n")
+    derived = [(f.value["percent"], f.value["at_hours"]) for f, _ in blocks_of(note)["2025-10-27"].reliefs]
+    assert derived == [(85.7, 0.25), (71.4, 1.0), (71.4, 3.0)]  # "next morning" names no hours
+
+
 def test_a_stated_relief_wins_over_scores_and_scores_without_a_baseline_give_nothing():
     stated = ("06/09/2026", VITALS_BLOCK[1] + "IMPRESSION: 90% relief for 4 hours.\n")
     assert [f.value["percent"] for f, _ in blocks_of(stated)["2026-06-09"].reliefs] == [90.0]

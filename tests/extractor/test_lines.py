@@ -249,6 +249,16 @@ def test_ocr_letters_inside_numbers_read_as_digits():
     assert nlp_text(kept) == kept
 
 
+def test_ocr_letters_opening_a_date_and_zeros_in_a_month_name():
+    """A fax's "O9/03/l961" and "0ct 06, 2026" read as the date; "O2 sat", ICD-10 "I10", "10ct", "AN0v" keep theirs."""
+    from extractor.pipeline import nlp_text
+
+    faxed = "DOB: O9/03/l961  DOS: 0ct 06, 2026  0CT-07-2026  N0v 5"
+    assert nlp_text(faxed) == "DOB: 09/03/1961  DOS: Oct 06, 2026  OCT-07-2026  NOv 5"
+    kept = "O2 sat 98%, I10 HTN, 10ct, AN0v, l4-5 facet, Ol/02"
+    assert nlp_text(kept) == kept
+
+
 def test_a_number_wrapped_after_about_goes_on_its_sentence_but_not_in_a_table():
     """extractor/pipeline.py nlp_text: "lasted about\n5 hours" reads as one line; a tab-separated header
     row ending in "for" keeps the break before the next row."""
