@@ -131,7 +131,10 @@ def line_sentences(doc: Doc) -> Doc:
 
 
 # A line that ends on one of these words goes on below, whatever the next line opens with:
-# "about 90% relief starting within\n20 min and lasting 4 hours".
+# "about 90% relief starting within\n20 min and lasting 4 hours". (extractor/pipeline.py
+# _NO_LINE_ENDS_ON joins a number to the word before its line break in the text itself; this
+# set is for any next word, so it leaves out "for", "of" and "to": measured, ConText's
+# negation and history scopes then reached across lines they should not.)
 _OPEN_LINE_ENDS = {"within", "about", "approximately", "than", "lasting", "the", "with"}
 _LINE_BREAKS: dict[int, bool] = {}  # orth id -> `token.is_space and "\n" in token.text`
 _LABEL_WORDS = 4  # "sedation:", "pre-procedure pain:", "date of service:"

@@ -352,9 +352,9 @@ def _not_a_side(span) -> bool:
         if nxt == "hand":  # "right-hand-dominant", "right hand dominant"; not "right hand and foot"
             later = doc[i + 2].lower_ if i + 2 < len(doc) else ""
             return after == "-" or later in _HANDEDNESS
-        # "all right" is the idiom, unless a level follows ("blocks, all right L4-5 and L5-S1")
         if before in ("is", "was") and after in (":", ".", ",", ";", ""):
             return True  # "the diary is right: ...": correct, not a side
+        # "all right" is the idiom, unless a level follows ("blocks, all right L4-5 and L5-S1")
         return nxt in _RIGHT_AS_WORD_AFTER or (before == "all" and not _VERTEBRA_START.match(
             doc[i + 1].text if i + 1 < len(doc) else ""))
     return False
