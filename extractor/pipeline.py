@@ -110,7 +110,7 @@ def _to_fact(draft: Draft, source: SourceText, attributes: tuple) -> Fact:
 
 
 # Not before a field of its own: a note exported in lower case has "sedation: none" lines.
-_WRAPPED_LINE = re.compile(r"(?<=[A-Za-z0-9,(%])\n(?=[a-z(])(?![a-z][a-z /()&'-]{0,30}:)")
+_WRAPPED_LINE = re.compile(r"(?<=[A-Za-z0-9,(%])\n(?=[a-z(])(?![a-z][a-z /()&'-]{0,30}:[ \t]*[^\s])")
 # "relief lasted about\n5 hours", "on March\n24, 2026": a sentence's line never ends on these words,
 # so a number on the next line goes on the sentence ("about\n5" joins; "mg\n5. Follow-up" does
 # not). A table row (a line with a tab or a bar, "Minutes\tRelief lasting\n30\t...") is no
