@@ -299,6 +299,8 @@ def _block_number_after(fact: Fact, seg: list[Fact], text: str) -> int | None:
 _BEFORE_WORDS = re.compile(r"\b(?:pre|pre-?procedure|preprocedure|before|baseline|prior)\b", re.IGNORECASE)
 _AFTER_WORDS = re.compile(r"\b(?:post|post-?procedure|postprocedure|after)\b", re.IGNORECASE)
 DERIVED_RELIEF = "derived.pre_post_scores"
+# A reading's time, all its part of a row says: "; 15 min 1/10", "at 3 hr: 2/10".
+_READ_AT = re.compile(r"\s*(?:at\s+)?~?\d+(?:\.\d+)?\s*(?:min|mins|minutes|h|hr|hrs|hours?)\s*:?\s*", re.IGNORECASE)
 
 
 def _when_scored(fact: Fact, text: str) -> tuple[str | None, float | None]:
@@ -315,13 +317,10 @@ def _when_scored(fact: Fact, text: str) -> tuple[str | None, float | None]:
     after = max((m.end() for m in _AFTER_WORDS.finditer(head)), default=-1)
     hours = fact.value.get("at_hours")
     if before == after == -1:
-        if hours is None and (hours := hours_in(head)) is not None and _READ_AT.fullmatch(head):
-            return "after", hours  # "; 15 min 1/10"
+        if hours is None and _READ_AT.fullmatch(head):
+            hours = hours_in(head)  # "; 15 min 1/10"
         return ("after", hours) if hours is not None else (None, None)
     return ("before", None) if before > after else ("after", hours)
-
-
-_READ_AT = re.compile(r"\s*(?:at\s+)?~?\d+(?:\.\d+)?\s*(?:min|mins|minutes|h|hr|hrs|hours?)\s*:?\s*", re.IGNORECASE)
 
 
 def _relief_from_scores(doc: ExtractedDocument) -> list[tuple[Fact, ExtractedDocument]]:

@@ -82,11 +82,13 @@ class OcrWords:
         self.words = words
         self.confusions = confusions
         self.slips = slips
-        self._meant: dict[int, str | None] = {}   # orth id -> the pattern word it stands for, or None
+        self._readings: dict[int, str | None] = {}   # orth id -> the pattern word it stands for, or None
         # A lexeme flag says which words stand for a pattern word: spaCy tests a word once, when it first
         # sees it, so a note costs one array read, not a Python call per token. Taken before the
         # pattern flags are planned (extractor/matchflags.py uses every bit left).
         self.flag = nlp.vocab.add_flag(lambda text: self.reading(text) is not None)
+
+    # ------------------------------------------------------------ one word
 
     def reading(self, text: str) -> str | None:
         """The pattern word a token as read stands for, in the token's case ("RNEDIAL" -> "MEDIAL")."""
@@ -139,11 +141,11 @@ class OcrWords:
         return out
 
     def _reading_by_orth(self, orth: int) -> str | None:
-        word = self._meant.get(orth, "")
+        word = self._readings.get(orth, "")
         if word == "":
-            if len(self._meant) > _CACHE_SIZE:
-                self._meant.clear()
-            word = self._meant[orth] = self.reading(self.vocab.strings[orth])
+            if len(self._readings) > _CACHE_SIZE:
+                self._readings.clear()
+            word = self._readings[orth] = self.reading(self.vocab.strings[orth])
         return word
 
     # ------------------------------------------------------------ the doc

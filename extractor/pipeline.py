@@ -284,8 +284,7 @@ def nlp_text(text: str) -> str:
         text = _FIELD_TABLE.sub(_field_rows_as_labels, text)
     if not text.isascii():
         text = text.translate(_TYPOGRAPHIC)
-    if "0" in text:
-        text = _OCR_MONTH.sub("O", text)
+    text = _OCR_MONTH.sub("O", text)
     return _OCR_DIGIT.sub(lambda m: m.group(0).translate(_AS_DIGITS), text)
 
 

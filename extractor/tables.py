@@ -73,6 +73,7 @@ def _rules() -> dict:
                    key=lambda pair: -len(pair[0]))
     return {
         "columns": data["columns"],
+        "identity_columns": data["identity_columns"],
         "identity": {w.lower(): rule for rule in data["identity_columns"] for w in rule["words"]},
         "words": [(re.compile(r"(?<![a-z])" + re.escape(w) + r"(?![a-z])"), rule) for w, rule in words],
         "row": re.compile(data["row_label"], re.IGNORECASE),
@@ -89,7 +90,7 @@ def _rules() -> dict:
 @lru_cache(maxsize=1)
 def column_rules() -> dict[str, dict]:
     """Column rule id -> rule (role, scale, words): what a table span's id stands for."""
-    return {rule["id"]: rule for rule in _rules()["columns"] + list(_rules()["identity"].values())}
+    return {rule["id"]: rule for rule in _rules()["columns"] + _rules()["identity_columns"]}
 
 
 _ROW_LEAD = " \t\u2022*-\u00b7"  # what may open a log row before its time: indent and a bullet ("  • 30 min — 95%")

@@ -152,7 +152,7 @@ def _level(span, ctx: Context, joints: list[str], form: str, nerves: list[str]) 
                   span.start_char, span.end_char, span.id_, how, span)]
 
 
-_REGION_LETTER = {"lumbar": "L", "cervical": "C", "thoracic": "T"}
+_REGION_LETTER = {region: letter for letter, region in _REGION.items() if letter != "S"}  # "lumbar" -> "L"
 
 
 def _vertebrae_in_words(span) -> list[str]:
