@@ -20,7 +20,7 @@ from extractor.nlp import RESOLVED, get_nlp
 from extractor.patterns import pattern_values
 from extractor.registry import interpreter_for
 from extractor.sourcetext import SourceText
-from extractor.tables import SOURCE_TEXT
+from extractor.tables import JOINED_LINE_STARTS, SOURCE_TEXT
 from extractor.timeline import (mark_corrected, mark_dated_history, mark_planned, mark_requested, mark_transmitted,
                                 own_date, plan_field_ranges)
 
@@ -58,6 +58,7 @@ def _interpret(spans, ctx: Context) -> list[Draft]:
     return footer_patient(drop_unneeded_fallbacks(drafts, ctx.values), ctx)
 
 
+_LINE_BREAK = re.compile("\n")
 _NO_SPAN = (None, False, False, False)
 _FLAGS = ("is_negated", "is_hypothetical", "is_historical")
 
@@ -246,6 +247,37 @@ def _csv_as_tabs(text: str) -> str:
 # "(right L2,\nL3 and L4 medial branches)": a list of levels wrapped after a comma goes on.
 _LEVEL_LIST_BREAK = re.compile(r"(?<![A-Za-z])([CTLS]\d{1,2},)\n(?=[ \t]*[CTLS]\d)")
 
+# A hard-wrapped line whose next line is indented to where its own text starts (a list item's
+# hanging indent, an indented paragraph, a field's value column) goes on there:
+# "1. Left L3-4 and L4-5 medial branch blocks (left L2, L3, L4 medial\n   branches) in our office".
+# Only before a lower-case word, as `_WRAPPED_LINE`: a line that opens in capitals or a number
+# may start a field or a sentence of its own, and ConText's scopes must not reach into it.
+_INDENTED_BREAK = re.compile(r"(?<=[A-Za-z0-9,(%])\n(?=( +)[a-z])")
+# Where a line's text starts: after its indent, a list marker or a short "Label:".
+_TEXT_COLUMNS = re.compile(r"^( *)(?:(?:[-*+\u2022]|\d{1,2}[.)]|[a-z][.)]|[A-Za-z][A-Za-z /()#&'-]{0,30}:) +)?")
+# The next line is an item or a field of its own ("2. ...", "Guidance: fluoroscopy").
+_OWN_LINE = re.compile(r" +(?:[a-z][.)] |[A-Za-z][A-Za-z /&'-]{0,30}(?:\([A-Za-z0-9 ]+\))?(?::[ \t]*| \.{3,} ?| {2,})\S)")
+_WRAP_WIDTH = 40  # a line shorter than this ended where its writer ended it, not at a margin
+
+
+def _join_hanging_indents(text: str) -> str:
+    """The text with each line break before a hanging-indented continuation made a space.
+
+    The next line's indent stays: the span ruler reads across it (extractor/nlp.py
+    `across_joined_lines`), and every offset still indexes `source.text`.
+    """
+    chars = None
+    for m in _INDENTED_BREAK.finditer(text):
+        at, indent = m.start(), len(m.group(1))
+        line = text[text.rfind("\n", 0, at) + 1: at]
+        if len(line) < _WRAP_WIDTH or "\t" in line or "|" in line or _OWN_LINE.match(text, at + 1):
+            continue
+        columns = _TEXT_COLUMNS.match(line)  # the indent, and the text after a marker or label
+        if indent in (len(columns.group(1)), columns.end()):
+            chars = chars or list(text)
+            chars[at] = " "
+    return "".join(chars) if chars else text
+
 
 def nlp_text(text: str) -> str:
     """The text the pipeline reads: wrapped line breaks become spaces, leader dots a colon.
@@ -270,6 +302,8 @@ def nlp_text(text: str) -> str:
     `source.text`.
     """
     text = _WRAPPED_LINE.sub(" ", text)
+    if "\n " in text:
+        text = _join_hanging_indents(text)
     text = _join_numbers_to_their_words(text)
     if "," in text:
         text = _LEVEL_LIST_BREAK.sub(r"\1 ", text)
@@ -302,6 +336,7 @@ def extract_source(source: SourceText, sha256: str = "") -> ExtractedDocument:
     nlp = get_nlp()
     doc = nlp.make_doc(text)
     doc.user_data[SOURCE_TEXT] = text  # components read the string instead of re-joining the tokens
+    doc.user_data[JOINED_LINE_STARTS] = {m.end() for m in _LINE_BREAK.finditer(source.text) if text[m.start()] != "\n"}
     doc = nlp(doc)
     spans = sorted(doc.spans[RESOLVED], key=lambda s: (s.start, s.end))
     ctx = Context(doc=doc, spans=spans, values=pattern_values(), _text=text)

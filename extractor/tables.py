@@ -43,6 +43,11 @@ CELL_NOTES = "table_cell_notes"
 # doc.user_data key for the string the doc was made from (set by extractor.pipeline):
 # `doc.text` joins every token again on each access (~0.4 ms a note).
 SOURCE_TEXT = "source_text"
+# doc.user_data keys for a line the text joined to the one above (extractor/pipeline.py nlp_text):
+# the character offsets where such lines begin, and the tokens of their indents, which the span
+# ruler reads over (extractor/nlp.py across_joined_lines) and no span's length counts.
+JOINED_LINE_STARTS = "joined_line_starts"
+JOINED_INDENTS = "joined_indents"
 _SUMMARY_RELIEF = "table.block_relief_column"
 _NUMERIC_ROLES = ("pain_score", "relief")
 _LABELS = {"pain_score": "PAIN_SCORE", "relief": "RELIEF", "mrn": "ID_CELL", "patient_name": "ID_CELL"}

@@ -462,8 +462,9 @@ def interpret_block_number(span, ctx: Context) -> list[Draft]:
         words = {t.lower_ for t in span}
     if span.id_ in _WORD_ONLY and _NUMBER_BEFORE.search(ctx.text, max(0, start - 20), start):
         return []  # "block #2 (confirmatory)" restates the number: one fact (docs/facts.md)
-    if words == {"confirmatory"} and _NUMBER_LATER.search(ctx.text, end, line_bounds(ctx.text, end)[1]):
-        return []  # "Confirmatory ... block (#2 of 2)": the number later in the line is the fact
+    if words == {"confirmatory"} and _NUMBER_LATER.search(ctx.text, end, min(line_bounds(ctx.text, end)[1],
+                                                                              span.sent.end_char)):
+        return []  # "Confirmatory ... block (#2 of 2)": the number later in the sentence's line is the fact
     if span.id_ == "block.number_hash" and _problem_number(ctx.text, start, end):
         return []
     if span[-1].lower_ == "of":

@@ -267,3 +267,29 @@ def test_a_number_wrapped_after_about_goes_on_its_sentence_but_not_in_a_table():
     assert nlp_text("relief lasted about\n5 hours.") == "relief lasted about 5 hours."
     table = "Time\tNRS\tRelief lasting for\n20 min\t1\t86\n"
     assert nlp_text(table) == table
+
+
+def test_a_hanging_indent_goes_on_its_line_but_not_a_field_a_short_line_or_a_capital():
+    """extractor/pipeline.py nlp_text: a wrapped list item, paragraph or field value whose next line
+    is indented to where its text starts goes on; the indent stays, so offsets do not move."""
+    from extractor.pipeline import nlp_text
+
+    item = ("1. Left L3-4 and L4-5 medial branch blocks (left L2, L3, L4 medial\n"
+            "   branches) in our office procedure suite.\n")
+    assert nlp_text(item) == item.replace("medial\n", "medial ")
+    field = ("Procedure:      Left L4-5 and L5-S1 radiofrequency ablation (medial branch\n"
+             "                neurotomy): left L3 and L4 medial branches\n")
+    assert nlp_text(field) == field.replace("branch\n", "branch ", 1)
+    kept = [
+        # the next line is a field of its own, in any of the label styles
+        "  Duration ................ approx 2 years, gradual onset, no injury\n  pain now ...... 7/10\n",
+        "- Bilateral L4-5 and L5-S1 medial branch blocks under fluoroscopy\n  guidance: fluoroscopy\n",
+        # a short line ended where its writer ended it
+        "- Plan MBB at left\n  medial branches\n",
+        # a capital or a number may open a sentence of its own
+        "  Failed PT and chiropractic; NSAIDs with no stenosis on the MRI\n  MRI date 02/10/26\n",
+        # indented deeper or shallower than the line's text
+        "1. Left L3-4 and L4-5 medial branch blocks (left L2, L3, L4 medial\n      branches)\n",
+    ]
+    for text in kept:
+        assert nlp_text(text)[text.index("\n")] == "\n", text
