@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from extractor.facts import ExtractedDocument, Fact
 from extractor.sourcetext import line_bounds, sentence_bounds
-from extractor.tables import hours_in
+from extractor.tables import clock_row_reading, hours_in
+from extractor.timeline import withdrawn_in_dictation
 
 from drafting.cases import Case
 from drafting.sessions import Session, evidence_of, joints_named, one_per_day
@@ -70,13 +71,23 @@ class BlockRecord:
         if (fact.kind == "relief" and not (fact.negated or fact.hypothetical) and fact.section != "consent"
                 and not fact.value.get("threshold")):
             self.reliefs.append((fact, doc))
-        elif fact.kind == "anesthetic" and fact.value.get("role") == "injectate" and not fact.hypothetical:
+        elif (fact.kind == "anesthetic" and fact.value.get("role") == "injectate" and not fact.hypothetical
+              and not withdrawn_in_dictation(fact, doc.text)):
             self.agents.append((fact, doc))
         elif fact.kind == "steroid":
             if fact.negated:
                 self.no_steroid.append((fact, doc))
             elif not fact.hypothetical:
                 self.steroids.append((fact, doc))
+
+    def steroids_on(self, sides: set[str]) -> list:
+        """The steroids given on these sides (or on a side the note does not say).
+
+        "Right: MBB with bupivacaine; left L4-5 intra-articular injection with
+        triamcinolone": the left joint's steroid says nothing of the right
+        side's diagnostic block.
+        """
+        return [(f, d) for f, d in self.steroids if not (named := _sides_around(f, d)) or named & sides]
 
     def evidence(self, kinds: tuple[str, ...]) -> list[dict]:
         pools = {"relief": self.reliefs, "anesthetic": self.agents, "steroid": self.steroids,
@@ -85,6 +96,29 @@ class BlockRecord:
         for kind in kinds:
             out.extend(evidence_of(f, d) for f, d in pools[kind])
         return out
+
+
+_SIDE_SET = {"left": {"left"}, "right": {"right"}, "bilateral": {"left", "right"}}
+
+
+def _sides_around(fact: Fact, doc: ExtractedDocument) -> set[str]:
+    """The sides named on the fact's line, or else in its sentence, or else the one side of its paragraph."""
+    def named(start: int, end: int) -> set[str]:
+        return {s for f in doc.facts if f.kind == "side" and start <= f.start < end and not (f.negated or f.hypothetical)
+                for s in _SIDE_SET.get(f.value, ())}
+
+    text = doc.text
+    sides = named(*line_bounds(text, fact.start))
+    if sides:
+        return sides
+    first = max(text.rfind(". ", 0, fact.start), text.rfind(".\n", 0, fact.start), text.rfind("\n\n", 0, fact.start))
+    ends = [i for i in (text.find(". ", fact.end), text.find(".\n", fact.end), text.find("\n\n", fact.end)) if i != -1]
+    sides = named(first + 1, min(ends, default=len(text)))
+    if sides:
+        return sides
+    paragraph = text.rfind("\n\n", 0, fact.start) + 1, text.find("\n\n", fact.end)
+    sides = named(paragraph[0], paragraph[1] if paragraph[1] != -1 else len(text))
+    return sides if len(sides) == 1 else set()
 
 
 def _segments(doc: ExtractedDocument) -> tuple[tuple[int, int], ...]:
@@ -319,7 +353,11 @@ def _when_scored(fact: Fact, text: str) -> tuple[str | None, float | None]:
     if before == after == -1:
         if hours is None and _READ_AT.fullmatch(head):
             hours = hours_in(head)  # "; 15 min 1/10"
-        return ("after", hours) if hours is not None else (None, None)
+        if hours is None:
+            # A flowsheet row that opens with its clock time ("08:40  BP 150/90 ... Pain 8/10"):
+            # before or after the note's "Injection complete 09:12".
+            return clock_row_reading(text[line_start:fact.start], text)
+        return "after", hours
     return ("before", None) if before > after else ("after", hours)
 
 

@@ -170,14 +170,17 @@ def block_anesthetic_only(case, rfa, blocks, profile) -> dict:
     used = used_blocks(blocks, profile)
     if not used:
         return _result("block_anesthetic_only", "missing", "no diagnostic block documented")
-    with_steroid = [b for b in used if b.steroids]
+    sides = {s for s in ("left", "right") if rfa.joints.get(s)}
+    with_steroid = [(b, b.steroids_on(sides)) for b in used if b.steroids_on(sides)]
     if with_steroid and profile["steroid_in_block"] != "allow":
-        ev = [e for b in with_steroid for e in b.evidence(("steroid",))]
-        names = ", ".join(sorted({f.value.get("agent") or "steroid" for b in with_steroid for f, _ in b.steroids}))
+        ev = [evidence_of(f, d) for _, steroids in with_steroid for f, d in steroids]
+        names = ", ".join(sorted({f.value.get("agent") or "steroid" for _, steroids in with_steroid
+                                  for f, _ in steroids}))
         status = "not_met" if profile["steroid_in_block"] == "fail" else "met"
         risk = "" if status == "not_met" else " (flagged as a risk by this profile)"
         return _result("block_anesthetic_only", status,
-                       f"block(s) of {', '.join(b.date for b in with_steroid)} included a steroid ({names}){risk}", ev)
+                       f"block(s) of {', '.join(b.date for b, _ in with_steroid)} included a steroid ({names}){risk}",
+                       ev)
     unknown = [b for b in used if not b.agents and not b.no_steroid]
     ev = [e for b in used for e in b.evidence(("anesthetic", "no_steroid"))]
     if unknown:
@@ -234,15 +237,18 @@ def relief_duration(case, rfa, blocks, profile) -> dict:
 
 @criterion("imaging_guidance")
 def imaging_guidance(case, rfa, blocks, profile) -> dict:
-    doc = rfa.document
-    found = session_imaging(doc)
-    qualifying = [f for f in found if f.value in ("fluoroscopy", "ct")]
+    # The day's other notes of the ablation too: an anesthesia record can stand for the
+    # session (it names the joints) while the operative note says "under fluoroscopic guidance".
+    docs = [rfa.document] + [s.doc for s in case.ordered() if s.session is not None and s.doc is not rfa.document
+                             and s.session.procedure == rfa.procedure and s.date == rfa.date]
+    found = [(f, doc) for doc in docs for f in session_imaging(doc)]
+    qualifying = [(f, doc) for f, doc in found if f.value in ("fluoroscopy", "ct")]
     if qualifying:
-        return _result("imaging_guidance", "met", f"the ablation was done under {qualifying[0].value}",
-                       [evidence_of(f, doc) for f in qualifying[:3]])
+        return _result("imaging_guidance", "met", f"the ablation was done under {qualifying[0][0].value}",
+                       [evidence_of(f, doc) for f, doc in qualifying[:3]])
     if found:
         return _result("imaging_guidance", "not_met", "the ablation was guided by ultrasound only, which does not qualify",
-                       [evidence_of(f, doc) for f in found[:3]])
+                       [evidence_of(f, doc) for f, doc in found[:3]])
     return _result("imaging_guidance", "missing", "the ablation note does not state fluoroscopic or CT guidance")
 
 

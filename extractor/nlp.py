@@ -25,7 +25,7 @@ from extractor.numbers import COMPOUND_NUMBER_WORDS, TENS_WORDS, UNIT_WORDS, lik
 from extractor.overlaps import (join_restated_drugs, prefer_longest_then_priority, without_mid_line_log_rows,
                                 without_one_vertebra_joints)
 from extractor.patterns import PATTERN_DIR, load_json_data, load_patterns
-from extractor.tables import JOINED_INDENTS, JOINED_LINE_STARTS
+from extractor.tables import FILLER_OFFSETS, FILLER_TOKENS
 
 __all__ = ["build_nlp", "get_nlp", "blank_pipeline", "check_rule_patterns", "CANDIDATES", "RESOLVED"]
 
@@ -248,7 +248,7 @@ def build_nlp(fast: bool = True) -> Language:
         hashes = {m_id: (strings.add(entry["label"]), strings.add(entry["id"]))
                   for m_id, entry in ruler._match_label_id_map.items()}
         ruler.match = partial(_lean_match, ruler.matcher, ruler.phrase_matcher, hashes)
-    ruler.match = partial(across_joined_lines, ruler.match)
+    ruler.match = partial(across_filler, ruler.match)
     import extractor.fuzzy  # noqa: F401  (registers the "fuzzy_drugs" factory)
 
     nlp.add_pipe("fuzzy_drugs", after="span_ruler", config={"spans_key": CANDIDATES})
@@ -263,25 +263,26 @@ def build_nlp(fast: bool = True) -> Language:
     return nlp
 
 
-def across_joined_lines(match, doc: Doc) -> list[Span]:
-    """The span ruler's `match`, reading over the indent of a line joined to the one above.
+def across_filler(match, doc: Doc) -> list[Span]:
+    """The span ruler's `match`, reading over whitespace that stands for no word.
 
     Why: "(left L2, L3, L4 medial\n   branches)" is one level, but once the
     break is a space the indent is still a whitespace token between
-    "medial" and "branches", and no token pattern steps over it. So the
-    patterns are matched on a copy of the doc without those tokens, and each
-    match is mapped back to the tokens it covers here (the indent inside).
-    The indents' tokens are kept in `doc.user_data[JOINED_INDENTS]` for
-    the overlap rule, which does not count them in a span's length.
+    "medial" and "branches", and no token pattern steps over it; so is
+    "lidocaine&nbsp;2%" once the entity is spaces. So the patterns are
+    matched on a copy of the doc without those tokens, and each match is
+    mapped back to the tokens it covers here (the filler inside). The
+    filler tokens are kept in `doc.user_data[FILLER_TOKENS]` for the
+    overlap rule, which does not count them in a span's length.
     """
-    starts = doc.user_data.get(JOINED_LINE_STARTS)
-    if not starts:
+    offsets = doc.user_data.get(FILLER_OFFSETS)
+    if not offsets:
         return match(doc)
-    indents = {t.i for t in doc if t.idx in starts and t.is_space and "\n" not in t.text}
-    if not indents:
+    filler = {t.i for t in doc if t.idx in offsets and t.is_space and "\n" not in t.text}
+    if not filler:
         return match(doc)
-    doc.user_data[JOINED_INDENTS] = indents
-    keep = [i for i in range(len(doc)) if i not in indents]
+    doc.user_data[FILLER_TOKENS] = filler
+    keep = [i for i in range(len(doc)) if i not in filler]
     compact = Doc(doc.vocab, words=[doc[i].text for i in keep], spaces=[bool(doc[i].whitespace_) for i in keep])
     return [Span(doc, keep[s.start], keep[s.end - 1] + 1, label=s.label, span_id=s.id) for s in match(compact)]
 

@@ -6,7 +6,7 @@ from functools import lru_cache
 from spacy.tokens import Span
 
 from extractor.patterns import PATTERN_DIR, load_patterns, pattern_values
-from extractor.tables import JOINED_INDENTS, SOURCE_TEXT, opens_row
+from extractor.tables import FILLER_TOKENS, SOURCE_TEXT, opens_row
 
 __all__ = ["prefer_longest_then_priority", "pattern_priority", "join_restated_drugs", "without_one_vertebra_joints",
            "without_mid_line_log_rows",
@@ -55,11 +55,11 @@ def _without_shadowed_fallbacks(spans: list[Span], priorities: dict[str, int]) -
             if not weak or firm.get(s.label_, set()).isdisjoint(range(s.start, s.end))]
 
 
-def _length(span: Span, indents: set[int] | None) -> tuple[int, int]:
-    """-(tokens, characters) of a span, less the indents of joined lines inside it (no words of the span)."""
+def _length(span: Span, filler: set[int] | None) -> tuple[int, int]:
+    """-(tokens, characters) of a span, less the filler whitespace inside it (no words of the span)."""
     tokens, chars = span.end - span.start, span.end_char - span.start_char
-    if indents:
-        inside = [i for i in range(span.start, span.end) if i in indents]
+    if filler:
+        inside = [i for i in range(span.start, span.end) if i in filler]
         tokens -= len(inside)
         chars -= sum(len(span.doc[i]) for i in inside)
     return -tokens, -chars
@@ -80,9 +80,9 @@ def prefer_longest_then_priority(spans: list[Span]) -> list[Span]:
     """
     priorities = _priorities()  # pattern_priority, looked up once
     spans = _without_shadowed_fallbacks(spans, priorities)
-    indents = spans[0].doc.user_data.get(JOINED_INDENTS) if spans else None
+    filler = spans[0].doc.user_data.get(FILLER_TOKENS) if spans else None
     ranked = sorted(  # i: ties keep the input order, as a stable sort on the rest did
-        ((*_length(s, indents), -priorities.get(s.id_, 0), s.start_char, i) for i, s in enumerate(spans)))
+        ((*_length(s, filler), -priorities.get(s.id_, 0), s.start_char, i) for i, s in enumerate(spans)))
     kept: list[Span] = []
     taken: dict[str, set[int]] = {}
     for *_, i in ranked:

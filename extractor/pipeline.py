@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
 import re
 from functools import lru_cache
 
@@ -20,9 +21,9 @@ from extractor.nlp import RESOLVED, get_nlp
 from extractor.patterns import pattern_values
 from extractor.registry import interpreter_for
 from extractor.sourcetext import SourceText
-from extractor.tables import JOINED_LINE_STARTS, SOURCE_TEXT
-from extractor.timeline import (mark_corrected, mark_dated_history, mark_planned, mark_requested, mark_transmitted,
-                                own_date, plan_field_ranges)
+from extractor.tables import FILLER_OFFSETS, SOURCE_TEXT
+from extractor.timeline import (mark_corrected, mark_dated_history, mark_planned, mark_requested,
+                                mark_spoken_corrections, mark_transmitted, own_date, plan_field_ranges)
 
 __all__ = ["extract_source", "extract_path"]
 
@@ -159,6 +160,23 @@ _LABEL_COLUMN = re.compile(r"(?m)^([A-Z][A-Z/&-]*(?: [A-Z/&-]+){0,3}) (?= +\S)")
 # the plain characters every rule is written for.
 _TYPOGRAPHIC = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u2011": "-"})
 _MARKDOWN_BOLD = re.compile(r"\*\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*\*")  # "**Side:**"; "***" (an unfilled template field) is no pair
+# Text copied out of a patient portal or web chart keeps its markup: "lidocaine&nbsp;2%",
+# "L2, L3 &amp; L4", "can&#39;t stand &gt; 20 min", "<b>Plan</b><br>". An entity reads as its
+# character at its end, spaces before ("&gt;" is "   >"); a tag reads as spaces. The span ruler
+# reads over those spaces (see `filler_offsets`).
+_HTML_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,7});")
+_HTML_TAG = re.compile(r"</?(?:br|b|i|u|p|hr|div|span|strong|em|li|ul|ol|font|small|sup|sub|td|tr|th|table)\b"
+                       r"[^<>\n]{0,80}>", re.IGNORECASE)
+
+
+def _html_as_text(match: re.Match) -> str:
+    whole = match.group(0)
+    if whole[0] == "<":
+        return " " * len(whole)
+    char = html.unescape(whole)
+    if len(char) != 1:  # not an entity HTML knows ("&foo;"): kept as written
+        return whole
+    return " " * (len(whole) - 1) + (" " if char.isspace() else char)
 
 
 # A two-column table of fields: its header names the columns "Field | Value" (or "Item", "Parameter"...),
@@ -264,7 +282,7 @@ def _join_hanging_indents(text: str) -> str:
     """The text with each line break before a hanging-indented continuation made a space.
 
     The next line's indent stays: the span ruler reads across it (extractor/nlp.py
-    `across_joined_lines`), and every offset still indexes `source.text`.
+    `across_filler`), and every offset still indexes `source.text`.
     """
     chars = None
     for m in _INDENTED_BREAK.finditer(text):
@@ -314,6 +332,8 @@ def nlp_text(text: str) -> str:
         text = _LABEL_COLUMN.sub(r"\1:", text)
     if "**" in text:
         text = _MARKDOWN_BOLD.sub(r"  \1  ", text)
+    if "&" in text or "<" in text:
+        text = _HTML_TAG.sub(_html_as_text, _HTML_ENTITY.sub(_html_as_text, text))
     if "|" in text:
         text = _FIELD_TABLE.sub(_field_rows_as_labels, text)
     if not text.isascii():
@@ -330,13 +350,26 @@ def _sections(doc, text: str) -> list[tuple[str | None, int, int]]:
             for sec in sections]
 
 
+def filler_offsets(source: str, text: str) -> set[int]:
+    """Where the text has spaces that stand for no word: the indent of a line joined to the one
+    above, and what is left of an HTML tag or entity. A whitespace token starting there is
+    filler, which the span ruler reads over (extractor/nlp.py across_filler)."""
+    found = {m.end() for m in _LINE_BREAK.finditer(source) if text[m.start()] != "\n"}
+    if "&" in source or "<" in source:
+        for m in _HTML_TAG.finditer(source):
+            found.update(range(m.start(), m.end()))
+        for m in _HTML_ENTITY.finditer(source):
+            found.update(range(m.start(), m.end()))
+    return found
+
+
 def extract_source(source: SourceText, sha256: str = "") -> ExtractedDocument:
     """Find every fact in one document's text."""
     text = nlp_text(source.text)
     nlp = get_nlp()
     doc = nlp.make_doc(text)
     doc.user_data[SOURCE_TEXT] = text  # components read the string instead of re-joining the tokens
-    doc.user_data[JOINED_LINE_STARTS] = {m.end() for m in _LINE_BREAK.finditer(source.text) if text[m.start()] != "\n"}
+    doc.user_data[FILLER_OFFSETS] = filler_offsets(source.text, text)
     doc = nlp(doc)
     spans = sorted(doc.spans[RESOLVED], key=lambda s: (s.start, s.end))
     ctx = Context(doc=doc, spans=spans, values=pattern_values(), _text=text)
@@ -345,7 +378,7 @@ def extract_source(source: SourceText, sha256: str = "") -> ExtractedDocument:
                          key=lambda f: (f.start, f.end, f.kind)))
     facts = mark_planned(mark_dated_history(facts, source.text), plan_field_ranges(_sections(doc, text), text))
     facts = mark_answered_below(mark_unticked(mark_requested(facts, source.text), source.text), source.text)
-    facts = mark_corrected(mark_transmitted(facts, source.text), source.text)
+    facts = mark_spoken_corrections(mark_corrected(mark_transmitted(facts, source.text), source.text), source.text)
     return ExtractedDocument(path=source.path, sha256=sha256 or hashlib.sha256(source.text.encode()).hexdigest(),
                              source=source, facts=facts, warnings=tuple(source.warnings))
 

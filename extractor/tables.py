@@ -43,11 +43,12 @@ CELL_NOTES = "table_cell_notes"
 # doc.user_data key for the string the doc was made from (set by extractor.pipeline):
 # `doc.text` joins every token again on each access (~0.4 ms a note).
 SOURCE_TEXT = "source_text"
-# doc.user_data keys for a line the text joined to the one above (extractor/pipeline.py nlp_text):
-# the character offsets where such lines begin, and the tokens of their indents, which the span
-# ruler reads over (extractor/nlp.py across_joined_lines) and no span's length counts.
-JOINED_LINE_STARTS = "joined_line_starts"
-JOINED_INDENTS = "joined_indents"
+# doc.user_data keys for spaces that stand for no word (extractor/pipeline.py filler_offsets): the
+# indent of a line joined to the one above, what is left of an HTML tag or entity. Their character
+# offsets, and their whitespace tokens, which the span ruler reads over (extractor/nlp.py
+# across_filler) and no span's length counts.
+FILLER_OFFSETS = "filler_offsets"
+FILLER_TOKENS = "filler_tokens"
 _SUMMARY_RELIEF = "table.block_relief_column"
 _NUMERIC_ROLES = ("pain_score", "relief")
 _LABELS = {"pain_score": "PAIN_SCORE", "relief": "RELIEF", "mrn": "ID_CELL", "patient_name": "ID_CELL"}
@@ -237,6 +238,25 @@ def _row_cells(line: str, header: str, columns: list[Column]) -> list[tuple[Colu
         if rules["cell"].match(word):
             found.append((numeric[i], label.end() + m.start(), label.end() + m.end()))
         i += 1
+    if not found and "|" not in line and "\t" not in line:
+        found = _aligned_cells(line, header, numeric, label.end())
+    return found
+
+
+def _aligned_cells(line: str, header: str, numeric: list[Column], after: int) -> list[tuple[Column, int, int]]:
+    """The cells of a space-aligned row that stand under a numeric column's header word.
+
+    Why: a recovery-room flowsheet has columns no rule reads ("Time  BP  HR
+    SpO2  RR  Temp(C)  Pain(0-10)  Init"), so the row's numbers cannot be
+    taken in column order; the pain score is the number under "Pain(0-10)".
+    """
+    rules, found = _rules(), []
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", header)]
+    for column in numeric:
+        heading = next(((s, e) for s, e in words if s <= column.start < e), (column.start, column.end))
+        under = [m for m in re.finditer(r"\S+", line) if m.start() >= after and heading[0] <= m.start() < heading[1]]
+        if len(under) == 1 and rules["cell"].match(under[0].group()):
+            found.append((column, under[0].start(), under[0].end()))
     return found
 
 
@@ -351,7 +371,14 @@ def _with_header_unit(cell: str, header_cell: str) -> str:
     return f"{cell} {unit.group(2)}" if unit and _BARE_NUMBER.fullmatch(cell.strip()) else cell
 
 
-_CLOCK = re.compile(r"(\d{1,2}):(\d{2})\s*([ap])?", re.IGNORECASE)
+# "10:42 AM", "09:27", or a 24-hour time without its colon at the start of a row ("0851").
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})\s*([ap])?|^\s*\|?\s*([01]\d|2[0-3])([0-5]\d)\b", re.IGNORECASE)
+
+
+def _clock_minutes(m: re.Match) -> int | None:
+    if m.group(1) is not None:
+        return _minutes(int(m.group(1)), int(m.group(2)), m.group(3))
+    return _minutes(int(m.group(4)), int(m.group(5)), None)
 
 
 def _minutes(hour: int, minute: int, half: str | None) -> int | None:
@@ -380,13 +407,24 @@ def _hours_after(label: str, reference: int | None) -> float | None:
     m = _CLOCK.search(label)
     if m is None or reference is None or _BEFORE_ROW.match(label):
         return None
-    minutes = _minutes(int(m.group(1)), int(m.group(2)), m.group(3))
+    minutes = _clock_minutes(m)
     if minutes is None:
         return None
     after = minutes - reference
-    if after < 0 and not m.group(3) and minutes < 12 * 60 and minutes + 12 * 60 - reference < 12 * 60:
+    if (after < 0 and m.group(1) is not None and not m.group(3) and minutes < 12 * 60
+            and minutes + 12 * 60 - reference < 12 * 60):
         after += 12 * 60
     return round(after / 60, 3) if after >= 0 else None
+
+
+def clock_row_reading(line: str, text: str) -> tuple[str | None, float | None]:
+    """("before", None) or ("after", hours) for a row that opens with a clock time ("08:40  BP 150/90 ...
+    Pain 8/10", "0851   136/80 ..."), against the injection's time in the note; (None, None) without either."""
+    m = _CLOCK.match(line.lstrip()) if line.strip() else None
+    reference = _clock_reference(text) if m is not None else None
+    if m is None or reference is None or (minutes := _clock_minutes(m)) is None:
+        return None, None
+    return ("after", round((minutes - reference) / 60, 3)) if minutes >= reference else ("before", None)
 
 
 def _row_follows(lines: list[tuple[int, str]], i: int) -> bool:

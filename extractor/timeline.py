@@ -40,8 +40,8 @@ from extractor.facts import Fact
 from extractor.patterns import load_json_data
 from extractor.sourcetext import sentence_bounds
 
-__all__ = ["own_date", "mark_dated_history", "mark_planned", "mark_requested", "mark_transmitted",
-           "mark_corrected", "plan_field_ranges", "CORRECTION_SECTION"]
+__all__ = ["own_date", "mark_dated_history", "mark_planned", "mark_requested", "mark_transmitted", "mark_corrected",
+           "mark_spoken_corrections", "withdrawn_in_dictation", "plan_field_ranges", "CORRECTION_SECTION"]
 
 _CLAUSE_BREAK = re.compile(r"\n|[.;]\s")
 # Kinds a dated clause can put in the past; identity, setting and diagnosis are the note's own.
@@ -270,6 +270,39 @@ def mark_transmitted(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
 def _correction_cue() -> re.Pattern:
     words = load_json_data("section_rules.json").get("corrections", {}).get("cue_words", ())
     return re.compile(r"\b(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words) + r")\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _spoken_correction() -> re.Pattern:
+    words = load_json_data("section_rules.json").get("corrections", {}).get("spoken_cue_words", ())
+    cue = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
+    return re.compile(r"[ \t]*,\s*(?:" + cue + r")\s*,", re.IGNORECASE)
+
+
+def mark_spoken_corrections(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
+    """The facts, with `negated` set on each one a dictation withdraws as it goes.
+
+    "at L3-4, correction, L4-5", "on the right, scratch that, left side",
+    "bupivacaine, correction, lidocaine": the speaker corrected himself and
+    the transcriptionist kept both words. The fact that ends right before
+    the cue (set off by commas) is withdrawn; the one after it is the record.
+    Only that mention: the same level elsewhere in the note is not touched.
+    """
+    if "," not in text:
+        return facts
+    cues = {m.start() for m in _spoken_correction().finditer(text)}
+    if not cues:
+        return facts
+    return tuple(dataclasses.replace(f, negated=True) if f.end in cues and not f.negated else f for f in facts)
+
+
+def withdrawn_in_dictation(fact: Fact, text: str) -> bool:
+    """Whether a spoken correction withdraws this fact ("bupivacaine, correction, lidocaine").
+
+    ConText's negation also reaches words that were given ("no vascular uptake.
+    0.5 mL of 2% lidocaine"), so a reader of the drugs given asks this, not `negated`.
+    """
+    return _spoken_correction().match(text, fact.end) is not None
 
 
 CORRECTION_SECTION = "correction"

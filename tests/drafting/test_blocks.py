@@ -272,3 +272,40 @@ def test_a_patients_diary_of_the_blocks_day_gives_that_blocks_relief():
                                  "01/08/2026\t2 hr\t1\t90\tlaundry\n01/08/2026\t4 hr\t5\t40\twearing off\n"))
     assert sorted(blocks) == ["2026-01-08"]
     assert [f.value["percent"] for f, _ in blocks["2026-01-08"].reliefs] == [85.0, 90.0, 40.0]
+
+
+def test_a_steroid_given_on_the_other_side_is_not_the_diagnostic_blocks():
+    """drafting/blocks.py BlockRecord.steroids_on: the left joint's intra-articular steroid says nothing
+    of the right side's anesthetic-only medial branch block in the same session."""
+    body = ("PROCEDURES PERFORMED\n 1. Right L4-5 and L5-S1 medial branch blocks, diagnostic block #1\n"
+            " 2. Left L4-5 intra-articular facet joint injection with corticosteroid\n\n"
+            "Right side (diagnostic): bupivacaine 0.5%, 0.5 mL at each target. No steroid on the right.\n\n"
+            "Left side (therapeutic): needle into the left L4-5 joint. Arthrogram confirmed.\n"
+            "Injected triamcinolone 20 mg with 0.5 mL bupivacaine 0.5%.\n")
+    block = blocks_of(("04/02/2026", body))["2026-04-02"]
+    assert {f.value["agent"] for f, _ in block.steroids} >= {"triamcinolone"}
+    assert block.steroids_on({"right"}) == []
+    assert {f.value["agent"] for f, _ in block.steroids_on({"left"})} >= {"triamcinolone"}
+    assert block.steroids_on({"left", "right"})
+
+
+def test_a_flowsheet_on_the_clock_gives_relief_from_its_rows():
+    """drafting/blocks.py _when_scored: rows that open with a clock time are before or after the note's
+    "Injection complete" time; a 24-hour time without its colon opens a row too."""
+    flowsheet = ("PROCEDURE: Right L4-5 and L5-S1 medial branch blocks, lidocaine 2%. No steroid. "
+                 "Injection complete 09:12.\n\nPHASE II FLOWSHEET\n"
+                 "08:40  BP 150/90  HR 84  SpO2 97% RA  Pain 8/10  (pre-op)\n"
+                 "09:27  BP 134/82  HR 76  SpO2 98% RA  Pain 1/10\n"
+                 "10:12  BP 128/78  HR 70  SpO2 99% RA  Pain 0/10\n")
+    block = blocks_of(("07/23/2026", flowsheet))["2026-07-23"]
+    readings = sorted((f.value["at_hours"], f.value["percent"]) for f, _ in block.reliefs)
+    assert readings == [(0.25, 87.5), (1.0, 100.0)]
+    table = ("PROCEDURE: Right L4-5 and L5-S1 medial branch blocks, lidocaine 2%. No steroid. "
+             "Procedure end: 08:36.\n\nRECOVERY - VITAL SIGNS / PAIN\n"
+             "Time   BP       HR   SpO2   RR   Temp(C)   Pain(0-10)   Init\n"
+             "0805   148/88   80   97%    16   36.7      7            KL\n"
+             "0851   136/80   74   98%    16   36.6      1            KL\n"
+             "0936   128/76   70   97%    14   36.7      0            KL\n")
+    block = blocks_of(("07/09/2026", table))["2026-07-09"]
+    readings = sorted((f.value["at_hours"], round(f.value["percent"])) for f, _ in block.reliefs)
+    assert readings == [(0.25, 86), (1.0, 100)]

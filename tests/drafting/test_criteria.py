@@ -100,3 +100,17 @@ def test_an_intra_articular_injection_is_no_diagnostic_medial_branch_block():
     both = rfa_criteria(block("09/22/2026", 1, "Lidocaine 2%", "100% relief for 2 hours."),
                         block("10/06/2026", 2, "Bupivacaine 0.5%", "90% relief for 5 hours."), RFA)
     assert both["diagnostic_blocks"]["status"] == "met"
+
+
+def test_the_days_operative_note_says_the_guidance_when_its_anesthesia_record_stands_for_the_session():
+    """drafting/criteria.py imaging_guidance reads every note of the ablation's day, not only the one
+    that stands for the session."""
+    blocks = (block("09/22/2026", 1, "Lidocaine 2%", "90% relief for 2 hours."),
+              block("10/06/2026", 2, "Bupivacaine 0.5%", "90% relief for 6 hours."))
+    anesthesia = ("10/20/2026", "ANESTHESIA RECORD\nProcedure: Right L4-5 radiofrequency ablation\n"
+                                "Anesthesia: MAC, propofol infusion.\n")
+    operative = ("10/20/2026", "PROCEDURE: Right lumbar facet radiofrequency ablation.\n\n"
+                               "TECHNIQUE: Under fluoroscopic guidance the cannulae were placed at the right L3 "
+                               "and L4 medial branches.\n")
+    assert rfa_criteria(*blocks, anesthesia, operative)["imaging_guidance"]["status"] == "met"
+    assert rfa_criteria(*blocks, anesthesia)["imaging_guidance"]["status"] == "missing"

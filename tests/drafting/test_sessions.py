@@ -387,3 +387,18 @@ def test_dated_list_items_do_not_split_a_note():
             "Diagnostic blocks:\n  3/24/2026 MBB #1, lidocaine 2%: 90% relief x 2 hrs\n"
             "  4/7/2026 MBB #2, bupivacaine 0.5%: 7/10 -> 1/10 for ~4 hrs\n")
     assert len(entries(extract_source(SourceText(note, "rfa.txt")))) == 1
+
+
+def test_a_procedures_heading_and_a_targets_heading_say_what_was_done_where():
+    """section_rules.json: "PROCEDURES" alone on its line opens the procedure section, even after an
+    "Anesthesia: local; no sedation" field; "Targets (same as block #1)" heads the levels."""
+    rfa = session_of("Physician: A. Doe, DO\nAnesthesia: local; no sedation\n\nPROCEDURES\n"
+                     "1. Right lumbar facet radiofrequency ablation, L4-5 and L5-S1: conventional\n"
+                     "   thermal lesioning of the right L3 and L4 medial branches and right L5 dorsal ramus.\n"
+                     "2. Left sacroiliac joint lateral branch radiofrequency ablation.\n")
+    assert rfa is not None and rfa.procedure == "facet_rfa"
+    assert rfa.joints == {"left": [], "right": ["L4-L5", "L5-S1"]}
+    block = session_of("LUMBAR MEDIAL BRANCH BLOCKS - #2 (confirmatory)\n\nTargets (same as block #1)\n"
+                       "  RIGHT  L3-L4 and L4-L5 joints -> L2, L3, L4 medial branches\n"
+                       "  LEFT   L4-L5 joint -> L3, L4 medial branches\n\nLidocaine 2% 0.5 mL per nerve. No steroid.\n")
+    assert block.joints == {"left": ["L4-L5"], "right": ["L3-L4", "L4-L5"]}

@@ -293,3 +293,22 @@ def test_a_hanging_indent_goes_on_its_line_but_not_a_field_a_short_line_or_a_cap
     ]
     for text in kept:
         assert nlp_text(text)[text.index("\n")] == "\n", text
+
+
+def test_portal_markup_reads_as_the_text_it_stands_for(extract_text):
+    """extractor/pipeline.py nlp_text: HTML entities read as their character, tags as spaces, and the
+    span ruler reads over the spaces left (extractor/nlp.py across_filler); offsets do not move."""
+    from extractor.pipeline import nlp_text
+
+    text = ("Patient: Castellano, Yvonne D &nbsp;|&nbsp; MRN 2210457<br>\n"
+            "<b>Procedure:</b> left L3-4 &amp; L4-5 medial branch blocks with lidocaine&nbsp;2%.<br>\n"
+            "She can&#39;t stand &gt; 20 min. Pain 6/10 &ndash; worse standing. &foo; stays.<br>\n")
+    read = nlp_text(text)
+    assert len(read) == len(text) and "<" not in read and "&nbsp;" not in read
+    assert "   >" in read and "&foo;" in read
+    doc = extract_text(text)
+    found = {(f.kind, f.text) for f in doc.facts}
+    assert ("anesthetic", "lidocaine&nbsp;2%") in found
+    assert ("level", "L3-4") in found and ("level", "L4-5 medial branch") in found
+    assert next(f for f in doc.facts if f.kind == "anesthetic").value["concentration"] == "2%"
+    assert ("mrn", "2210457") in found

@@ -301,3 +301,28 @@ def test_a_corrected_date_of_service_is_the_notes_own_date(extract_text):
     assert own_date(doc.facts, doc.text) == "2026-03-10"
     plain = extract_text(note.replace("Corrected Date of Service", "Date of Service"))
     assert own_date(plain.facts, plain.text) == "2026-02-24"
+
+
+def test_dictation_that_corrects_itself_withdraws_the_word_before_the_cue(extract_text):
+    """extractor/timeline.py mark_spoken_corrections: "X, correction, Y" keeps Y and withdraws only that X."""
+    doc = extract_text("PROCEDURE: Left lumbar medial branch block number one at L3-4, correction, L4-5\n"
+                       "and L5-S1. The skin over the right, scratch that, left side was prepped. We injected\n"
+                       "0.5 mL of bupivacaine, correction, lidocaine 2 percent. History: prior L3-4 injection.\n")
+    spoken = [(f.text, f.negated) for f in doc.facts if f.kind == "level" and f.start < doc.text.index("History")]
+    assert spoken == [("L3-4", True), ("L4-5", False), ("L5-S1", False)]
+    sides = [(f.text, f.negated) for f in doc.facts if f.kind == "side"]
+    assert ("right", True) in sides and ("left", False) in sides[1:]
+    agents = {f.value["agent"]: f.negated for f in doc.facts if f.kind == "anesthetic"}
+    assert agents == {"bupivacaine": True, "lidocaine": False}
+    later = [f for f in doc.facts if f.kind == "level" and f.start > doc.text.index("History")]
+    assert later and not later[0].negated  # only the spoken mention is withdrawn
+
+
+def test_no_steroid_before_a_colon_and_a_number_does_not_negate_the_relief(extract_text):
+    """context_rules.json: a colon or comma before a number ends a negation's scope."""
+    doc = extract_text("INDICATIONS FOR PROCEDURE:\n- MBB #1, 02/17/2026, 2% lidocaine, no steroid: 90% relief lasting 5 hours.\n"
+                       "- MBB #2, 03/10/2026, bupivacaine, no steroid, 85% relief lasting 7 hours.\n")
+    reliefs = [f for f in doc.facts if f.kind == "relief"]
+    assert len(reliefs) == 2 and not any(f.negated for f in reliefs)
+    assert all(f.negated for f in doc.facts if f.kind == "steroid")
+    assert {f.section for f in reliefs} == {"indication"}
