@@ -319,7 +319,7 @@ def test_dictation_that_corrects_itself_withdraws_the_word_before_the_cue(extrac
 
 
 def test_no_steroid_before_a_colon_and_a_number_does_not_negate_the_relief(extract_text):
-    """context_rules.json: a colon or comma before a number ends a negation's scope."""
+    """context_rules.json: a colon or comma before a percentage ends a negation's scope."""
     doc = extract_text("INDICATIONS FOR PROCEDURE:\n- MBB #1, 02/17/2026, 2% lidocaine, no steroid: 90% relief lasting 5 hours.\n"
                        "- MBB #2, 03/10/2026, bupivacaine, no steroid, 85% relief lasting 7 hours.\n")
     reliefs = [f for f in doc.facts if f.kind == "relief"]
