@@ -23,7 +23,7 @@ DATE_SETTINGS = {"DATE_ORDER": "MDY", "PREFER_DATES_FROM": "past", "REQUIRE_PART
 _MDY = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{2}|\d{4})$")
 _ISO = re.compile(r"^(\d{4})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{1,2})$")  # 2026-10-02, 2026/10/02, 2026.05.12
 _COMPACT = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})$")  # 20260219, as old practice systems write it
-_PADDED_MONTH_DAY = re.compile(r"^(\d{2})\s*/\s*(\d{2})$")  # "09/02", "10/07": no year
+_PADDED_MONTH_DAY = re.compile(r"^(\d{1,2})\s*/\s*(\d{1,2})$")  # "09/02", "10/07", "9/3": no year
 _CUE_GAP = 3  # tokens allowed between a cue ("DOS") and its date, e.g. ":"
 
 
@@ -260,7 +260,29 @@ _CUE_WORDS = 4  # tokens a cue can have ("Date of Service")
 
 
 # Patterns for a bare "09/02" (no year): after a pain word it is a score written "05/10".
-_BARE_MONTH_DAY = {"date.padded_month_day", "date.month_padded_day"}
+_BARE_MONTH_DAY = {"date.padded_month_day", "date.month_padded_day", "date.month_day_unpadded"}
+# "9/3" could be many things besides a date: a score ("7/10"), a strength grade ("4/5"), a fraction
+# ("1/2 tab"), a count ("2/2 blocks").
+_FRACTIONS = {(1, 2), (1, 3), (2, 3), (1, 4), (3, 4)}
+_NOT_AFTER_A_DATE = {"of", "tab", "tabs", "tablet", "tablets", "mg", "ml", "cc", "x", "times", "blocks", "pills",
+                     "days", "weeks", "nights"}
+
+
+# "MRI L-spine (1/26)": a study is dated by month and year.
+_STUDY_WORDS = {"xr", "x-ray", "xray", "xrays", "x-rays", "mri", "ct", "emg", "ncs", "study", "l-spine", "c-spine",
+                "t-spine", "spine", "films", "imaging"}
+
+
+def _not_a_bare_date(span) -> bool:
+    """An unpadded "m/d" that is a score, a strength grade, a fraction, a count or a study's month and
+    year, not a date."""
+    month, day = int(span[0].text), int(span[-1].text)
+    doc = span.doc
+    after = doc[span.end] if span.end < len(doc) else None
+    before = [t for t in doc[max(0, span.start - 3):span.start] if not (t.is_punct or t.is_space)]
+    return (day == 10 or (month <= 5 and day == 5) or (month, day) in _FRACTIONS or month == day
+            or (after is not None and (after.lower_ in _NOT_AFTER_A_DATE or after.text in {"/", "+"}))
+            or (bool(before) and before[-1].lower_ in _STUDY_WORDS))
 _SCORE_WORDS = {"pain", "nrs", "vas", "nprs", "score", "scale", "rating", "rated", "level"}
 
 
@@ -321,6 +343,8 @@ def _relative_base(span, ctx: Context) -> dt.date | None:
 @interpreter("DATE")
 def interpret_date(span, ctx: Context) -> list[Draft]:
     if span.id_ in _BARE_MONTH_DAY and _after_score_word(span):
+        return []
+    if span.id_ == "date.month_day_unpadded" and (_not_a_bare_date(span) or _inside_a_code(span)):
         return []
     if span.id_ == "date.iso_compact":
         # Any eight digits: only a year 19xx/20xx with a real month and day, and not an id's.
