@@ -372,6 +372,8 @@ def _with_header_unit(cell: str, header_cell: str) -> str:
 
 
 # "10:42 AM", "09:27", or a 24-hour time without its colon at the start of a row ("0851").
+# A nurse's remark between a log's rows: "-- d/c 1110, diary card given --".
+_ASIDE_ROW = re.compile(r"\s*--[^\n]*--\s*$")
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})\s*([ap])?|^\s*\|?\s*([01]\d|2[0-3])([0-5]\d)\b", re.IGNORECASE)
 
 
@@ -469,7 +471,7 @@ def table_cells(text: str) -> list[tuple[int, int, str, dict]]:
         rows, j = [], i + 1
         while j < len(lines):
             line = lines[j][1]
-            if line.strip() and _BORDER.match(line):
+            if line.strip() and (_BORDER.match(line) or (rows and _ASIDE_ROW.match(line))):
                 j += 1
                 continue
             if not row_label.match(line) or (kind == "summary" and not _summary_row_fits(line, header)):

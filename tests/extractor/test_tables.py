@@ -231,3 +231,25 @@ def test_score_cells_written_with_their_scale():
     cells = [(text[s:e], rule, notes["at_hours"]) for s, e, rule, notes in table_cells(text)]
     assert ("85%", "table.relief_column", 0.5) in cells and ("85%", "table.relief_column", 1.0) in cells
     assert ("7", "table.nrs_column", None) in cells  # the number, not its "/10"
+
+
+def test_a_nurses_log_on_the_24_hour_clock_reads_each_row_against_the_procedure_end():
+    """Rows "0930 pre: 8" and "1015 - 1" (a 24-hour time without its colon) under a caption that names
+    the score; a remark between rows ("-- d/c 1110 --") does not end the log."""
+    text = ("Procedure end 1000. To PACU 1003.\n\nPOST-BLOCK PAIN LOG (NRS, pt self-report, 24 hr clock)\n"
+            " 0930 pre: 8\n 1015 - 1\n 1100 - 1\n -- d/c 1110, diary card given --\n 1330 - 2\n 1700 - 5\n"
+            "(1330 and 1700 read to RN from pt's diary card)\n")
+    cells = [(text[s:e], notes["at_hours"]) for s, e, _, notes in table_cells(text)]
+    assert cells == [("8", None), ("1", 0.25), ("1", 1.0), ("2", 3.5), ("5", 7.0)]
+
+
+def test_a_vitals_flowsheet_reads_the_score_under_its_pain_column():
+    """Columns no rule reads (BP, HR, SpO2) stand between the time and the pain column: the score is the
+    number under "Pain(0-10)"."""
+    text = ("No complications. Procedure end: 08:36.\n\nPHASE II RECOVERY - VITAL SIGNS / PAIN\n"
+            "Time   BP       HR   SpO2   RR   Temp(C)   Pain(0-10)   Init\n"
+            "0805   148/88   80   97%    16   36.7      7            KL\n"
+            "0851   136/80   74   98%    16   36.6      1            KL\n"
+            "0936   128/76   70   97%    14   36.7      0            KL\n")
+    cells = [(text[s:e], notes["at_hours"]) for s, e, _, notes in table_cells(text)]
+    assert cells == [("7", None), ("1", 0.25), ("0", 1.0)]
