@@ -104,8 +104,8 @@ _SIDE_SET = {"left": {"left"}, "right": {"right"}, "bilateral": {"left", "right"
 def _sides_around(fact: Fact, doc: ExtractedDocument) -> set[str]:
     """The sides named on the fact's line, or else in its sentence, or else the one side of its paragraph."""
     def named(start: int, end: int) -> set[str]:
-        return {s for f in doc.facts if f.kind == "side" and start <= f.start < end and not (f.negated or f.hypothetical)
-                for s in _SIDE_SET.get(f.value, ())}
+        return {s for f in doc.facts if f.kind == "side" and start <= f.start < end
+                and not (f.negated or f.hypothetical) for s in _SIDE_SET.get(f.value, ())}
 
     text = doc.text
     sides = named(*line_bounds(text, fact.start))

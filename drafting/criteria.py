@@ -171,7 +171,7 @@ def block_anesthetic_only(case, rfa, blocks, profile) -> dict:
     if not used:
         return _result("block_anesthetic_only", "missing", "no diagnostic block documented")
     sides = {s for s in ("left", "right") if rfa.joints.get(s)}
-    with_steroid = [(b, b.steroids_on(sides)) for b in used if b.steroids_on(sides)]
+    with_steroid = [(b, steroids) for b in used if (steroids := b.steroids_on(sides))]
     if with_steroid and profile["steroid_in_block"] != "allow":
         ev = [evidence_of(f, d) for _, steroids in with_steroid for f, d in steroids]
         names = ", ".join(sorted({f.value.get("agent") or "steroid" for _, steroids in with_steroid
