@@ -309,3 +309,15 @@ def test_a_flowsheet_on_the_clock_gives_relief_from_its_rows():
     block = blocks_of(("07/09/2026", table))["2026-07-09"]
     readings = sorted((f.value["at_hours"], round(f.value["percent"])) for f, _ in block.reliefs)
     assert readings == [(0.25, 86), (1.0, 100)]
+
+
+def test_a_call_after_block_2_that_recalls_block_1_for_comparison_reports_block_2():
+    """drafting/blocks.py _followed_block: block #1's date weeks before, named for comparison, does not
+    stop the next-day call from reporting on yesterday's block."""
+    call = ("01/23/2026", "PHONE NOTE\nCalled pt re: MBB #2 done yesterday (bupivacaine).\n"
+                          "Pt states about 85% relief in recovery, but it lasted only about 45 minutes.\n\n"
+                          "Compare block #1 (lidocaine) 1/8: ~90% for about 3 hours per her diary.\n")
+    blocks = blocks_of(BLOCK_1, BLOCK_2, call)
+    durations = sorted(f.value["duration_hours"] for f, _ in blocks["2026-01-22"].reliefs
+                       if f.value.get("duration_hours") is not None)
+    assert durations == [0.75]
