@@ -279,18 +279,23 @@ def _followed_block(doc: ExtractedDocument, date: str | None, session_dates: set
     A patient's portal message the evening of the block ("maybe 90% better for
     about 4 hrs"), or the next morning ("Got the shot yesterday ... 85-90%
     better"), gives the result of that block without naming it again. A note
-    that names two block dates in those few days, or none, is left alone.
+    that names two block dates, or none, is left alone.
     """
     if date is None:
         return None
-    named = {f.value for f in doc.facts if f.kind in ("date", "service_date") and f.value in session_dates}
+    # "Compare block #1 (lidocaine) 10/14: ~90% for about 3 hours" in the call after block #2: a
+    # block named with a result of its own in its sentence is not the one the note reports on.
+    with_result = [(a, b) for a, b in _segments(doc)
+                   if any(f.kind == "relief" and a <= f.start < b for f in doc.facts)]
+    named = {f.value for f in doc.facts if f.kind in ("date", "service_date") and f.value in session_dates
+             and not any(a <= f.start < b for a, b in with_result)}
     if date in session_dates:
         named.add(date)
-    # "Compare block #1 (lidocaine) 10/14: ..." in the call after block #2: an earlier block named
-    # for comparison, weeks before, is not the one the note reports on.
-    recent = [block for block in named if 0 <= (dt.date.fromisoformat(date) - dt.date.fromisoformat(block)).days
-              <= _FOLLOW_UP_DAYS]
-    return recent[0] if len(recent) == 1 else None
+    if len(named) != 1:
+        return None
+    block = next(iter(named))
+    days = (dt.date.fromisoformat(date) - dt.date.fromisoformat(block)).days
+    return block if 0 <= days <= _FOLLOW_UP_DAYS else None
 
 
 # Words a follow-up's date comes after: "Phone f/u 12/10/2025", "RN call 3/4", "follow-up on 05/02".
