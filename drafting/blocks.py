@@ -108,12 +108,7 @@ def _sides_around(fact: Fact, doc: ExtractedDocument) -> set[str]:
                 and not (f.negated or f.hypothetical) for s in _SIDE_SET.get(f.value, ())}
 
     text = doc.text
-    sides = named(*line_bounds(text, fact.start))
-    if sides:
-        return sides
-    first = max(text.rfind(". ", 0, fact.start), text.rfind(".\n", 0, fact.start), text.rfind("\n\n", 0, fact.start))
-    ends = [i for i in (text.find(". ", fact.end), text.find(".\n", fact.end), text.find("\n\n", fact.end)) if i != -1]
-    sides = named(first + 1, min(ends, default=len(text)))
+    sides = named(*line_bounds(text, fact.start)) or named(*sentence_bounds(text, fact.start, fact.end))
     if sides:
         return sides
     paragraph = text.rfind("\n\n", 0, fact.start) + 1, text.find("\n\n", fact.end)
@@ -273,7 +268,8 @@ def _share_recalled_details(records: dict[str, BlockRecord], recalled: dict[int,
 _FOLLOW_UP_DAYS = 3
 
 
-def _followed_block(doc: ExtractedDocument, date: str | None, session_dates: set[str]) -> str | None:
+def _followed_block(doc: ExtractedDocument, date: str | None, session_dates: set[str],
+                    segments: list[list[Fact]]) -> str | None:
     """The block a short note reports on: the one block date it names, on its own day or a few days before.
 
     A patient's portal message the evening of the block ("maybe 90% better for
@@ -285,10 +281,9 @@ def _followed_block(doc: ExtractedDocument, date: str | None, session_dates: set
         return None
     # "Compare block #1 (lidocaine) 10/14: ~90% for about 3 hours" in the call after block #2: a
     # block named with a result of its own in its sentence is not the one the note reports on.
-    with_result = [(a, b) for a, b in _segments(doc)
-                   if any(f.kind == "relief" and a <= f.start < b for f in doc.facts)]
+    compared = {id(f) for seg in segments if any(f.kind == "relief" for f in seg) for f in seg}
     named = {f.value for f in doc.facts if f.kind in ("date", "service_date") and f.value in session_dates
-             and not any(a <= f.start < b for a, b in with_result)}
+             and id(f) not in compared}
     if date in session_dates:
         named.add(date)
     if len(named) != 1:
@@ -488,7 +483,7 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                     # "MBB #2 gave 85% relief" in a later note, with no date.
                     target = numbered.get(_block_number(fact, seg))
                     if target is None and fact.kind == "relief" and summary.kind == "clinic_note":
-                        target = records.get(_followed_block(doc, summary.date, session_dates))
+                        target = records.get(_followed_block(doc, summary.date, session_dates, segments))
                 elif own is not None and fact.section not in _NOT_OWN_SESSION:
                     # "Given 90% response to block #1, ..." in block #2's note is block #1's result.
                     earlier = numbered.get(_block_number_after(fact, seg, doc.text) or _block_number(fact, seg))

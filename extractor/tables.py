@@ -371,9 +371,9 @@ def _with_header_unit(cell: str, header_cell: str) -> str:
     return f"{cell} {unit.group(2)}" if unit and _BARE_NUMBER.fullmatch(cell.strip()) else cell
 
 
-# "10:42 AM", "09:27", or a 24-hour time without its colon at the start of a row ("0851").
 # A nurse's remark between a log's rows: "-- d/c 1110, diary card given --".
 _ASIDE_ROW = re.compile(r"\s*--[^\n]*--\s*$")
+# "10:42 AM", "09:27", or a 24-hour time without its colon at the start of a row ("0851").
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})\s*([ap])?|^\s*\|?\s*([01]\d|2[0-3])([0-5]\d)\b", re.IGNORECASE)
 
 
@@ -392,6 +392,7 @@ def _minutes(hour: int, minute: int, half: str | None) -> int | None:
     return hour * 60 + minute
 
 
+@lru_cache(maxsize=8)  # drafting asks once per flowsheet row of a note (clock_row_reading)
 def _clock_reference(text: str) -> int | None:
     """When the note says the injection was complete ("Injection complete 09:05", "Procedure end:
     10:14 AM"), in minutes after midnight."""

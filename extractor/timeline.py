@@ -266,17 +266,20 @@ def mark_transmitted(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
                  for f in facts)
 
 
+def _cue_words(key: str) -> str:
+    """The `corrections` cue words under `key` as one regex alternation, any run of spaces between words."""
+    words = load_json_data("section_rules.json").get("corrections", {}).get(key, ())
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
+
+
 @lru_cache(maxsize=1)
 def _correction_cue() -> re.Pattern:
-    words = load_json_data("section_rules.json").get("corrections", {}).get("cue_words", ())
-    return re.compile(r"\b(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words) + r")\b", re.IGNORECASE)
+    return re.compile(r"\b(?:" + _cue_words("cue_words") + r")\b", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
 def _spoken_correction() -> re.Pattern:
-    words = load_json_data("section_rules.json").get("corrections", {}).get("spoken_cue_words", ())
-    cue = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
-    return re.compile(r"[ \t]*,\s*(?:" + cue + r")\s*,", re.IGNORECASE)
+    return re.compile(r"[ \t]*,\s*(?:" + _cue_words("spoken_cue_words") + r")\s*,", re.IGNORECASE)
 
 
 def mark_spoken_corrections(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:

@@ -261,13 +261,12 @@ _CUE_WORDS = 4  # tokens a cue can have ("Date of Service")
 
 # Patterns for a bare "09/02" (no year): after a pain word it is a score written "05/10".
 _BARE_MONTH_DAY = {"date.padded_month_day", "date.month_padded_day", "date.month_day_unpadded"}
+_SCORE_WORDS = {"pain", "nrs", "vas", "nprs", "score", "scale", "rating", "rated", "level"}
 # "9/3" could be many things besides a date: a score ("7/10"), a strength grade ("4/5"), a fraction
 # ("1/2 tab"), a count ("2/2 blocks").
 _FRACTIONS = {(1, 2), (1, 3), (2, 3), (1, 4), (3, 4)}
 _NOT_AFTER_A_DATE = {"of", "tab", "tabs", "tablet", "tablets", "mg", "ml", "cc", "x", "times", "blocks", "pills",
                      "days", "weeks", "nights"}
-
-
 # "MRI L-spine (1/26)": a study is dated by month and year.
 _STUDY_WORDS = {"xr", "x-ray", "xray", "xrays", "x-rays", "mri", "ct", "emg", "ncs", "study", "l-spine", "c-spine",
                 "t-spine", "spine", "films", "imaging"}
@@ -279,11 +278,9 @@ def _not_a_bare_date(span) -> bool:
     month, day = int(span[0].text), int(span[-1].text)
     doc = span.doc
     after = doc[span.end] if span.end < len(doc) else None
-    before = [t for t in doc[max(0, span.start - 3):span.start] if not (t.is_punct or t.is_space)]
     return (day == 10 or (month <= 5 and day == 5) or (month, day) in _FRACTIONS or month == day
             or (after is not None and (after.lower_ in _NOT_AFTER_A_DATE or after.text in {"/", "+"}))
-            or (bool(before) and before[-1].lower_ in _STUDY_WORDS))
-_SCORE_WORDS = {"pain", "nrs", "vas", "nprs", "score", "scale", "rating", "rated", "level"}
+            or _word_before(span) in _STUDY_WORDS)
 
 
 def _after_id_cue(span, ctx: Context) -> bool:
@@ -302,9 +299,14 @@ def _inside_a_code(span) -> bool:
     return joined_after or joined_before
 
 
-def _after_score_word(span) -> bool:
+def _word_before(span) -> str | None:
+    """The nearest word in the three tokens before the span, in lower case (punctuation and spaces skipped)."""
     before = [t for t in span.doc[max(0, span.start - 3):span.start] if not (t.is_punct or t.is_space)]
-    return bool(before) and before[-1].lower_ in _SCORE_WORDS
+    return before[-1].lower_ if before else None
+
+
+def _after_score_word(span) -> bool:
+    return _word_before(span) in _SCORE_WORDS
 
 
 _MESSAGES = "facet_claims.message_dates"  # doc.user_data key: a note's pasted messages, once per note
