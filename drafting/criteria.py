@@ -105,7 +105,26 @@ def functional_impairment(case, rfa, blocks, profile) -> dict:
 
 
 def used_blocks(blocks: list[BlockRecord], profile: dict) -> list[BlockRecord]:
-    return blocks[-int(profile["blocks_required"]):] if blocks else []
+    """The blocks the criteria read: the last ones the profile requires.
+
+    When the last block is positive and an equivocal one sits among the last
+    ones ("#2 about 60%: repeat confirmatory block" five weeks later), the
+    repeat replaces it: the most recent positive blocks are the two the
+    ablation rests on. A last block below the threshold is read as it is.
+    """
+    need = int(profile["blocks_required"])
+    if len(blocks) <= need:
+        return list(blocks)
+    threshold = float(profile["relief_threshold"])
+
+    def positive(block: BlockRecord) -> bool:
+        best = _best_relief(block)
+        return best is not None and best[0].value["percent"] >= threshold
+
+    chosen = [b for b in blocks if positive(b)][-need:]
+    if len(chosen) == need and chosen[-1] is blocks[-1]:
+        return chosen
+    return blocks[-need:]
 
 
 def _block_evidence(block: BlockRecord) -> list[dict]:

@@ -132,8 +132,9 @@ def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
         facts = [f for f in facts if f.kind not in replaced] + corrections
     if not any(f.kind == "level" for f in facts):
         # A title names the procedure and a field block under it says where: "| Laterality | Bilateral |",
-        # "| Joints | L4-5, L5-S1 |" (before the technique's own "right then left" is read).
-        fields = [f for f in doc.facts if f.kind in ("level", "side") and f.section in (None, "procedure")
+        # "| Joints | L4-5, L5-S1 |", "Block: #2 (confirmatory), LEFT L4-5" (before the technique's
+        # own "right then left" is read).
+        fields = [f for f in doc.facts if f.kind in ("level", "side") and f.section in (None, "procedure", "title")
                   and f.asserted and _LEVEL_FIELD.match(text, text.rfind("\n", 0, f.start) + 1)]
         if any(f.kind == "level" for f in fields):
             facts += [f for f in fields if f not in facts]
@@ -156,7 +157,7 @@ def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
 
 # A field line that says where the procedure was done: "Levels: L4-5", "| Laterality | Bilateral |".
 _LEVEL_FIELD = re.compile(r"[ \t]*\|?[ \t]*(?:levels?|level\(s\)|joints?|facet joints?|nerves?|targets?|laterality"
-                          r"|sides?|site)[ \t]*[:|]", re.IGNORECASE)
+                          r"|sides?|site|blocks?)[ \t]*[:|]", re.IGNORECASE)  # "Block: #2 (confirmatory), LEFT L4-5"
 _NOT_THIS_SESSION = {"indication", "history", "past_history", "imaging", "plan", "request"}
 # Words of needle placement: "Using fluoroscopy, I advanced three RF cannulae ..." is this session's technique.
 _STUDY = re.compile(r"\b(?:MRI|CT|x-?rays?|radiographs?|films?|scan)\b", re.IGNORECASE)

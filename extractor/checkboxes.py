@@ -25,7 +25,7 @@ import re
 
 from extractor.facts import Fact
 
-__all__ = ["mark_unticked", "mark_answered_below"]
+__all__ = ["mark_unticked", "mark_answered_below", "drop_unfilled"]
 
 # "[ ]", "[x]", "[✓]"; a typed paper form's ballot boxes "☐" (empty), "☑" and "☒" (ticked).
 _BOX = re.compile(r"\[\s*([xX✓✔*]?)\s*\]|([☑☒])|☐")
@@ -112,4 +112,27 @@ def mark_answered_below(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
                 fact = dataclasses.replace(fact, negated=True)
         out.append(fact)
     return tuple(out)
+
+
+# What an EHR template leaves in a field nobody filled in: Epic's "***" and its SmartList
+# "{YES/NO:21}", a blank "___", an empty "[ ]" with no options after it.
+_UNFILLED = re.compile(r"[ \t]*(?:\([^()\n]{0,20}\))?[ \t]*:[ \t]*(?:\*{3,}|\{[^{}\n]{1,60}:\d{1,8}\}|_{3,}|\[[ \t]*\])"
+                       r"[ \t]*(?:[.;,]|$)", re.MULTILINE)
+_UNFILLED_HINT = ("***", "{", "___", "[")
+
+
+def drop_unfilled(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
+    """The facts without the labels of template fields left unfilled.
+
+        Functional limitations: ***
+        Steroid: {YES/NO:21}
+
+    The label names what the template asks, not what the note says: a signed
+    note with "Steroid: {YES/NO:21}" says nothing about a steroid, and
+    "Functional limitations: ***" documents no limitation. A filled field
+    ("Steroid: NO") is read as written.
+    """
+    if not any(hint in text for hint in _UNFILLED_HINT):
+        return facts
+    return tuple(f for f in facts if not _UNFILLED.match(text, f.end))
 

@@ -45,6 +45,7 @@ _EXTRA_INFIXES = [
     r"(?<=[0-9])(?=(?:h|hr|hrs|wk|wks|mo|mos|yr|yrs|min|mins|mg|ml|mL|cc|x)\b)",
 ]
 _EXTRA_PREFIXES = [r"~", r"≈", r"x(?=[0-9])", r"≥", r"≤", r"#"]
+_CLOCK_WORD = re.compile(r"^\d{1,2}[ap]\.?m\.?$")  # spaCy's "2pm", "11a.m." special cases
 _UNIT_WITH_DOT = re.compile(r"^(h|hr|hrs|min|mins|wk|wks|mo|mos|yr|yrs|d)\.$", re.I)
 _EXTRA_SUFFIXES = [r"(?<=[0-9])(?:h|hr|hrs|wk|wks|mo|mos|yr|yrs|min|mins|mg|ml|mL|cc)"]
 
@@ -55,8 +56,11 @@ def _clinical_tokenizer(nlp: Language) -> Tokenizer:
     # Special cases such as "a.m." would otherwise shadow our splits of
     # shorthand like "s/p" or "B/L"; keep only those without digits or slashes.
     # "h." and "min." would otherwise stay whole and hide the unit of "~6 h.".
+    # Emoticons that open with a digit ("8)", "0.0", "8D") would keep "(T6-7, T7-8)" from splitting
+    # its last joint off the bracket; a clock time ("2pm") stays.
     rules = {k: v for k, v in defaults.tokenizer_exceptions.items()
-             if "/" not in k and "-" not in k and not _UNIT_WITH_DOT.match(k)}
+             if "/" not in k and "-" not in k and not _UNIT_WITH_DOT.match(k)
+             and not (k[:1].isdigit() and not _CLOCK_WORD.match(k))}
     # Dictated "forty-four percent" stays one number token (extractor/numbers.py).
     for word in COMPOUND_NUMBER_WORDS:
         for form in (word, word.capitalize()):
@@ -547,6 +551,9 @@ def blank_pipeline() -> Language:
     return spacy.blank("en")
 
 
+_YOUNG_COLLECTION_EVERY = 10_000  # allocations between the collector's young-generation passes
+
+
 @lru_cache(maxsize=1)
 def get_nlp() -> Language:
     """The shared pipeline, built once per process.
@@ -558,4 +565,9 @@ def get_nlp() -> Language:
     """
     nlp = build_nlp()
     gc.freeze()
+    # Each note makes tens of thousands of short-lived containers (tokens,
+    # spans, matches, facts), nearly all freed by reference counting; at the
+    # default threshold (700) the collector ran every few hundred of them and
+    # the note took 4-6% longer (docs/performance.md). Cycles still get collected.
+    gc.set_threshold(_YOUNG_COLLECTION_EVERY, *gc.get_threshold()[1:])
     return nlp

@@ -349,6 +349,9 @@ def _pt_is_the_patient(span) -> bool:
                                       and after in _VISIT_WORDS_AFTER)
 
 
+_COURSE_IN_SPAN = {"care.pt_lower_with_course"}
+
+
 @interpreter("CONSERVATIVE")
 def interpret_conservative(span, ctx: Context) -> list[Draft]:
     therapy = ctx.values.get(span.id_)
@@ -356,10 +359,12 @@ def interpret_conservative(span, ctx: Context) -> list[Draft]:
         return []
     weeks = ranged = None
     sentence = sorted(ctx.same_sentence(span), key=lambda s: s.start)
+    # A pattern that takes the course into its span ("pt x 8 wks") reads it there.
+    after = span.start + 1 if span.id_ in _COURSE_IN_SPAN else span.end
     for other in sentence:
         # "PT x 10 wks", "physical therapy ... (10 weeks)": the first duration
         # after the treatment, unless another treatment comes first.
-        if other.start < span.end or other.start > span.end + _CARE_LINK_WINDOW:
+        if other.start < after or other.start > span.end + _CARE_LINK_WINDOW:
             continue
         if other.label_ == "CONSERVATIVE" or _pain_named_between(ctx.doc[span.end:other.start]):
             break  # another treatment's duration, or the pain's ("meloxicam; pain > 4 yrs")

@@ -18,9 +18,10 @@ __all__ = ["joints_from_nerves", "normalise_joint", "region_of", "link_side"]
 
 _VERTEBRA = re.compile(r"^([CTLS])(\d{1,2})$")
 _NERVE_SPLIT = re.compile(r"[CTLS]\d{1,2}")
-_COMPACT_JOINT = re.compile(r"^([CL]\d),?([TS]?\d)$")  # "L45" -> L4, 5; "L5S1" -> L5, S1; "L4,5" -> L4, 5
+_COMPACT_JOINT = re.compile(r"^([CL]\d)[,.]?([TS]?\d)$")  # "L45" -> L4, 5; "L5S1" -> L5, S1; "L4,5", "L4.5" -> L4, 5
 _CLAUSE_BREAKS = {";", "|"}
-_LETTER_SIDES = {"side.left_letter", "side.right_letter", "side.left_letter_word", "side.right_letter_word"}
+_LETTER_SIDES = {"side.left_letter", "side.right_letter", "side.left_letter_word", "side.right_letter_word",
+                 "side.left_letter_lower", "side.right_letter_lower"}
 # Patterns that find a lone letter by the words around it; the fact is the letter.
 _LETTER_IN_CONTEXT = {"side.letter_after_preposition", "side.letter_compared", "side.letter_parenthesized",
                       "side.letter_period_after_preposition", "side.letter_table_cell", "side.letter_field"}
@@ -295,6 +296,11 @@ def interpret_nerve(span, ctx: Context) -> list[Draft]:
         lower = lower if not lower[:1].isdigit() else upper[0] + lower
         if upper.upper() in ordered and lower.upper() in ordered:
             nerves = ordered[ordered.index(upper.upper()): ordered.index(lower.upper()) + 1]
+            if nerves[-1] == "S1" and len(nerves) > 2:
+                # "L4-S1 medial branch blocks": no S1 medial branch serves a facet joint, so the run
+                # names the segments from L4 to the sacrum, the joints L4-5 and L5-S1.
+                joints = [normalise_joint(a, b) for a, b in zip(nerves, nerves[1:])]
+                return _level(span, ctx, joints, "joint", [])
     if not nerves:
         return []
     if (span.id_ in ("level.nerve_mb_then_levels", "level.nerves_then_levels") and span.end < len(ctx.doc)
@@ -328,6 +334,11 @@ def _not_a_side(span) -> bool:
     if span.id_ in ("side.left_letter_word", "side.right_letter_word") and (
             number_value(span[-1].text) is not None or span[-1].lower_ in _HEARD_AS):
         return True  # "L four five", "L for five": a level dictated as words
+    if span.id_ == "side.letter_table_cell":
+        before = next((t for t in reversed(span.doc[max(0, span.start - 3):span.start]) if not t.is_space), None)
+        # "WHITLOCK, TAMSIN R  |  MRN 558201": after a word, a middle initial before the header's bar;
+        # a cell's letter follows its own bar or opens the line ("| R | 22G").
+        return before is not None and before.is_alpha
     if len(span) != 1:
         return False
     doc, i, word = span.doc, span.start, span[0].lower_

@@ -114,3 +114,18 @@ def test_the_days_operative_note_says_the_guidance_when_its_anesthesia_record_st
                                "and L4 medial branches.\n")
     assert rfa_criteria(*blocks, anesthesia, operative)["imaging_guidance"]["status"] == "met"
     assert rfa_criteria(*blocks, anesthesia)["imaging_guidance"]["status"] == "missing"
+
+
+@pytest.mark.parametrize("third_result, status", [
+    ("90% relief for 6 hours.", "met"),       # the repeat confirms block #1: the equivocal block is replaced
+    ("50% relief for 6 hours.", "not_met"),   # the last block before the ablation failed: read as it is
+])
+def test_a_repeat_block_after_an_equivocal_one_stands_in_for_it(third_result, status):
+    criteria = rfa_criteria(block("08/04/2026", 1, "Bupivacaine 0.5%", "85% relief for 4 hours."),
+                            block("08/25/2026", 2, "Lidocaine 2%", "About 60% relief for 1.5 hours. Equivocal."),
+                            block("09/29/2026", 2, "Bupivacaine 0.5%", third_result), RFA)
+    assert criteria["diagnostic_blocks"]["status"] == "met"
+    assert criteria["block_relief"]["status"] == status
+    if status == "met":  # judged on blocks #1 and the repeat
+        assert "2026-08-04" in criteria["block_relief"]["reason"]
+        assert "2026-08-25" not in criteria["block_relief"]["reason"]

@@ -402,3 +402,16 @@ def test_a_procedures_heading_and_a_targets_heading_say_what_was_done_where():
                        "  RIGHT  L3-L4 and L4-L5 joints -> L2, L3, L4 medial branches\n"
                        "  LEFT   L4-L5 joint -> L3, L4 medial branches\n\nLidocaine 2% 0.5 mL per nerve. No steroid.\n")
     assert block.joints == {"left": ["L4-L5"], "right": ["L3-L4", "L4-L5"]}
+
+
+def test_a_block_field_under_a_title_says_where_the_block_was():
+    # The title names the procedure; the "Block:" field line under it, in the title's section, says where.
+    note = extract_source(SourceText(
+        "PROCEDURE NOTE - MEDIAL BRANCH BLOCK\nBrightwater Spine & Pain\n\n"
+        "DOE, JANE Q  |  MRN 4455123  |  DOB 03/14/1961\nDOS: Thu 6/18/26\n\n"
+        "Block: #2 (confirmatory), LEFT L4-5 (L3 + L4 MBs)\n"
+        "Anesthetic: 0.5% bupivacaine, 0.5 mL per nerve. No steroid.\nGuidance: fluoro, AP/oblique.\n", "note.txt"))
+    session = summarise(note).session
+    assert session.procedure == "facet_block"
+    assert session.joints == {"left": ["L4-L5"], "right": []}
+    assert not session.gaps
