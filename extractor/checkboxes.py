@@ -135,4 +135,3 @@ def drop_unfilled(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
     if not any(hint in text for hint in _UNFILLED_HINT):
         return facts
     return tuple(f for f in facts if not _UNFILLED.match(text, f.end))
-

@@ -77,7 +77,7 @@ DAY_PART_FLOOR_HOURS = 3.0
 def duration_hours(span) -> float | None:
     if span.id_ == "duration.month_range":
         return _month_range_hours(span)
-    if span.id_ == "duration.until_day_part":
+    if span.id_ in ("duration.until_day_part", "duration.rest_of_day_part"):
         return DAY_PART_FLOOR_HOURS
     amount, unit = _amount_and_unit(span)
     if amount is None or unit is None:
@@ -95,6 +95,8 @@ def _percent(span, ctx: Context) -> tuple[float | None, str]:
     if fixed is not None and not isinstance(fixed, dict):
         return float(fixed), "words"
     numbers = [n for t in span if (n := number_value(t.text)) is not None]
+    if isinstance(fixed, dict) and fixed.get("tenths") and numbers:  # "nine-tenths of the pain gone"
+        return numbers[0] * 10, "words"
     if span.id_ in {"relief.words_with_pct", "relief.words_then_pct"} and numbers:
         return min(numbers), "percent"
     if span.id_ in {"relief.scores_to", "relief.scores_arrow", "relief.scores_pre_post", "relief.scores_out_of"} and len(numbers) >= 4:

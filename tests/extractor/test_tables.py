@@ -253,3 +253,14 @@ def test_a_vitals_flowsheet_reads_the_score_under_its_pain_column():
             "0936   128/76   70   97%    14   36.7      0            KL\n")
     cells = [(text[s:e], notes["at_hours"]) for s, e, _, notes in table_cells(text)]
     assert cells == [("7", None), ("1", 0.25), ("0", 1.0)]
+
+
+def test_a_diary_kept_per_body_region_reads_a_score_under_each_region():
+    text = ("Pt read his diary card to me (NRS 0-10, each region separately):\n\n"
+            "| Time | R low back | L buttock |\n|------|------------|-----------|\n"
+            "| Pre  | 7          | 7         |\n| 1 h  | 1          | 2         |\n| 4 h  | 1          | 3         |\n")
+    cells = _cells(text)
+    assert [(t, r) for t, r, _ in cells] == [("7", "table.region_pain_column")] * 2 + [
+        ("1", "table.region_pain_column"), ("2", "table.region_pain_column"),
+        ("1", "table.region_pain_column"), ("3", "table.region_pain_column")]
+    assert [n["at_hours"] for _, _, n in cells] == [None, None, 1.0, 1.0, 4.0, 4.0]
