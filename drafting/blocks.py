@@ -157,8 +157,17 @@ def _lead_in_levels(doc: ExtractedDocument, item_start: int) -> list[tuple[Fact,
     if bounds is None:
         return []
     begin, lead_end = bounds
-    return [(f, doc) for f in doc.facts if f.kind == "level" and begin <= f.start < lead_end
-            and f.value.get("side") and not f.negated]
+    named = [(f, doc) for f in doc.facts if f.kind == "level" and begin <= f.start < lead_end
+             and f.value.get("side") and not f.negated]
+    if not named and _SAME_JOINTS.search(doc.text, begin, lead_end):
+        # "That RFA was preceded by two medial branch blocks at these joints:" in a repeat ablation's
+        # note: the joints its own procedure statement names.
+        named = [(f, doc) for f in doc.facts if f.kind == "level" and f.section == "procedure"
+                 and f.value.get("side") and f.asserted]
+    return named
+
+
+_SAME_JOINTS = re.compile(r"\b(?:at|of|on)\s+(?:these|the\s+same)\s+(?:joints|levels|targets|nerves)\b", re.IGNORECASE)
 
 
 def _lead_in_date(doc: ExtractedDocument, item_start: int, dates: set[str]) -> Fact | None:

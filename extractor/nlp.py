@@ -43,6 +43,7 @@ _EXTRA_INFIXES = [
     r"(?<=[0-9])-(?=>[0-9])", r"(?<=-)>(?=[0-9])",  # "VAS 8->1": split as "8 -> 1" is
     r"(?<=[0-9])→(?=[0-9])",  # "NRS 8→1/10": split as "8 → 1/10" is
     r"(?<=[0-9])(?=(?:h|hr|hrs|wk|wks|mo|mos|yr|yrs|min|mins|mg|ml|mL|cc|x)\b)",
+    r"(?<=[A-Za-z]):(?=[A-Za-z0-9])",  # a label and its value with no space: "dob:1979-11-02", "Pt:Okafor"
 ]
 _EXTRA_PREFIXES = [r"~", r"≈", r"x(?=[0-9])", r"≥", r"≤", r"#"]
 _CLOCK_WORD = re.compile(r"^\d{1,2}[ap]\.?m\.?$")  # spaCy's "2pm", "11a.m." special cases
@@ -230,6 +231,7 @@ def build_nlp(fast: bool = True) -> Language:
     sectionizer = nlp.add_pipe(
         _bulk_sectionizer() if fast else "medspacy_sectionizer", name="medspacy_sectionizer",
         config={"rules": None, "input_span_type": "group", "span_group_name": RESOLVED})
+    nlp.add_pipe("paragraph_sections", after="medspacy_sectionizer")
     section_rules = [SectionRule(**rule) for rule in load_json_data("section_rules.json")["section_rules"]]
     if fast:
         inner = [_spacy_matcher(context, "ConText"), _spacy_matcher(sectionizer, "Sectionizer")]
@@ -456,6 +458,59 @@ def _bulk_sectionizer() -> str:
 
     Language.factory(_SECTIONIZER)(BulkSectionizer)
     return _SECTIONIZER
+
+
+@lru_cache(maxsize=1)
+def _paragraph_categories() -> frozenset[str]:
+    return frozenset(load_json_data("section_rules.json").get("paragraph_categories", ()))
+
+
+@Language.component("paragraph_sections")
+def paragraph_sections(doc: Doc) -> Doc:
+    """End a field-like section with its paragraph (section_rules.json "paragraph_categories").
+
+    "Allergies: NKDA. Not on blood thinners." / blank line / "Consent signed. ...
+    Injected bupivacaine 0.5%": with no heading between, the Sectionizer runs
+    the allergies on to the next heading, and the block's own injectate would
+    read as an allergy. The tokens after the blank line belong to no section.
+    Runs after the Sectionizer, fast pipeline or not, on its `doc._.sections`.
+    """
+    sections = doc._.sections
+    if not sections:
+        return doc
+    from medspacy.section_detection.section import Section
+
+    paragraph_only = _paragraph_categories()
+    out = []
+    for section in sections:
+        body_start, body_end = section.body_span
+        cut = _paragraph_end(doc, body_start, body_end) if section.category in paragraph_only else body_end
+        if cut >= body_end:
+            out.append(section)
+            continue
+        title_start, title_end = section.title_span
+        head = Section(section.category, title_start, title_end, body_start, cut, section.parent, section.rule)
+        rest = Section(None, cut, cut, cut, body_end)
+        out += [head, rest]
+        for token in doc[title_start:cut]:
+            token._.section = head
+        for token in doc[cut:body_end]:
+            token._.section = rest
+    doc._.sections = out
+    return doc
+
+
+def _paragraph_end(doc: Doc, start: int, limit: int) -> int:
+    """Where a field-like section's paragraph ends: the first blank line after some text of its own
+    ("Allergies: NKDA. Driver: wife." / blank line / "Consent signed. ..."); `limit` without one."""
+    seen_text = False
+    for i in range(start, limit):
+        token = doc[i]
+        if not token.is_space:
+            seen_text = True
+        elif seen_text and token.text.count("\n") >= 2:
+            return i
+    return limit
 
 
 def _spacy_matcher(component, owner: str):

@@ -169,6 +169,15 @@ _LABEL_COLUMN = re.compile(r"(?m)^([A-Z][A-Z/&-]*(?: [A-Z/&-]+){0,3}) (?= +\S)")
 # A word processor's no-break spaces and no-break hyphen ("April\u00a020, 2026", "C\u2011arm") read as
 # the plain characters every rule is written for.
 _TYPOGRAPHIC = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u2011": "-"})
+# An export's "key=value" header ("patient_name=Okonkwo, Adaeze N", "dos=2026-03-05") reads as
+# "patient name:Okonkwo, Adaeze N": the label rules are written for words and a colon.
+_KEY_VALUE = re.compile(r"(?m)^([a-z][a-z0-9]*(?:_[a-z0-9]+)*)=(?=\S)")
+
+
+def _key_as_label(match: re.Match) -> str:
+    return match.group(1).replace("_", " ") + ":"
+
+
 _MARKDOWN_BOLD = re.compile(r"\*\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*\*")  # "**Side:**"; "***" (an unfilled template field) is no pair
 # Text copied out of a patient portal or web chart keeps its markup: "lidocaine&nbsp;2%",
 # "L2, L3 &amp; L4", "can&#39;t stand &gt; 20 min", "<b>Plan</b><br>". An entity reads as its
@@ -332,6 +341,8 @@ def nlp_text(text: str) -> str:
     Each change is one character for one, so every offset still indexes
     `source.text`.
     """
+    if "=" in text:  # first: the wrapped-line rule leaves a field's own line alone
+        text = _KEY_VALUE.sub(_key_as_label, text)
     text = _WRAPPED_LINE.sub(_wrapped_break, text)
     if "\n " in text:
         text = _join_hanging_indents(text)

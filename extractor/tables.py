@@ -400,6 +400,20 @@ def _clock_reference(text: str) -> int | None:
     return None if m is None else _minutes(int(m.group(1)), int(m.group(2)), m.group(3))
 
 
+_EARLIEST_BLOCK = 7 * 60  # no block is done before 7 AM: "completed 1:10" is past noon
+
+
+def hours_until(text: str, hour: int, minute: int, half: str | None) -> float | None:
+    """Hours from the injection's time in the note ("injection completed 11:40") to a clock time
+    ("wore off around 6 pm"); None without the note's time or before it."""
+    reference, until = _clock_reference(text), _minutes(hour, minute, half)
+    if reference is None or until is None:
+        return None
+    if reference < _EARLIEST_BLOCK:
+        reference += 12 * 60
+    return round((until - reference) / 60, 3) if until > reference else None
+
+
 _BEFORE_ROW = re.compile(r"\s*\|?\s*(?:pre|before|baseline)", re.IGNORECASE)
 
 

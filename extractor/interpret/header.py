@@ -67,6 +67,24 @@ def _field_tokens(span, doc, accept) -> list:
     return tokens
 
 
+def _first_names_after(doc, tokens: list) -> list:
+    """A "Last, First M" provider read up to its comma, widened to the given names after it:
+    "Lindqvist, Marten E MD" is Marten E. Lindqvist, not "Lindqvist" and a credential."""
+    end = tokens[-1].i
+    if len(tokens) != 1 or end + 2 >= len(doc) or doc[end + 1].text != ",":
+        return tokens
+    names = []
+    for tok in doc[end + 2: end + 7]:
+        joined = tok.text == "-" and not doc[tok.i - 1].whitespace_ and not tok.whitespace_  # "Mei-Ling"
+        if tok.is_space or not _NAME_TOKEN.match(tok.text) or (tok.text in {",", "-"} and not joined) \
+                or tok.text.upper() in _CREDENTIALS or tok.text.lower().strip(".:") in _STOP_WORDS:
+            break
+        names.append(tok)
+    while names and names[-1].text == "-":
+        names.pop()
+    return tokens + [doc[end + 1]] + names if names and names[0].text[:1].isupper() else tokens
+
+
 def _credential_after(doc, end_tok):
     """Widen a name to its credential written after a comma: "Priya Raghunathan, MD"."""
     following = doc[end_tok.i + 1: end_tok.i + 3]
@@ -231,6 +249,7 @@ def interpret_cue(span, ctx: Context) -> list[Draft]:
         tokens = _field_tokens(span, doc, accept)
         if not tokens or (role == "provider_signature" and len(tokens) < 2):
             return []
+        tokens = _first_names_after(doc, tokens)
         end_tok = _credential_after(doc, tokens[-1])
     elif role == "provider_signature_line":
         if span.start_char < len(ctx.text) // 2:

@@ -12,7 +12,7 @@ from extractor.interpret import Context, Draft
 from extractor.interpret.dates import MONTH_NUMBERS
 from extractor.numbers import number_value
 from extractor.registry import interpreter
-from extractor.tables import cell_notes, column_rules, hours_in, opens_row
+from extractor.tables import SOURCE_TEXT, cell_notes, column_rules, hours_in, hours_until, opens_row
 
 __all__ = ["duration_hours", "duration_weeks"]
 
@@ -74,11 +74,24 @@ def _month_range_hours(span) -> float | None:
 DAY_PART_FLOOR_HOURS = 3.0
 
 
+_CLOCK_TOKEN = re.compile(r"^(\d{1,2})(?::(\d{2}))?$")
+
+
+def _hours_until_clock(span) -> float | None:
+    """"wore off around 6 pm": hours from the injection's time the note states, if it does."""
+    clock = next(m for t in span if (m := _CLOCK_TOKEN.match(t.text)))
+    half = span[-1].lower_[0]
+    return hours_until(span.doc.user_data.get(SOURCE_TEXT, span.doc.text), int(clock.group(1)),
+                       int(clock.group(2) or 0), half)
+
+
 def duration_hours(span) -> float | None:
     if span.id_ == "duration.month_range":
         return _month_range_hours(span)
     if span.id_ in ("duration.until_day_part", "duration.rest_of_day_part"):
         return DAY_PART_FLOOR_HOURS
+    if span.id_ == "duration.until_clock":
+        return _hours_until_clock(span)
     amount, unit = _amount_and_unit(span)
     if amount is None or unit is None:
         return None

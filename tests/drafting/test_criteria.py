@@ -129,3 +129,27 @@ def test_a_repeat_block_after_an_equivocal_one_stands_in_for_it(third_result, st
     if status == "met":  # judged on blocks #1 and the repeat
         assert "2026-08-04" in criteria["block_relief"]["reason"]
         assert "2026-08-25" not in criteria["block_relief"]["reason"]
+
+
+def test_the_technique_after_an_allergies_line_and_a_blank_line_is_the_blocks_own():
+    # "Allergies: NKDA. ..." ends with its paragraph: the injectate below it is this block's, not an allergy.
+    def terse(date: str, number: int, agent: str, result: str) -> tuple[str, str]:
+        return date, (f"Procedure: R L4-5 medial branch block #{number} (R L3 and L4 medial branches)\n"
+                      f"Guidance: fluoroscopy\nAllergies: NKDA. Not on blood thinners. Driver: wife.\n\n"
+                      f"Consent signed. Needles to R L3 and L4 MB targets.\nInjected {agent} 0.5 mL each level. "
+                      f"No steroid.\n\nPost 30 min: {result}\n")
+    criteria = rfa_criteria(terse("09/22/2026", 1, "lidocaine 2%", "90% relief for 2 hours."),
+                            terse("10/06/2026", 2, "bupivacaine 0.5%", "85% relief for 5 hours."), RFA)
+    assert criteria["block_anesthetic_only"]["status"] == "met"
+    assert criteria["relief_duration"]["status"] == "met"
+
+
+def test_a_repeat_ablations_blocks_at_these_joints_are_its_own_joints():
+    repeat = ("04/21/2026", "PROCEDURE: Repeat radiofrequency ablation, right L4-5 facet joint: right L3 and L4 "
+              "medial branches, under fluoroscopy.\n\nINDICATIONS: His first RFA of the same joint (02/11/2025) "
+              "gave ~80% relief until November 2025. That RFA was preceded by two medial branch blocks at these "
+              "joints:\n12/10/2024 lidocaine 2%, 90% relief for 2 h, and 01/07/2025 bupivacaine 0.5%,\n85% relief "
+              "for 6 h, neither with steroid.\n")
+    criteria = rfa_criteria(repeat)
+    assert criteria["diagnostic_blocks"]["status"] == "met"
+    assert criteria["levels_consistent"]["status"] == "met"

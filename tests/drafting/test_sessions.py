@@ -415,3 +415,16 @@ def test_a_block_field_under_a_title_says_where_the_block_was():
     assert session.procedure == "facet_block"
     assert session.joints == {"left": ["L4-L5"], "right": []}
     assert not session.gaps
+
+
+def test_a_letters_pain_diary_sentence_opens_no_section_before_todays_procedure():
+    # "Her pain diary from block #1 showed ..." is prose, not a "Pain diary:" heading over the rest.
+    note = extract_source(SourceText(
+        "Lakeshore General Hospital\n\nNovember 25, 2025\n\nRE: Doe, Jane Q\nDOB: 03/14/1961 | MRN: 4455123\n\n"
+        "Dear Dr. Okonkwo,\n\nI saw Mrs. Doe again today. Her pain diary from block #1 on November 4 showed 90% "
+        "relief lasting about 3 hours.\n\nToday I performed block #2: left L4-5 and L5-S1 medial branch blocks "
+        "(the left L3 and L4 medial branches and the L5 dorsal ramus) under fluoroscopy, with bupivacaine 0.5%.\n",
+        "letter.txt"))
+    session = summarise(note).session
+    assert session is not None and session.procedure == "facet_block"
+    assert session.joints == {"left": ["L4-L5", "L5-S1"], "right": []}
