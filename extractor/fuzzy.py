@@ -82,6 +82,7 @@ class FuzzyDrugs:
         self.targets, self.exact = drug_names(specs)
         self.names = list(self.targets)
         self._by_orth: dict[int, str | None] = {}  # word -> agent() or None; see __call__
+        self._near_misses: set[int] = set()        # the words of _by_orth with an agent
         self.matcher = Matcher(nlp.vocab)
         self.ids: dict[int, tuple[str, str]] = {}
         for spec in specs:
@@ -118,23 +119,33 @@ class FuzzyDrugs:
             return None
         return self.targets[best[0]]
 
+    def _agent_of(self, orth: int, vocab) -> str | None:
+        lex = vocab[orth]
+        text = lex.orth_
+        skip = lex.is_space or lex.is_punct or len(text) < _MIN_LENGTH - 1
+        return None if skip else self.agent(text)
+
     def __call__(self, doc: Doc) -> Doc:
-        existing = list(doc.spans[self.spans_key]) if self.spans_key in doc.spans else []
-        covered = {i for span in existing if span.label_ in _LABELS for i in range(span.start, span.end)}
-        found = False
         # Why by word: the answer depends on the word alone, and rapidfuzz over
-        # every name for every token was most of this component's time.
+        # every name for every token was most of this component's time. The
+        # note's distinct words are looked up once each (set operations in C),
+        # so a note with no near miss costs no loop over its tokens.
         by_orth = self._by_orth
         if len(by_orth) > _CACHE_SIZE:
             by_orth.clear()
-        for i, orth in enumerate(doc.to_array(ORTH).tolist()):
-            if orth in by_orth:
-                agent = by_orth[orth]
-            else:
-                lex = doc.vocab[orth]
-                text = lex.orth_
-                skip = lex.is_space or lex.is_punct or len(text) < _MIN_LENGTH - 1
-                agent = by_orth[orth] = None if skip else self.agent(text)
+            self._near_misses.clear()
+        orths = doc.to_array(ORTH).tolist()
+        for orth in set(orths).difference(by_orth):
+            agent = by_orth[orth] = self._agent_of(orth, doc.vocab)
+            if agent is not None:
+                self._near_misses.add(orth)
+        if self._near_misses.isdisjoint(orths):
+            return doc
+        existing = list(doc.spans[self.spans_key]) if self.spans_key in doc.spans else []
+        covered = {i for span in existing if span.label_ in _LABELS for i in range(span.start, span.end)}
+        found = False
+        for i, orth in enumerate(orths):
+            agent = by_orth[orth] if orth in self._near_misses else None
             if agent is not None and i not in covered and not _name_like(doc, i):
                 doc[i]._.fuzzy_agent = agent
                 found = True
