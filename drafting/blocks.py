@@ -170,6 +170,19 @@ def _lead_in_levels(doc: ExtractedDocument, item_start: int) -> list[tuple[Fact,
 _SAME_JOINTS = re.compile(r"\b(?:at|of|on)\s+(?:these|the\s+same)\s+(?:joints|levels|targets|nerves)\b", re.IGNORECASE)
 
 
+def _heading_date(doc: ExtractedDocument, at: int, dates: set[str]) -> Fact | None:
+    """The block date on the line that heads the paragraph at `at`, when that line ends in ":"
+    ("Response to block #1 (R L4-5, lidocaine 2%, 03/03/2026):")."""
+    text = doc.text
+    paragraph = text.rfind("\n\n", 0, at)
+    first_start, first_end = line_bounds(text, paragraph + 2 if paragraph >= 0 else 0)
+    if at < first_end or not text[first_start:first_end].rstrip().endswith(":"):
+        return None
+    named = [f for f in doc.facts if f.kind in ("date", "service_date") and f.value in dates
+             and first_start <= f.start < first_end]
+    return named[-1] if len(named) == 1 else None
+
+
 def _lead_in_date(doc: ExtractedDocument, item_start: int, dates: set[str]) -> Fact | None:
     """The block date in the lead-in of the list an item belongs to.
 
@@ -460,6 +473,10 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                 if date is None and fact.kind == "relief" and own is None and session_dates:
                     # "Diary, block #1 (...), done 03/10/2026:" then "- about 90% relief ... 2 hours"
                     date = _lead_in_date(doc, seg_start, session_dates)
+                if date is None and fact.kind == "relief" and own is not None:
+                    # In block #2's note: "Response to block #1 (R L4-5, lidocaine 2%, 03/03/2026):" and
+                    # under it "he said '85 percent better, for five hours or so'": block #1's result.
+                    date = _heading_date(doc, fact.start, session_dates - {own.date})
                 if date is None and recalled and fact.kind == "relief":
                     # "MBB x2 ..., 85% and 90% relief." then "block #1 on 01/20/2026 and block #2 on 02/17/2026"
                     date = _recalled_date(fact, seg, recalled)

@@ -22,7 +22,7 @@ from extractor.patterns import pattern_values
 from extractor.registry import interpreter_for
 from extractor.sourcetext import SourceText
 from extractor.tables import FILLER_OFFSETS, SOURCE_TEXT
-from extractor.timeline import (mark_corrected, mark_dated_history, mark_planned, mark_requested,
+from extractor.timeline import (mark_copied_forward, mark_corrected, mark_dated_history, mark_planned, mark_requested,
                                 mark_spoken_corrections, mark_transmitted, own_date, plan_field_ranges)
 
 __all__ = ["extract_source", "extract_path"]
@@ -402,7 +402,7 @@ def extract_source(source: SourceText, sha256: str = "") -> ExtractedDocument:
                          key=lambda f: (f.start, f.end, f.kind)))
     facts = mark_planned(mark_dated_history(facts, source.text), plan_field_ranges(_sections(doc, text), text))
     facts = mark_answered_below(mark_unticked(mark_requested(facts, source.text), source.text), source.text)
-    facts = drop_unfilled(facts, source.text)
+    facts = mark_copied_forward(drop_unfilled(facts, source.text), source.text)
     facts = mark_spoken_corrections(mark_corrected(mark_transmitted(facts, source.text), source.text), source.text)
     return ExtractedDocument(path=source.path, sha256=sha256 or hashlib.sha256(source.text.encode()).hexdigest(),
                              source=source, facts=facts, warnings=tuple(source.warnings))

@@ -51,7 +51,21 @@ _DATED_KINDS = {"procedure", "level", "side", "relief", "anesthetic", "steroid",
 
 # A footer's date that is not the note's own: "Printed 06/20/2026 by ...", "Faxed 06/21/2026".
 _NOT_OWN_FOOTER = re.compile(r"\b(?:print(?:ed)?|fax(?:ed)?|generated|run date|sent)\b", re.IGNORECASE)
+# A fax machine's banner over each page: "03/05/2026 09:14  5550148820  NORTHGATE PAIN & SPINE  P. 001/002".
+_PAGE_COUNTER = re.compile(r"\b(?:p|pg|page)\.?\s*\d{1,3}\s*(?:/|of)\s*\d{1,3}\b", re.IGNORECASE)
 _HEAD_LINES = 3
+
+
+def _print_stamp(line: str) -> bool:
+    """A printout's or fax machine's stamp line: "Printed 11/10/2025 14:22 by ...", "... P. 001/002"."""
+    return line.lstrip().lower().startswith("printed") or _PAGE_COUNTER.search(line) is not None
+
+
+def _stamped(text: str, at: int) -> bool:
+    """The date at `at` is on a print or fax stamp line, not the note's own date."""
+    start, end = text.rfind("\n", 0, at) + 1, text.find("\n", at)
+    line = text[start:end if end >= 0 else len(text)]
+    return bool(_NOT_OWN_FOOTER.search(line) or _PAGE_COUNTER.search(line))
 
 
 def own_date(dated, text: str) -> str | None:
@@ -77,6 +91,7 @@ def own_date(dated, text: str) -> str | None:
         return corrected[-1].value if corrected else services[0].value
     if not dates:
         return None
+    dates = [d for d in dates if not _stamped(text, d.start)] or dates
     head_end = 0
     for _ in range(_HEAD_LINES):
         nxt = text.find("\n", head_end)
@@ -202,8 +217,20 @@ _TITLE_REACH = 3000  # characters a document's title lines are looked for in
 
 
 def _title_lines(text: str, count: int) -> list[tuple[int, str]]:
-    """(start, lower-case text) of the document's first `count` lines that are not blank."""
-    return [(m.start(), m.group().lower()) for m in itertools.islice(_LINE.finditer(text, 0, _TITLE_REACH), count)]
+    """(start, lower-case text) of the document's first `count` lines that are not blank, a letter-spaced
+    title read as its words ("F A X    C O V E R    S H E E T" is "fax cover sheet")."""
+    return [(m.start(), _unspaced(m.group().lower()))
+            for m in itertools.islice(_LINE.finditer(text, 0, _TITLE_REACH), count)]
+
+
+_LETTER_SPACED = re.compile(r"\b(?:[a-z] ){2,}[a-z]\b")
+_SPACES = re.compile(r"[ \t]{2,}")
+
+
+def _unspaced(line: str) -> str:
+    if "  " not in line and not _LETTER_SPACED.search(line):
+        return line
+    return _SPACES.sub(" ", _LETTER_SPACED.sub(lambda m: m.group().replace(" ", ""), line))
 
 
 @lru_cache(maxsize=1)
@@ -255,14 +282,63 @@ def mark_transmitted(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
     day. Only the title's page: a faxed PDF may carry the note itself after it.
     """
     rules = _transmittal_rules()
+    # (Not on a print stamp: "Printed 11/10/2025 by ... (HIM - Release of Information)  Page 1 of 3"
+    # heads a chart print, whose encounters are the records themselves.)
     title_at = next((start for start, line in _title_lines(text, rules["lines"])
-                     if any(p in line for p in rules["phrases"])), None)
+                     if any(p in line for p in rules["phrases"]) and not _print_stamp(line)), None)
     if title_at is None or not facts:
         return facts
     page = min(facts, key=lambda f: abs(f.start - title_at)).page  # None for text: the whole document
     kinds = _planned_kinds().get("plan", frozenset())
     return tuple(dataclasses.replace(f, historical=True)
                  if f.kind in kinds and f.page == page and not (f.historical or f.hypothetical) else f
+                 for f in facts)
+
+
+@lru_cache(maxsize=1)
+def _copied_forward_rules() -> tuple[re.Pattern | None, frozenset[str]]:
+    rules = load_json_data("section_rules.json").get("copied_forward", {})
+    words = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in rules.get("heading_words", ()))
+    heading = re.compile(r"(?im)^[^\n]*\b(?:" + words + r")\b[^\n]*$") if words else None
+    return heading, frozenset(rules.get("kinds", ()))
+
+
+_RULER = re.compile(r"(?m)^[ \t]*[-=_*~]{10,}[ \t]*$")
+
+
+def copied_forward_ranges(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each prior note pasted into this one: from a "Prior note (copied forward):"
+    heading, the ruled block under it (to its closing ruler), or else its paragraph."""
+    heading, _ = _copied_forward_rules()
+    if heading is None:
+        return []
+    ranges = []
+    for m in heading.finditer(text):
+        start = m.end()
+        opening = _RULER.match(text, start + 1)
+        if opening is not None:
+            closing = _RULER.search(text, opening.end())
+            end = closing.start() if closing else len(text)
+        elif m.group().rstrip().endswith(":"):
+            blank = _BLANK_LINE.search(text, start)
+            end = blank.start() if blank else len(text)
+        else:
+            continue  # a sentence ("the levels lines above were carried forward in error"), no heading
+        ranges.append((start, end))
+    return ranges
+
+
+def mark_copied_forward(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
+    """The facts, with `historical` set on those of a prior note pasted into this one."""
+    lowered = text.lower()
+    if "forward" not in lowered and "copied" not in lowered and "pasted" not in lowered:
+        return facts
+    ranges = copied_forward_ranges(text)
+    if not ranges:
+        return facts
+    _, kinds = _copied_forward_rules()
+    return tuple(dataclasses.replace(f, historical=True)
+                 if f.kind in kinds and not f.historical and any(s <= f.start < e for s, e in ranges) else f
                  for f in facts)
 
 

@@ -80,10 +80,26 @@ _OTHER_NERVES = {"obturator", "femoral", "genicular", "sciatic", "suprascapular"
                  "iliohypogastric", "genitofemoral", "trigeminal", "sphenopalatine"}
 
 
+_NERVES_WINDOW = 10  # tokens after "ablation," in which a list of the nerves is named
+# What a list of nerves holds before their name: "right T7, T8 and T9 intercostal nerves".
+_NERVE_LIST_WORDS = {",", "and", "&", "the", "right", "left", "bilateral", "bilaterally", "superior", "middle"}
+_VERTEBRA_WORD = re.compile(r"^[ctls]\d{1,2}$")
+
+
 def _names_other_joint(span, doc) -> bool:
     before = {t.lower_ for t in doc[max(0, span.start - 2):span.start]}
     after = [t.lower_ for t in doc[span.end:span.end + 6]]
-    return bool(before & _OTHER_JOINTS) or (after[:1] == ["of"] and bool(set(after) & _OTHER_NERVES))
+    if bool(before & _OTHER_JOINTS) or (after[:1] == ["of"] and bool(set(after) & _OTHER_NERVES)):
+        return True
+    if after[:1] not in ([","], [":"]):
+        return False
+    # "Radiofrequency ablation, right T7, T8 and T9 intercostal nerves": the nerves listed after a comma.
+    for t in doc[span.end + 1: span.end + _NERVES_WINDOW]:
+        if t.lower_ in _OTHER_NERVES:
+            return True
+        if t.lower_ not in _NERVE_LIST_WORDS and not _VERTEBRA_WORD.match(t.lower_):
+            return False
+    return False
 
 
 _LAST_WORD_IMAGING = {"imaging.ct_guidance_field", "imaging.ct_checkbox", "imaging.us_checkbox"}

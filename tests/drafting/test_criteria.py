@@ -153,3 +153,16 @@ def test_a_repeat_ablations_blocks_at_these_joints_are_its_own_joints():
     criteria = rfa_criteria(repeat)
     assert criteria["diagnostic_blocks"]["status"] == "met"
     assert criteria["levels_consistent"]["status"] == "met"
+
+
+def test_block_twos_note_reports_block_ones_result_under_its_heading():
+    # "Response to block #1 (..., 09/22/2026):" heads the paragraph whose relief is block #1's, not #2's own.
+    second = ("10/06/2026", "PROCEDURE: Right L4-5 medial branch block #2 under fluoroscopy. Bupivacaine 0.5% 0.5 mL "
+                            "per nerve. No steroid.\n\nResponse to block #1 (R L4-5, lidocaine 2%, 09/22/2026):\n"
+                            "He walked two miles that afternoon.\nAsked to put a number on it, he said \"85 percent "
+                            "better, for two hours or so.\"\n\nPOST-PROCEDURE:\n90% relief for 6 hours.\n")
+    first = ("09/22/2026", "PROCEDURE: Right L4-5 medial branch block #1 under fluoroscopy. Lidocaine 2% 0.5 mL per "
+                           "nerve. No steroid.\n\nPOST-PROCEDURE:\nDiary given.\n")
+    criteria = rfa_criteria(first, second, RFA)
+    assert criteria["block_relief"]["status"] == "met"
+    assert "2026-09-22: 85%" in criteria["block_relief"]["reason"]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from extractor.timeline import own_date
+
 RFA_NOTE = """Date of Service: 11/04/2025
 PROCEDURE: Left L4-5 and L5-S1 radiofrequency ablation under fluoroscopy.
 
@@ -326,3 +328,65 @@ def test_no_steroid_before_a_colon_and_a_number_does_not_negate_the_relief(extra
     assert len(reliefs) == 2 and not any(f.negated for f in reliefs)
     assert all(f.negated for f in doc.facts if f.kind == "steroid")
     assert {f.section for f in reliefs} == {"indication"}
+
+
+def test_a_letter_spaced_cover_sheet_title_is_a_cover_sheet(extract_text):
+    doc = extract_text(COVER_SHEET.replace("MEDICAL RECORDS RELEASE  -  FAX COVER SHEET",
+                                           "            F A X    C O V E R    S H E E T"))
+    procedures = _facts(doc, "procedure")
+    assert len(procedures) == 2 and all(p.historical for p in procedures)
+
+
+CHART_PRINT = """ST. ALDHELM REGIONAL MEDICAL CENTER  *  CHART PRINT  *  ENCOUNTER DOCUMENTATION
+Patient: DOE, JANE Q   MRN 4455123   DOB 03/14/1961
+Printed 11/10/2025 14:22 by RODAS, JULIA (HIM - Release of Information)    Page 1 of 3
+================================================================================
+
+>>> ENCOUNTER: 10/06/2025  PROCEDURE  Dept: PAIN PROCEDURE SUITE, HOPD (POS 22)
+Date of Service: 10/06/2025      Attending: Brandt, Elise K, MD
+PROCEDURE: Left L3-4 and L4-5 medial branch blocks, diagnostic block #1, under fluoroscopy.
+"""
+
+
+def test_a_chart_prints_release_of_information_stamp_is_no_cover_sheet(extract_text):
+    # The print stamp names the office that released the chart; the encounters are the records themselves.
+    doc = extract_text(CHART_PRINT)
+    assert _facts(doc, "procedure") and not any(p.historical for p in _facts(doc, "procedure"))
+    assert not any(f.historical for f in _facts(doc, "level"))
+
+
+def test_a_fax_banners_date_is_not_the_notes_own(extract_text):
+    # "03/05/2026 09:14 ... P. 001/002" is when the fax went out; "Date of Serv ice" (split by OCR) is
+    # not read as a cue, so the note's date is its first other date.
+    doc = extract_text("03/05/2026 09:14  5550148820     NORTHGATE PAIN & SPINE        P. 001/002\n\n"
+                       "NORTHGATE PAIN & SPINE -- PROCEDURE NOTE\nPatient Name: Doe, Jane Q       MRN: 4455123\n"
+                       "DOB: 03/14/1961        Date of Serv ice: 03/03/2026\n\n"
+                       "Procedure: Bilateral L4-5 medial branch blocks, diagnostic block #1, under fluoroscopy.\n"
+                       "Diary review by phone 03/04/2026.\nHelena Marchetti, MD\n")
+    assert own_date(doc.facts, doc.text) == "2026-03-03"
+
+
+COPIED = """PROCEDURE NOTE - RADIOFREQUENCY ABLATION
+Patient: Doe, Jane Q   DOB: 03/14/1961   MRN: 4455123
+Date of Service: 05/13/2025
+
+PROCEDURE: Right L4-5 radiofrequency ablation of the R L3 and L4 medial branches.
+
+Prior note (copied forward):
+------------------------------------------------------------------------
+Date of Service: 03/25/2025
+PROCEDURE: Right L4-5 medial branch block, diagnostic block #1, lidocaine 2%.
+About 90% relief in recovery.
+------------------------------------------------------------------------
+
+TECHNIQUE: After lesioning, dexamethasone 2 mg injected at each site.
+"""
+
+
+def test_a_prior_note_copied_forward_is_history_and_the_note_goes_on_after_it(extract_text):
+    doc = extract_text(COPIED)
+    copied_at, closing_at = COPIED.index("Prior note"), COPIED.rindex("-----")
+    inside = [f for f in doc.facts if copied_at < f.start < closing_at and f.kind != "patient_name"]
+    assert inside and all(f.historical for f in inside)
+    assert not any(f.historical for f in doc.facts if f.start > closing_at)
+    assert not _facts(doc, "procedure")[0].historical
