@@ -7,6 +7,7 @@ itself (it reads facts, not Docs).
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,35 @@ def test_drop_folder_parent_groups_cases_without_loading_spacy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=str(ROOT), check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _requirement_name(spec: str) -> str:
+    return re.split(r"[<>=!~;\[ ]", spec, maxsplit=1)[0].strip().lower().replace("_", "-")
+
+
+def test_every_third_party_import_is_a_main_dependency():
+    """`pip install -e .` alone must run every command: a package the code imports (even lazily, as
+    PIL for OCR page images) comes from `[project] dependencies`, not only from the test extra.
+
+    Import names are mapped to distributions by importlib.metadata (PIL -> Pillow).
+    """
+    import sys
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = {_requirement_name(spec) for spec in project["dependencies"]}
+    providers = packages_distributions()
+    ours = {"extractor", "drafting"}
+    missing = set()
+    for package in sorted(ours):
+        for path in python_files(package):
+            rel = path.relative_to(ROOT)
+            for line, module in imported_modules(path.read_text(encoding="utf-8"), ".".join(rel.parts[:-1])):
+                top = module.split(".")[0]
+                if not top or top in ours or top in sys.stdlib_module_names or top == "__future__":
+                    continue
+                dists = {d.lower().replace("_", "-") for d in providers.get(top, [])}
+                if dists and not dists & declared:
+                    missing.add(f"{rel}:{line} imports {top} ({', '.join(sorted(dists))})")
+    assert not missing, "\n".join(sorted(missing))
