@@ -65,7 +65,7 @@ def _stamped(text: str, at: int) -> bool:
     """The date at `at` is on a print or fax stamp line, not the note's own date."""
     start, end = text.rfind("\n", 0, at) + 1, text.find("\n", at)
     line = text[start:end if end >= 0 else len(text)]
-    return bool(_NOT_OWN_FOOTER.search(line) or _PAGE_COUNTER.search(line))
+    return _print_stamp(line) or _NOT_OWN_FOOTER.search(line) is not None
 
 
 def own_date(dated, text: str) -> str | None:
@@ -228,6 +228,7 @@ _SPACES = re.compile(r"[ \t]{2,}")
 
 
 def _unspaced(line: str) -> str:
+    """The line with letter-spaced words closed up and runs of spaces made one."""
     if "  " not in line and not _LETTER_SPACED.search(line):
         return line
     return _SPACES.sub(" ", _LETTER_SPACED.sub(lambda m: m.group().replace(" ", ""), line))
@@ -306,7 +307,7 @@ def _copied_forward_rules() -> tuple[re.Pattern | None, frozenset[str]]:
 _RULER = re.compile(r"(?m)^[ \t]*[-=_*~]{10,}[ \t]*$")
 
 
-def copied_forward_ranges(text: str) -> list[tuple[int, int]]:
+def _copied_forward_ranges(text: str) -> list[tuple[int, int]]:
     """(start, end) of each prior note pasted into this one: from a "Prior note (copied forward):"
     heading, the ruled block under it (to its closing ruler), or else its paragraph."""
     heading, _ = _copied_forward_rules()
@@ -333,7 +334,7 @@ def mark_copied_forward(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
     lowered = text.lower()
     if "forward" not in lowered and "copied" not in lowered and "pasted" not in lowered:
         return facts
-    ranges = copied_forward_ranges(text)
+    ranges = _copied_forward_ranges(text)
     if not ranges:
         return facts
     _, kinds = _copied_forward_rules()
