@@ -146,6 +146,9 @@ def _continues_item(text: str, segment_start: int, next_line: int) -> bool:
     return first - next_line > marker_indent and text[first: first + 1] not in ("", "\n")
 
 
+_SAME_JOINTS = re.compile(r"\b(?:at|of|on)\s+(?:these|the\s+same)\s+(?:joints|levels|targets|nerves)\b", re.IGNORECASE)
+
+
 def _lead_in_levels(doc: ExtractedDocument, item_start: int) -> list[tuple[Fact, ExtractedDocument]]:
     """Sided levels of the sentence that introduces the list an item belongs to.
 
@@ -167,9 +170,6 @@ def _lead_in_levels(doc: ExtractedDocument, item_start: int) -> list[tuple[Fact,
     return named
 
 
-_SAME_JOINTS = re.compile(r"\b(?:at|of|on)\s+(?:these|the\s+same)\s+(?:joints|levels|targets|nerves)\b", re.IGNORECASE)
-
-
 def _heading_date(doc: ExtractedDocument, at: int, dates: set[str]) -> Fact | None:
     """The block date on the line that heads the paragraph at `at`, when that line ends in ":"
     ("Response to block #1 (R L4-5, lidocaine 2%, 03/03/2026):")."""
@@ -178,9 +178,14 @@ def _heading_date(doc: ExtractedDocument, at: int, dates: set[str]) -> Fact | No
     first_start, first_end = line_bounds(text, paragraph + 2 if paragraph >= 0 else 0)
     if at < first_end or not text[first_start:first_end].rstrip().endswith(":"):
         return None
+    return _one_date_between(doc, first_start, first_end, dates)
+
+
+def _one_date_between(doc: ExtractedDocument, start: int, end: int, dates: set[str]) -> Fact | None:
+    """The date fact between two offsets when it is the only one of `dates` named there."""
     named = [f for f in doc.facts if f.kind in ("date", "service_date") and f.value in dates
-             and first_start <= f.start < first_end]
-    return named[-1] if len(named) == 1 else None
+             and start <= f.start < end]
+    return named[0] if len(named) == 1 else None
 
 
 def _lead_in_date(doc: ExtractedDocument, item_start: int, dates: set[str]) -> Fact | None:
@@ -193,10 +198,7 @@ def _lead_in_date(doc: ExtractedDocument, item_start: int, dates: set[str]) -> F
     bounds = _lead_in(doc.text, item_start)
     if bounds is None:
         return None
-    begin, lead_end = bounds
-    named = [f for f in doc.facts if f.kind in ("date", "service_date") and f.value in dates
-             and begin <= f.start < lead_end]
-    return named[-1] if len(named) == 1 else None
+    return _one_date_between(doc, *bounds, dates)
 
 
 def _lead_in(text: str, item_start: int) -> tuple[int, int] | None:

@@ -287,7 +287,9 @@ def across_filler(match, doc: Doc) -> list[Span]:
     offsets = doc.user_data.get(FILLER_OFFSETS)
     if not offsets:
         return match(doc)
-    filler = {t.i for t in doc if t.idx in offsets and t.is_space and "\n" not in t.text}
+    # Only whitespace tokens can be filler: found in C, not by a Token for every word.
+    filler = {i for i in doc.to_array(IS_SPACE).nonzero()[0].tolist()
+              if doc[i].idx in offsets and "\n" not in doc[i].text}
     if not filler:
         return match(doc)
     doc.user_data[FILLER_TOKENS] = filler

@@ -299,7 +299,7 @@ def mark_transmitted(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
 @lru_cache(maxsize=1)
 def _copied_forward_rules() -> tuple[re.Pattern | None, frozenset[str]]:
     rules = load_json_data("section_rules.json").get("copied_forward", {})
-    words = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in rules.get("heading_words", ()))
+    words = _alternation(rules.get("heading_words", ()))
     heading = re.compile(r"(?im)^[^\n]*\b(?:" + words + r")\b[^\n]*$") if words else None
     return heading, frozenset(rules.get("kinds", ()))
 
@@ -343,10 +343,14 @@ def mark_copied_forward(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
                  for f in facts)
 
 
+def _alternation(phrases) -> str:
+    """The phrases as one regex alternation, any run of spaces between their words."""
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in phrases)
+
+
 def _cue_words(key: str) -> str:
-    """The `corrections` cue words under `key` as one regex alternation, any run of spaces between words."""
-    words = load_json_data("section_rules.json").get("corrections", {}).get(key, ())
-    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
+    """The `corrections` cue words under `key` as one regex alternation."""
+    return _alternation(load_json_data("section_rules.json").get("corrections", {}).get(key, ()))
 
 
 @lru_cache(maxsize=2)

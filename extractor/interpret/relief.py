@@ -81,8 +81,8 @@ def _hours_until_clock(span) -> float | None:
     """"wore off around 6 pm": hours from the injection's time the note states, if it does."""
     clock = next(m for t in span if (m := _CLOCK_TOKEN.match(t.text)))
     half = span[-1].lower_[0]
-    return hours_until(span.doc.user_data.get(SOURCE_TEXT, span.doc.text), int(clock.group(1)),
-                       int(clock.group(2) or 0), half)
+    text = span.doc.user_data.get(SOURCE_TEXT) or span.doc.text  # doc.text joins every token again
+    return hours_until(text, int(clock.group(1)), int(clock.group(2) or 0), half)
 
 
 def duration_hours(span) -> float | None:
