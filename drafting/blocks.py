@@ -170,6 +170,48 @@ def _lead_in_levels(doc: ExtractedDocument, item_start: int) -> list[tuple[Fact,
     return named
 
 
+def _names_block(facts: list[Fact]) -> bool:
+    """The facts name a facet block or the study agent of one."""
+    return any((f.kind == "procedure" and f.value in _FACET_PROCEDURES and f.value != "facet_rfa")
+               or (f.kind == "anesthetic" and f.value.get("role") == "injectate") for f in facts)
+
+
+def _dated_item(doc: ExtractedDocument, at: int, recalled: dict[int, Fact]) -> tuple[Fact, list[Fact]] | None:
+    """(date, facts of the item) when `at` lies in the indented lines under an item's heading that
+    dates a recalled block, as an outside practice's summary letter lists them:
+
+        Block #1 - 01/15/2026
+           Right L3 and L4 medial branches and L5 dorsal ramus (right L4-5, L5-S1)
+           Bupivacaine 0.5%, 0.5 mL per nerve
+           Pre NRS 7/10; 90% relief beginning at 15 min and lasting 6 hours
+
+    The item runs from its heading to the next line indented no deeper than the heading.
+    """
+    text = doc.text
+    line_start, _ = line_bounds(text, at)
+    indent = _INDENT.match(text, line_start).end() - line_start
+    head = line_start
+    while True:  # up to the nearest line indented less than this one; a blank line ends the search
+        if head == 0:
+            return None
+        head, head_end = line_bounds(text, head - 1)
+        if not text[head:head_end].strip():
+            return None
+        head_indent = _INDENT.match(text, head).end() - head
+        if head_indent < indent:
+            break
+    date = _one_date_between(doc, head, head_end, {d.value for d in recalled.values()})
+    if date is None:
+        return None
+    end = head_end
+    while end < len(text):  # the item's lines: deeper than its heading, not blank
+        nxt_start, nxt_end = line_bounds(text, end + 1)
+        if not text[nxt_start:nxt_end].strip() or _INDENT.match(text, nxt_start).end() - nxt_start <= head_indent:
+            break
+        end = nxt_end
+    return date, [f for f in doc.facts if head <= f.start < end]
+
+
 def _heading_date(doc: ExtractedDocument, at: int, dates: set[str]) -> Fact | None:
     """The block date on the line that heads the paragraph at `at`, when that line ends in ":"
     ("Response to block #1 (R L4-5, lidocaine 2%, 03/03/2026):")."""
@@ -453,9 +495,7 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
             facet_procedure = any(f.kind == "procedure" and f.value in _FACET_PROCEDURES for f in seg)
             # A date known only from history is a block when its sentence names a
             # facet block or the study agent ("Nov 4 (lidocaine 2%) ~90% x 2 h").
-            describes_block = not other_procedure and any(
-                (f.kind == "procedure" and f.value in _FACET_PROCEDURES and f.value != "facet_rfa")
-                or (f.kind == "anesthetic" and f.value.get("role") == "injectate") for f in seg)
+            describes_block = not other_procedure and _names_block(seg)
             # "a Medrol dose pack last spring": a steroid taken as care, not injected in a block.
             care = [(f.start, f.end) for f in seg if f.kind == "conservative_care"]
             # Reliefs first: a relief creates a history-only block's record, which the
@@ -482,6 +522,15 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                 if date is None and recalled and fact.kind == "relief":
                     # "MBB x2 ..., 85% and 90% relief." then "block #1 on 01/20/2026 and block #2 on 02/17/2026"
                     date = _recalled_date(fact, seg, recalled)
+                item = None
+                if date is None and recalled:
+                    # "  Block #1 - 01/15/2026" heading the indented lines of its levels, drug and relief
+                    item = _dated_item(doc, fact.start, recalled)
+                    if item is not None:
+                        date = item[0]
+                item_levels = [(f, doc) for f in item[1] if f.kind == "level" and f.value.get("side")
+                               and not f.negated] if item else []
+                describes = describes_block or (item is not None and _names_block(item[1]))
                 target = None
                 if (date is not None and date.value not in session_dates and describes_block and fact.kind == "relief"
                         and own is None and _FOLLOW_UP_BEFORE.search(doc.text, max(0, date.start - 24), date.start)):
@@ -497,14 +546,19 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                         target = records[date.value]
                     elif own is not None and date.value > own.date:
                         target = own  # a follow-up date in the block's own note (addendum, diary review)
-                    elif (describes_block and fact.kind == "relief" and (before is None or date.value < before)
+                    elif (describes and fact.kind == "relief" and (before is None or date.value < before)
                           and not fact.hypothetical):
                         target = records.setdefault(date.value, BlockRecord(date.value))
                         if not target.levels:
                             target.levels = [(f, doc) for f in seg if f.kind == "level" and f.value.get("side")
-                                             and not f.negated] or _lead_in_levels(doc, seg_start)
-                    elif describes_block and date.value in records:
+                                             and not f.negated] or item_levels or _lead_in_levels(doc, seg_start)
+                    elif describes and date.value in records:
                         target = records[date.value]  # a history-only block's agent or steroid
+                    elif (item is not None and (before is None or date.value < before)
+                          and any(f.kind == "relief" for f in item[1])):
+                        # An item's drug line comes before its relief line: the item's relief makes it a block.
+                        target = records.setdefault(date.value, BlockRecord(date.value))
+                        target.levels = target.levels or item_levels
                     if target is not None:
                         target.mentions.append(evidence_of(date, doc))
                 elif date is None and numbered and own is None:

@@ -2,7 +2,8 @@
 
 Documents join one case when their MRNs match, or, without an MRN on one
 side, when their birth dates match and their names are alike (rapidfuzz);
-two different MRNs or two different birth dates never join.
+two different birth dates never join, nor do two different MRNs, except
+that another practice's letter gives its own chart number (`_letter_from_elsewhere`).
 
 Grouping only reads `name`, `dob` and `mrn`, so it takes any objects with
 those attributes: the drop folder groups small identity records (no text, no
@@ -29,6 +30,7 @@ class Identity(Protocol):
     name: dict | None
     dob: str | None
     mrn: str | None
+    # (optional) True for a letter, whose chart number may be its writer's practice's
 
 
 @dataclass
@@ -73,7 +75,9 @@ def _name_key(name: dict | None) -> str:
 def _same_patient(a: Identity, b: Identity) -> bool | None:
     """True, False, or None when the documents do not say enough."""
     if a.mrn and b.mrn:
-        return _mrn_key(a.mrn) == _mrn_key(b.mrn)
+        if _mrn_key(a.mrn) == _mrn_key(b.mrn):
+            return True
+        return _letter_from_elsewhere(a, b)
     if a.dob and b.dob and a.dob != b.dob:
         return False
     if a.name and b.name:
@@ -82,6 +86,22 @@ def _same_patient(a: Identity, b: Identity) -> bool | None:
             return similar or _surname_joined(a.name, b.name)
         return similar and a.name["last"].lower() == b.name["last"].lower()
     return None
+
+
+def _letter_from_elsewhere(a: Identity, b: Identity) -> bool:
+    """Another practice's letter ("RE: Leonard J. Pasternak / DOB 09/08/1959 / Chart #55102")
+    numbers the patient in its own chart: with the same birth date, and the same first and last
+    name (middle names agreeing where both give one), it is the patient's, whatever the number.
+    Two notes of one practice with two numbers stay two patients."""
+    if not (getattr(a, "letter", False) or getattr(b, "letter", False)):
+        return False
+    if not (a.dob and a.dob == b.dob and a.name and b.name):
+        return False
+    x, y = a.name, b.name
+    if (x["first"].lower(), x["last"].lower()) != (y["first"].lower(), y["last"].lower()):
+        return False
+    mx, my = (x.get("middle") or "").lower(), (y.get("middle") or "").lower()
+    return not (mx and my and mx[0] != my[0])
 
 
 def _surname_joined(a: dict, b: dict) -> bool:
@@ -111,7 +131,8 @@ class _Index:
     document if one of its documents shares the document's MRN, birth date or
     last name: each key maps to the cases (by number) that hold it. Documents
     without an MRN are also indexed apart, for documents with one (two MRNs
-    decide on their own).
+    decide on their own), and so are letters with one, whose number may be
+    another practice's (same birth date and name).
     """
 
     def __init__(self) -> None:
@@ -120,6 +141,7 @@ class _Index:
         self.last: dict[str, set[int]] = {}
         self.dob_no_mrn: dict[str, set[int]] = {}
         self.last_no_mrn: dict[str, set[int]] = {}
+        self.dob_letter: dict[str, set[int]] = {}  # letters with an MRN, by birth date
 
     def add(self, doc: Identity, case_no: int) -> None:
         last = _last_key(doc.name)
@@ -129,6 +151,8 @@ class _Index:
             self.dob.setdefault(doc.dob, set()).add(case_no)
             if not doc.mrn:
                 self.dob_no_mrn.setdefault(doc.dob, set()).add(case_no)
+            elif getattr(doc, "letter", False):
+                self.dob_letter.setdefault(doc.dob, set()).add(case_no)
         if last is not None:
             self.last.setdefault(last, set()).add(case_no)
             if not doc.mrn:
@@ -143,18 +167,30 @@ class _Index:
             dob_index, last_index = (self.dob_no_mrn, self.last_no_mrn) if doc.mrn else (self.dob, self.last)
             if doc.dob:
                 found |= dob_index.get(doc.dob, empty)
+                if doc.mrn:  # two numbers join only where one document is a letter (same birth date)
+                    found |= (self.dob if getattr(doc, "letter", False) else self.dob_letter).get(doc.dob, empty)
             found |= last_index.get(last, empty)
         return sorted(found)
+
+
+def _mrn_first(case_nos: list[int], index: _Index, doc: Identity) -> list[int]:
+    """The cases holding the document's MRN before the others (which another practice's letter
+    may have opened): the same number is the stronger tie."""
+    if not doc.mrn:
+        return case_nos
+    same = index.mrn.get(_mrn_key(doc.mrn), set())
+    return sorted(case_nos, key=lambda n: n not in same)
 
 
 def group_cases(summaries: list[Identity]) -> list[Case]:
     """Group documents by patient; a document that names nobody joins the only case, if there is one.
 
-    Each document joins the first case (in the order cases were opened) where
-    no document says "another patient" and at least one says "same patient"
-    (`_same_patient`), else opens a new case. Only cases that share an MRN,
-    birth date or last name with it are checked (`_Index`), which gives the
-    same cases as checking every case, without comparing every pair.
+    Each document joins the first case (in the order cases were opened, those
+    that hold its MRN first) where no document says "another patient" and at
+    least one says "same patient" (`_same_patient`), else opens a new case.
+    Only cases that share an MRN, birth date or last name with it are checked
+    (`_Index`), which gives the same cases as checking every case, without
+    comparing every pair.
     """
     cases: list[Case] = []
     index = _Index()
@@ -164,7 +200,7 @@ def group_cases(summaries: list[Identity]) -> list[Case]:
             anonymous.append(summary)
             continue
         home = None
-        for case_no in index.candidates(summary):
+        for case_no in _mrn_first(index.candidates(summary), index, summary):
             verdicts = [_same_patient(summary, other) for other in cases[case_no].documents]
             if any(v is False for v in verdicts):
                 continue

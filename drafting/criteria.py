@@ -7,13 +7,14 @@ used only where the rule is about history (care tried, blocks done).
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable
 
 from extractor.facts import ExtractedDocument, Fact
 
 from drafting.blocks import BlockRecord, collect_blocks
 from drafting.cases import Case
-from drafting.sessions import Session, evidence_of, session_imaging
+from drafting.sessions import Session, by_region, evidence_of, session_imaging
 from drafting.tables import codes
 
 __all__ = ["evaluate", "blocks_for", "used_blocks", "CRITERIA"]
@@ -301,5 +302,14 @@ def evaluate(case: Case, rfa: Session, profile: dict, blocks: list[BlockRecord] 
 
 def blocks_for(rfa: Session, blocks: list[BlockRecord]) -> list[BlockRecord]:
     """The blocks that can qualify an ablation: a patient treated in two regions has a cervical
-    ablation judged on the cervical blocks (a block of unknown region counts for either)."""
-    return [b for b in blocks if b.region is None or rfa.region is None or b.region == rfa.region]
+    ablation judged on the cervical blocks (a block of unknown region counts for either). A block
+    session that treated both regions counts as its part in the ablation's region."""
+    return [b for b in (_part_in(b, rfa.region) for b in blocks)
+            if b.region is None or rfa.region is None or b.region == rfa.region]
+
+
+def _part_in(block: BlockRecord, region: str | None) -> BlockRecord:
+    if block.session is None or block.session.region is not None or region is None:
+        return block
+    part = next((p for p in by_region(block.session) if p.region == region), None)
+    return block if part is None else dataclasses.replace(block, session=part)

@@ -16,7 +16,7 @@ from drafting.claims import claim_lines
 from drafting.criteria import blocks_for, evaluate, used_blocks
 from drafting.diagnosis import diagnoses_for
 from drafting.queries import documentation_queries
-from drafting.sessions import Session, one_per_day, summarise_all
+from drafting.sessions import Session, by_region, one_per_day, summarise_all
 from drafting.tables import load_profile
 
 __all__ = ["draft_documents", "extract_all", "expand_paths", "DOCUMENT_SUFFIXES"]
@@ -129,7 +129,7 @@ def draft_case(case: Case, setting: str, profile: dict) -> dict:
     all_blocks = collect_blocks(case)
     ordered = case.ordered()
     warnings = [w for summary in ordered for w in summary.warnings]
-    claims = [_claim(case, s, setting, profile, all_blocks) for s in one_per_day(ordered)]
+    claims = [_claim(case, part, setting, profile, all_blocks) for s in one_per_day(ordered) for part in by_region(s)]
     return {
         "case_id": case.case_id,
         "patient": case.patient,

@@ -77,14 +77,15 @@ class Member(NamedTuple):
     name: dict | None
     dob: str | None
     mrn: str | None
+    letter: bool = False
 
 
 def _identity(doc) -> tuple:
-    """(name, dob, mrn) of a document, as `summarise` reads them (all grouping needs)."""
+    """(name, dob, mrn, letter) of a document, as `summarise` reads them (all grouping needs)."""
     from drafting.sessions import summarise
 
     summary = summarise(doc)
-    return summary.name, summary.dob, summary.mrn
+    return summary.name, summary.dob, summary.mrn, summary.letter
 
 
 def _extract_job(path: str, sha256: str, cache_file: str) -> tuple[str, str | None, tuple | None]:
@@ -220,7 +221,7 @@ class DropFolder:
         self.cache_dir = self.outbox / ".cache" / extractor_fingerprint()
         self.exclude = tuple(p for p in (self.outbox, self.move_to) if p is not None)
         self._pool: cf.ProcessPoolExecutor | None = None
-        self._identities: dict[str, tuple] = {}  # sha256 -> (name, dob, mrn) of cached documents
+        self._identities: dict[str, tuple] = {}  # sha256 -> (name, dob, mrn, letter) of cached documents
 
     def close(self) -> None:
         if self._pool is not None:

@@ -65,6 +65,7 @@ class DocumentSummary:
     mrn: str | None
     session: Session | None
     warnings: list = field(default_factory=list)
+    letter: bool = False               # a letter: its chart number may be its writer's practice's
 
 
 def _first(doc: ExtractedDocument, kind: str) -> Fact | None:
@@ -293,12 +294,42 @@ def _names_joints(session: Session) -> bool:
     return any(session.joints[s] for s in _SIDES)
 
 
+def _joint_region(joint: str) -> str:
+    return "cervical_thoracic" if joint[0] in "CT" else "lumbar_sacral"
+
+
 def _region(joints: dict) -> str | None:
     """The session's code region; None when its joints span two regions (except at the junction below)."""
-    regions = {("cervical_thoracic" if j[0] in "CT" else "lumbar_sacral") for s in _SIDES for j in joints[s]}
+    regions = {_joint_region(j) for s in _SIDES for j in joints[s]}
     if len(regions) == 1:
         return regions.pop()
     return "lumbar_sacral" if is_thoracolumbar_junction(joints) else None
+
+
+def by_region(session: Session) -> list[Session]:
+    """The session as one part per code region it treated, each a claim of its own.
+
+    Why: "Bilateral C5-6 medial branch blocks" and "Bilateral L4-5 medial branch
+    blocks" done under one note on one day are two services, each coded from
+    its own region's table (64490 and 64493, each a first code), and a later
+    lumbar ablation is judged on the lumbar part's joints. A part keeps the
+    note's evidence, but only its own region's levels.
+    """
+    if session.region is not None or not _names_joints(session):
+        return [session]
+    regions = {}
+    for fact in session.document.facts if session.document else ():
+        if fact.kind == "level" and fact.value.get("joints"):
+            regions[(fact.start, fact.end)] = {_joint_region(j) for j in fact.value["joints"]}
+    parts = []
+    for region in ("cervical_thoracic", "lumbar_sacral"):
+        joints = {s: [j for j in session.joints[s] if _joint_region(j) == region] for s in _SIDES}
+        if not any(joints.values()):
+            continue
+        evidence = [e for e in session.evidence
+                    if e.get("kind") != "level" or region in regions.get((e["start"], e["end"]), {region})]
+        parts.append(dataclasses.replace(session, region=region, joints=joints, evidence=evidence))
+    return parts if len(parts) > 1 else [session]
 
 
 def is_thoracolumbar_junction(joints: dict) -> bool:
@@ -410,13 +441,21 @@ _SUBJECT = re.compile(r"^[ \t]*Subject[ \t]*:", re.IGNORECASE | re.MULTILINE)
 _ADDRESS = re.compile(r"^[ \t]*(?:From|To|Sent)[ \t]*:", re.IGNORECASE | re.MULTILINE)
 
 
+# A secure-text thread's message: "[12:05 PM] Dana Kowalski RN: Hi Renee, ...".
+_CHAT_LINE = re.compile(r"^[ \t]*\[\d{1,2}:\d{2}(?:[ \t]*[AaPp]\.?[Mm]\.?)?\][ \t]*[^:\n\]]{1,60}:", re.MULTILINE)
+
+
 def _is_message(text: str) -> bool:
-    """An e-mail or patient-portal message ("Subject:" and "From:" / "To:" lines) saved to the chart.
+    """An e-mail or patient-portal message ("Subject:" and "From:" / "To:" lines) saved to the chart,
+    or a text-message thread (two or more "[12:05 PM] Name:" lines).
 
     Like a letter, it tells of procedures ("Got the shot yesterday", "we will
-    get the ablation on the schedule") and records none of its own.
+    get the ablation on the schedule", "for the RFA decision") and records none of its own.
     """
-    return bool(_SUBJECT.search(text) and _ADDRESS.search(text))
+    if _SUBJECT.search(text) and _ADDRESS.search(text):
+        return True
+    first = _CHAT_LINE.search(text)
+    return first is not None and _CHAT_LINE.search(text, first.end()) is not None
 
 
 _TODAY = re.compile(r"\b(?:today|this morning|this afternoon)\b", re.IGNORECASE)
@@ -435,7 +474,8 @@ def summarise(doc: ExtractedDocument) -> DocumentSummary:
     name = _first(doc, "patient_name")
     dob = _first(doc, "dob")
     mrn = _first(doc, "mrn")
-    reported_only = (_is_letter(doc.text) or _is_message(doc.text)) and not _done_that_day(doc)
+    letter = _is_letter(doc.text)
+    reported_only = (letter or _is_message(doc.text)) and not _done_that_day(doc)
     session, warnings = (None, []) if reported_only else _session(doc, date)
     if session is None:
         kind = "clinic_note"
@@ -447,7 +487,7 @@ def summarise(doc: ExtractedDocument) -> DocumentSummary:
         kind = "other_procedure"
     return DocumentSummary(doc=doc, kind=kind, date=date, name=name.value if name else None,
                            dob=dob.value if dob else None, mrn=mrn.value if mrn else None,
-                           session=session, warnings=warnings)
+                           session=session, warnings=warnings, letter=letter)
 
 
 # After an entry's date at the start of its line: a title of words in capitals ("  PROCEDURE NOTE - LUMBAR

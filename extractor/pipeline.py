@@ -14,6 +14,7 @@ from functools import lru_cache
 from extractor import interpret  # noqa: F401  (registers the interpreters)
 from extractor.checkboxes import drop_unfilled, mark_answered_below, mark_unticked
 from extractor.facts import ExtractedDocument, Fact
+from extractor.json_export import json_as_labels, looks_like_json
 from extractor.interpret import Context, Draft
 from extractor.interpret.dates import day_first_note
 from extractor.interpret.header import drop_unneeded_fallbacks, footer_patient
@@ -341,6 +342,8 @@ def nlp_text(text: str) -> str:
     Each change is one character for one, so every offset still indexes
     `source.text`.
     """
+    if looks_like_json(text):  # first: its fields become the labelled lines the rules read
+        text = json_as_labels(text)
     if "=" in text:  # first: the wrapped-line rule leaves a field's own line alone
         text = _KEY_VALUE.sub(_key_as_label, text)
     text = _WRAPPED_LINE.sub(_wrapped_break, text)

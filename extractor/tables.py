@@ -400,17 +400,36 @@ def _clock_reference(text: str) -> int | None:
     return None if m is None else _minutes(int(m.group(1)), int(m.group(2)), m.group(3))
 
 
+@lru_cache(maxsize=8)
+def _clock_references(text: str) -> tuple[tuple[int, int], ...]:
+    """(offset, minutes after midnight) of every injection time the text states, in order."""
+    return tuple((m.start(), minutes) for m in _rules()["clock_reference"].finditer(text)
+                 if (minutes := _minutes(int(m.group(1)), int(m.group(2)), m.group(3))) is not None)
+
+
 _EARLIEST_BLOCK = 7 * 60  # no block is done before 7 AM: "completed 1:10" is past noon
 
 
-def hours_until(text: str, hour: int, minute: int, half: str | None) -> float | None:
+def hours_until(text: str, hour: int, minute: int, half: str | None, at: int | None = None) -> float | None:
     """Hours from the injection's time in the note ("injection completed 11:40") to a clock time
-    ("wore off around 6 pm"); None without the note's time or before it."""
-    reference, until = _clock_reference(text), _minutes(hour, minute, half)
-    if reference is None or until is None:
+    ("wore off around 6 pm"); None without the note's time or before it.
+
+    With `at`, the injection time is the last one stated before that offset: a text thread covers
+    two blocks ("block this morning (done at 10:40)", then "this afternoon's block (finished at
+    1:20)"). A bare hour with no AM or PM ("til about 3") is the first such clock time after the
+    injection: 3 after a 10:40 block is 3 PM.
+    """
+    references = _clock_references(text)
+    if at is not None:
+        references = tuple(r for r in references if r[0] < at) or references[:1]
+    until = _minutes(hour, minute, half)
+    if not references or until is None:
         return None
+    reference = references[-1][1] if at is not None else references[0][1]
     if reference < _EARLIEST_BLOCK:
         reference += 12 * 60
+    if half is None and until <= reference and hour <= 12:
+        until += 12 * 60
     return round((until - reference) / 60, 3) if until > reference else None
 
 

@@ -292,6 +292,15 @@ def _question_words(span) -> set[str]:
     return {t.lower_ for t in asked.sent}
 
 
+def _field_above_words(span) -> set[str]:
+    """The words of the line above a field: an export's "onset: ~18 months" under "chief complaint:
+    low back pain" is the complaint's duration (a field of its own has no pain word on its line)."""
+    if span.id_ != "duration.pain_duration_field" or span.sent.start == 0:
+        return set()
+    above = span.doc[span.sent.start - 1].sent
+    return {t.lower_ for t in above}
+
+
 @interpreter("PAIN_DURATION")
 def interpret_pain_duration(span, ctx: Context) -> list[Draft]:
     matched = span  # ConText's flags are kept on the span the ruler found
@@ -300,8 +309,11 @@ def interpret_pain_duration(span, ctx: Context) -> list[Draft]:
         value_start = next(t.i for t in ctx.doc[colon + 1:span.end] if not t.is_space)
         span = Span(ctx.doc, value_start, span.end, label=span.label_, span_id=span.id_)  # the value, not its label
     sentence_words = {t.lower_ for t in span.sent}
-    if not ((sentence_words | _question_words(span)) & _PAIN_WORDS):
+    if not ((sentence_words | _question_words(span) | _field_above_words(matched)) & _PAIN_WORDS):
         return []
+    if matched.id_ == "duration.pain_duration_field" and any(
+            s.label_ == "CONSERVATIVE" and s.end <= matched.start for s in ctx.same_sentence(matched)):
+        return []  # an export's record "therapy: physical therapy, duration: 8 weeks": the therapy's
     nxt = ctx.doc[span.end] if span.end < len(ctx.doc) else None
     if nxt is not None and nxt.lower_ in {"old", "-", "/", "o"} and (nxt.lower_ == "old" or not span[-1].whitespace_):
         return []  # "67 year old", "68 y/o", "67-year-old" (not "since the spring of 2022 - started ...")

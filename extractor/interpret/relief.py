@@ -78,11 +78,15 @@ _CLOCK_TOKEN = re.compile(r"^(\d{1,2})(?::(\d{2}))?$")
 
 
 def _hours_until_clock(span) -> float | None:
-    """"wore off around 6 pm": hours from the injection's time the note states, if it does."""
+    """"wore off around 6 pm", "til about 3 then": hours from the injection's time the note states
+    before it, if it does."""
     clock = next(m for t in span if (m := _CLOCK_TOKEN.match(t.text)))
-    half = span[-1].lower_[0]
+    half = span[-1].lower_[0] if span[-1].lower_ in _HALF_DAY else None
     text = span.doc.user_data.get(SOURCE_TEXT) or span.doc.text  # doc.text joins every token again
-    return hours_until(text, int(clock.group(1)), int(clock.group(2) or 0), half)
+    return hours_until(text, int(clock.group(1)), int(clock.group(2) or 0), half, at=span.start_char)
+
+
+_HALF_DAY = {"am", "pm", "a.m.", "p.m."}
 
 
 def duration_hours(span) -> float | None:
@@ -90,7 +94,7 @@ def duration_hours(span) -> float | None:
         return _month_range_hours(span)
     if span.id_ in ("duration.until_day_part", "duration.rest_of_day_part"):
         return DAY_PART_FLOOR_HOURS
-    if span.id_ == "duration.until_clock":
+    if span.id_ in ("duration.until_clock", "duration.until_bare_hour"):
         return _hours_until_clock(span)
     amount, unit = _amount_and_unit(span)
     if amount is None or unit is None:
@@ -433,6 +437,8 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
         span = Span(span.doc, first, span.end, label=span.label_, span_id=span.id_)
     if flags.get("percent_last") or flags.get("time_first"):
         span = Span(span.doc, span.end - 2, span.end, label=span.label_, span_id=span.id_)
+    if flags.get("number_last"):  # "relief pct: 90": the figure, its unit named in the key
+        span = Span(span.doc, span.end - 1, span.end, label=span.label_, span_id=span.id_)
     if span.id_ == "relief.side_pct" and span.end < len(span.doc) and span.doc[span.end].lower_ in _ANATOMY_AFTER:
         return []  # "right 50% foraminal narrowing": a finding, not relief
     if flags.get("pct_in_parens"):  # "NRS 1/10 at 30 min (86%)": the percent, read when the score was

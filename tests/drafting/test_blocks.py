@@ -321,3 +321,41 @@ def test_a_call_after_block_2_that_recalls_block_1_for_comparison_reports_block_
     durations = sorted(f.value["duration_hours"] for f, _ in blocks["2026-01-22"].reliefs
                        if f.value.get("duration_hours") is not None)
     assert durations == [0.75]
+
+
+def test_an_outside_letters_indented_block_items_give_each_block_its_levels_and_relief():
+    # Block #1's item names its joints; block #2's says "same nerves" and names none.
+    letter = ("04/20/2026", "Dear Dr. Haddad,\n\nDiagnostic medial branch blocks, both done by me under "
+                            "fluoroscopic guidance, no steroid:\n\n"
+                            "  Block #1 - 01/15/2026\n"
+                            "     Right L3 and L4 medial branches and L5 dorsal ramus (right L4-5, L5-S1)\n"
+                            "     Bupivacaine 0.5%, 0.5 mL per nerve\n"
+                            "     Pre NRS 7/10; 90% relief beginning at 15 min and lasting 6 hours\n\n"
+                            "  Block #2 - 02/05/2026\n"
+                            "     Same nerves, right side\n"
+                            "     Lidocaine 2%, 0.5 mL per nerve\n"
+                            "     Pre NRS 7/10; 85% relief lasting about 3 hours\n\n"
+                            "Sincerely,\n\nHelen Varga, DO\n")
+    blocks = blocks_of(letter)
+    assert sorted(blocks) == ["2026-01-15", "2026-02-05"]
+    first, second = blocks["2026-01-15"], blocks["2026-02-05"]
+    assert first.joints == {"left": [], "right": ["L4-L5", "L5-S1"]}
+    assert [(f.value["percent"], f.value["duration_hours"]) for f, _ in first.reliefs] == [(90.0, 6.0)]
+    assert [f.value["agent"] for f, _ in first.agents] == ["bupivacaine"]
+    assert [f.value["percent"] for f, _ in second.reliefs] == [85.0]
+    assert [f.value["agent"] for f, _ in second.agents] == ["lidocaine"]
+
+
+def test_a_post_label_ends_the_indication_so_the_diary_after_it_is_the_blocks_own():
+    block_2 = ("09/15/2026", "PROCEDURE PERFORMED: Right lumbar medial branch blocks, L3-4 and L4-5 (block #2)\n\n"
+                             "INDICATION: Block #1 on 08/25/2026 with lidocaine 2% gave 85% relief for about\n"
+                             "1.5 hours. This second block uses bupivacaine to confirm the response.\n\n"
+                             "0.5 mL bupivacaine 0.5% was injected at each target. No steroid was used.\n\n"
+                             "POST: NRS 0/10 at 30 minutes. Patient phoned 09/16/2026 with her diary:\n"
+                             "90% relief for approximately 4 hours, wearing off in the mid-afternoon.\n")
+    block_1 = ("08/25/2026", "PROCEDURE: Right L3-4 and L4-5 medial branch blocks under fluoroscopy. "
+                             "Lidocaine 2% 0.5 mL per level. No steroid.\n\n"
+                             "Next: block #2 with bupivacaine in about 3 weeks.\n")
+    blocks = blocks_of(block_1, block_2)
+    assert [(f.value["percent"], f.value["duration_hours"]) for f, _ in blocks["2026-09-15"].reliefs] == [(90.0, 4.0)]
+    assert {f.value["agent"] for f, _ in blocks["2026-08-25"].agents} == {"lidocaine"}  # not the next block's

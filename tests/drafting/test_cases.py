@@ -30,6 +30,11 @@ class Person:
     mrn: str | None
 
 
+@dataclass
+class Letter(Person):
+    letter: bool = False
+
+
 def reference_group_cases(summaries) -> list[Case]:
     """The all-pairs grouping (before the index): quadratic in the number of documents."""
     cases: list[Case] = []
@@ -39,7 +44,9 @@ def reference_group_cases(summaries) -> list[Case]:
             anonymous.append(summary)
             continue
         home = None
-        for case in cases:
+        holds_mrn = [any(d.mrn and summary.mrn and d.mrn.lstrip("0") == summary.mrn.lstrip("0") for d in c.documents)
+                     for c in cases]
+        for case in [c for c, held in zip(cases, holds_mrn) if held] + [c for c, held in zip(cases, holds_mrn) if not held]:
             verdicts = [_same_patient(summary, other) for other in case.documents]
             if any(v is False for v in verdicts):
                 continue
@@ -112,11 +119,32 @@ def test_indexed_grouping_matches_all_pairs_on_corpus_documents(extract_file):
     assert len(group_cases(base)) >= len(CORPUS_DOCS) - 2  # one case per corpus case, give or take distractors
 
 
-def test_two_mrns_never_join_even_with_the_same_name_and_birth_date():
+def test_two_mrns_of_two_notes_never_join_even_with_the_same_name_and_birth_date():
     a = Person({"first": "Robert", "last": "Alvarez"}, "1953-01-19", "1")
     b = Person({"first": "Robert", "last": "Alvarez"}, "1953-01-19", "2")
     c = Person({"first": "Robert", "last": "Alvarez"}, "1953-01-19", None)
     assert positions(group_cases([a, b, c]), [a, b, c]) == [[0, 2], [1]]
+
+
+@pytest.mark.parametrize("letter_name, dob, joins", [
+    ({"first": "Leonard", "middle": "J", "last": "Pasternak"}, "1959-09-08", True),
+    ({"first": "LEONARD", "last": "PASTERNAK"}, "1959-09-08", True),           # no middle on one side
+    ({"first": "Leonard", "middle": "K", "last": "Pasternak"}, "1959-09-08", False),  # another middle initial
+    ({"first": "Leon", "last": "Pasternak"}, "1959-09-08", False),             # another first name
+    ({"first": "Leonard", "middle": "J", "last": "Pasternak"}, "1959-09-09", False),  # another birth date
+])
+def test_another_practices_letter_joins_with_its_own_chart_number(letter_name, dob, joins):
+    """An outside practice's summary letter ("RE: Leonard J. Pasternak / DOB / Chart #55102") numbers the
+    patient in its own chart; the same name and birth date make it the patient's all the same."""
+    ours = Person({"first": "Leonard", "middle": "J", "last": "Pasternak"}, "1959-09-08", "7730214")
+    letter = Letter(letter_name, dob, "55102", letter=True)
+    later = Person({"first": "Leonard", "last": "Pasternak"}, "1959-09-08", "7730214")
+    for order in ([ours, letter, later], [letter, ours, later]):
+        expected = [[0, 1, 2]] if joins else [[i for i, p in enumerate(order) if p is not letter],
+                                               [order.index(letter)]]
+        got = positions(group_cases(order), order)
+        assert sorted(got) == sorted(expected)
+        assert positions(reference_group_cases(order), order) == got
 
 
 def test_most_common_breaks_ties_by_the_smallest_value():

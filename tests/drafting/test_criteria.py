@@ -166,3 +166,24 @@ def test_block_twos_note_reports_block_ones_result_under_its_heading():
     criteria = rfa_criteria(first, second, RFA)
     assert criteria["block_relief"]["status"] == "met"
     assert "2026-09-22: 85%" in criteria["block_relief"]["reason"]
+
+
+def test_cervical_and_lumbar_blocks_in_one_session_are_two_claims_and_each_region_s_ablation_uses_its_part():
+    both = [(d, "PROCEDURES PERFORMED\n1. Bilateral C5-6 medial branch blocks, fluoroscopic guidance\n"
+                f"2. Bilateral L4-5 medial branch blocks (L3 and L4 medial branches), block #{n}\n\n"
+                f"{agent} 0.5 mL per site. No steroid.\n\nPOST-PROCEDURE:\n"
+                f"Neck: 90% relief for {hours} hours. Low back: 85% relief for {hours} hours.\n")
+            for d, n, agent, hours in (("02/03/2026", 1, "Lidocaine 2%", 2), ("02/24/2026", 2, "Bupivacaine 0.5%", 5))]
+    rfa = ("03/17/2026", "PROCEDURE: Bilateral L4-5 radiofrequency ablation under fluoroscopy.\n")
+    docs = [extract_source(SourceText(f"{IDENT}Date of Service: {date}\n\n{body}", f"note{i}.txt"))
+            for i, (date, body) in enumerate(both + [rfa])]
+    (case,) = draft_documents(docs, setting="office")["cases"]
+    blocks = [(c["date_of_service"], c["region"], [(line["cpt"], line["modifiers"]) for line in c["lines"]])
+              for c in case["claims"] if c["procedure"] == "facet_block"]
+    assert blocks == [("2026-02-03", "cervical_thoracic", [("64490", ["50"])]),
+                      ("2026-02-03", "lumbar_sacral", [("64493", ["50"])]),
+                      ("2026-02-24", "cervical_thoracic", [("64490", ["50"])]),
+                      ("2026-02-24", "lumbar_sacral", [("64493", ["50"])])]
+    (rfa_claim,) = [c for c in case["claims"] if c["procedure"] == "facet_rfa"]
+    statuses = {c["id"]: c["status"] for c in rfa_claim["criteria"]}
+    assert statuses["levels_consistent"] == "met" and statuses["diagnostic_blocks"] == "met"

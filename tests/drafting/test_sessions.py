@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from drafting.sessions import summarise
+from drafting.sessions import by_region, summarise
 from extractor.pipeline import extract_source
 from extractor.sourcetext import SourceText
 
@@ -428,3 +428,34 @@ def test_a_letters_pain_diary_sentence_opens_no_section_before_todays_procedure(
     session = summarise(note).session
     assert session is not None and session.procedure == "facet_block"
     assert session.joints == {"left": ["L4-L5", "L5-S1"], "right": []}
+
+
+def test_a_text_message_thread_records_no_procedure_of_its_own():
+    # A secure-text export: the nurse's "for the RFA decision" and the patient's report of the
+    # morning's block are messages about procedures, not an ablation done on the export's day.
+    summary = summarise(extract_source(SourceText(
+        "Secure Messaging - Conversation Export\nPatient: Doe, Jane Q    DOB: 03/14/1961    MRN: 4455123\n\n"
+        "---------- Wed, Jun 17, 2026 ----------\n"
+        "[12:05 PM] Dana Kowalski RN: checking on you after your block this morning (done at 10:40).\n"
+        "[06:02 PM] Jane Doe: back feels 90% better til about 3 then it crept back.\n"
+        "[06:10 PM] Dana Kowalski RN: Charting 90% relief. Sending to Dr. F for the RFA.\n", "texts.txt")))
+    assert summary.kind == "clinic_note" and summary.session is None
+
+
+def test_one_bracketed_time_is_no_thread():
+    session = session_of("PROCEDURE: Right L4-5 radiofrequency ablation under fluoroscopy.\n"
+                         "[10:05 AM] Time-out: patient, side and levels confirmed.\n")
+    assert session is not None and session.procedure == "facet_rfa"
+
+
+def test_a_session_in_two_regions_is_one_part_per_region():
+    session = session_of("PROCEDURES PERFORMED\n1. Bilateral C5-6 medial branch blocks, fluoroscopic guidance\n"
+                         "2. Bilateral L4-5 medial branch blocks (L3 and L4 medial branches), fluoroscopic guidance\n")
+    assert session.region is None
+    parts = by_region(session)
+    assert [(p.region, p.joints) for p in parts] == [
+        ("cervical_thoracic", {"left": ["C5-C6"], "right": ["C5-C6"]}),
+        ("lumbar_sacral", {"left": ["L4-L5"], "right": ["L4-L5"]})]
+    assert all("C5-6" not in e["text"] for e in parts[1].evidence if e["kind"] == "level")
+    one = session_of("PROCEDURE: Right L4-5 and L5-S1 medial branch blocks under fluoroscopy.\n")
+    assert by_region(one) == [one]

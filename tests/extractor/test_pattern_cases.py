@@ -21,6 +21,7 @@ import yaml
 from assertions import assert_fact, value_matches
 from extractor.nlp import RESOLVED
 from extractor.patterns import PATTERN_DIR, load_patterns
+from extractor.pipeline import nlp_text
 
 CASES_DIR = Path(__file__).resolve().parents[1] / "cases"
 FAMILIES = ("clinical", "dates", "drugs", "header", "levels", "procedures", "relief", "sides")
@@ -56,7 +57,7 @@ def run_case(case: dict, extract_text, nlp) -> tuple:
     """(facts, rule spans as (label, text, id)) for one case's text, computed once per session."""
     text = case["text"]
     if text not in _results:
-        doc = nlp(text)  # held: a SpanGroup dies with its Doc
+        doc = nlp(nlp_text(text))  # held: a SpanGroup dies with its Doc; read as the pipeline reads it
         spans = tuple((s.label_, s.text, s.id_) for s in doc.spans[RESOLVED])
         _results[text] = (extract_text(text).facts, spans)
     return _results[text]
