@@ -5,9 +5,10 @@ side, when their birth dates match and their names are alike (rapidfuzz);
 two different birth dates never join, nor do two different MRNs, except
 that another practice's letter gives its own chart number (`_letter_from_elsewhere`).
 
-Grouping only reads `name`, `dob` and `mrn`, so it takes any objects with
-those attributes: the drop folder groups small identity records (no text, no
-facts) and drafts each case's documents later, one case at a time.
+Grouping only reads `name`, `dob`, `mrn` (and `letter`, where an object has
+it), so it takes any objects with those attributes: the drop folder groups
+small identity records (no text, no facts) and drafts each case's documents
+later, one case at a time.
 """
 from __future__ import annotations
 
@@ -98,7 +99,8 @@ def _letter_from_elsewhere(a: Identity, b: Identity) -> bool:
     if not (a.dob and a.dob == b.dob and a.name and b.name):
         return False
     x, y = a.name, b.name
-    if (x["first"].lower(), x["last"].lower()) != (y["first"].lower(), y["last"].lower()):
+    if ((x.get("first") or "").lower(), (x.get("last") or "").lower()) != (
+            (y.get("first") or "").lower(), (y.get("last") or "").lower()):
         return False
     mx, my = (x.get("middle") or "").lower(), (y.get("middle") or "").lower()
     return not (mx and my and mx[0] != my[0])

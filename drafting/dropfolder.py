@@ -4,7 +4,7 @@ One round (`DropFolder.run_round`) registers the files given by content hash,
 extracts the new ones in worker processes (each worker builds the spaCy
 pipeline once and writes the facts it found to OUTBOX/.cache/<code-hash>/<sha>.pickle,
 so the parent only streams back a status and the document's identity: name,
-birth date, MRN), groups the documents into cases from those identities,
+birth date, MRN, whether it is a letter), groups the documents into cases from those identities,
 re-drafts every case in the same worker processes (each job reads its case's
 cached facts, drafts it, and rewrites the case folder if the draft changed),
 and writes OUTBOX/summary.json and OUTBOX/worklist.csv. The parent never holds

@@ -78,7 +78,7 @@ def json_as_labels(text: str) -> str:
             # A list's item (a record) keeps its fields on one line, as a table's row does, and so
             # does an object written on its key's line ("outcome": {"relief_pct": 90, ...}); the
             # export itself, and a patient or visit object, put each header field on its own line.
-            header = not containers or key in header_objects
+            header = _at_top(containers) or key in header_objects
             flat = kind == "[" or (not header and (in_list or opened_inline))
             containers.append((kind, key, flat))
             chars[start] = "\n" if kind == "{" and header and containers[:-1] and opened_inline else " "
@@ -95,10 +95,16 @@ def json_as_labels(text: str) -> str:
 
 def _in_header(containers: list[tuple[str, str | None, bool]], header_objects: set[str]) -> bool:
     """Whether a key here names the note's own header: at the top, or in a patient or visit object."""
-    if len(containers) <= 1:
+    if _at_top(containers[:-1]):
         return True
     bracket, key, _ = containers[-1]
     return bracket == "{" and key in header_objects
+
+
+def _at_top(containers: list[tuple[str, str | None, bool]]) -> bool:
+    """Whether an object opened here is a whole record: the export itself, or an item of the list
+    the export is (an app's export of several encounters)."""
+    return not containers or (len(containers) == 1 and containers[0][0] == "[")
 
 
 def _rest_of_line(text: str, at: int) -> str:

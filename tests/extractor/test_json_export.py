@@ -78,3 +78,11 @@ def test_facts_of_an_export(extract_text):
     assert levels == ["L4-L5", "L5-S1"]
     steroid = [f for f in facts if f.kind == "steroid"]
     assert steroid and all(f.negated for f in steroid)
+
+
+def test_each_encounter_of_an_exported_list_has_its_own_header():
+    text = json_as_labels('[\n  {"dos": "2026-04-21", "app": {"name": "SpineTrack"}},\n'
+                          '  {"dos": "2026-05-05", "levels": ["L4-5", "L5-S1"]}\n]\n')
+    lines = [line.strip() for line in text.splitlines()]
+    assert "dos:   2026-04-21" in lines and "dos:   2026-05-05" in lines
+    assert "name    SpineTrack" in text
