@@ -457,6 +457,65 @@ def _relief_from_scores(doc: ExtractedDocument) -> list[tuple[Fact, ExtractedDoc
     return out
 
 
+_DIARY_ROW_MIN = 3  # timed scores on one line: a diary typed across the page, not a sentence
+_DIARY_HEADING_LINES = 4  # how far above its row a grid's heading may name the block
+
+
+def _diary_rows_of_blocks(doc: ExtractedDocument, dates: set[str]) -> list[tuple[str, list]]:
+    """(block date, derived reliefs) for each diary row typed across the page that another note
+    keeps for an earlier block: "| #1 9/22/26 lido (NRS) | 7 | 1 | 1 | 1 | 3 | 6 | 7 |", or under
+    a heading "DIARY FROM BLOCK #1 (09/22/26, lidocaine 2%)". The row's "Pre" score is the
+    baseline; each later score gives the relief at its time, as `_relief_from_scores` does.
+    """
+    rows: dict[int, list[Fact]] = {}
+    for f in doc.facts:
+        if (f.kind == "pain_score" and f.pattern_id.startswith("table.") and isinstance(f.value, dict)
+                and not (f.negated or f.hypothetical)):
+            rows.setdefault(line_bounds(doc.text, f.start)[0], []).append(f)
+    out = []
+    for line_start, scores in rows.items():
+        baseline = [f for f in scores if f.value.get("at_hours") is None]
+        later = [f for f in scores if f.value.get("at_hours") is not None]
+        if len(scores) < _DIARY_ROW_MIN or len(baseline) != 1 or not later:
+            continue
+        date = _row_date(doc, line_start, dates)
+        if date is None:
+            continue
+        pre = baseline[0].value["score"]
+        if not 0 < pre <= 10:
+            continue
+        reliefs = []
+        for after in later:
+            post = after.value["score"]
+            if post > pre:
+                continue
+            value = {"percent": round((pre - post) / pre * 100, 1), "basis": "scores", "duration_hours": None,
+                     "expected_duration": False, "at_hours": after.value["at_hours"],
+                     "baseline": {"start": baseline[0].start, "end": baseline[0].end}}
+            reliefs.append((Fact("relief", value, after.start, after.end, after.text, DERIVED_RELIEF, page=after.page,
+                                 boxes=after.boxes, section=after.section,
+                                 explanation=f"relief from pain {pre:g}/10 before and {post:g}/10 after in a diary row"),
+                            doc))
+        out.append((date, reliefs))
+    return out
+
+
+def _row_date(doc: ExtractedDocument, line_start: int, dates: set[str]) -> str | None:
+    """The block date the row names, else the nearest one its heading names a few lines above."""
+    text, start = doc.text, line_start
+    for _ in range(_DIARY_HEADING_LINES + 1):
+        end = text.find("\n", start)
+        end = len(text) if end == -1 else end
+        named = {f.value for f in doc.facts if f.kind in ("date", "service_date") and f.value in dates
+                 and start <= f.start < end}
+        if len(named) == 1:
+            return named.pop()
+        if named or start == 0:
+            return None
+        start = text.rfind("\n", 0, start - 1) + 1
+    return None
+
+
 def _ablation_result(fact: Fact, seg: list[Fact]) -> bool:
     """True when the procedure named nearest before this relief in its sentence is an ablation."""
     before = [f for f in seg if f.kind == "procedure" and f.end <= fact.start]
@@ -574,6 +633,9 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                     target.add(fact, doc)
         if recalled:
             _share_recalled_details(records, recalled, segments, doc)
+    for summary in case.ordered():  # a diary row kept in another note for an earlier block
+        for date, reliefs in _diary_rows_of_blocks(summary.doc, session_dates - {summary.date}):
+            records[date].reliefs.extend(reliefs)
     block_notes = [s for s in case.ordered() if s.kind == "block_note"]
     for record in records.values():
         if record.session is not None and not record.reliefs:

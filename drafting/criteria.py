@@ -216,6 +216,18 @@ def _hours(relief: Fact, need_pct: float) -> float | None:
     return max(relief.value.get("duration_hours") or 0, at or 0) or None
 
 
+def _ended_early(block: BlockRecord, longest: Fact, need_pct: float, expected: float) -> bool:
+    """The relief is known to have ended before the anesthetic's expected duration: the note says
+    how long it lasted, or a later reading under the threshold comes within that time. A reading
+    at 30 minutes alone ("NRS 1/10 at 30 min") shows it held that long, not that it stopped."""
+    if longest.value.get("duration_hours"):
+        return True
+    read_at = longest.value.get("at_hours") or 0
+    fell = [f.value["at_hours"] for f, _ in block.reliefs
+            if f.value.get("at_hours") is not None and f.value["at_hours"] > read_at and f.value["percent"] < need_pct]
+    return bool(fell) and min(fell) <= expected
+
+
 @criterion("relief_duration")
 def relief_duration(case, rfa, blocks, profile) -> dict:
     need_pct = float(profile["relief_threshold"])
@@ -243,12 +255,18 @@ def relief_duration(case, rfa, blocks, profile) -> dict:
         if lasting:
             ev.append(evidence_of(*lasting[0]))
             parts.append(f"{block.date}: relief lasted as expected for {'/'.join(sorted(agents))} ({expected:g} h)")
-        elif timed:
+        elif timed and _ended_early(block, max(timed, key=lambda x: _hours(x[0], need_pct))[0], need_pct, expected):
             longest = max(timed, key=lambda x: _hours(x[0], need_pct))
             ev.append(evidence_of(*longest))
             status = "not_met"
             parts.append(f"{block.date}: relief lasted {_hours(longest[0], need_pct):g} h, "
                          f"less than the {expected:g} h expected of {'/'.join(sorted(agents))}")
+        elif timed:
+            longest = max(timed, key=lambda x: _hours(x[0], need_pct))
+            ev.append(evidence_of(*longest))
+            status = "missing" if status == "met" else status
+            parts.append(f"{block.date}: relief was still {longest[0].value['percent']:g}% at "
+                         f"{_hours(longest[0], need_pct):g} h; how long it lasted is not documented")
         else:
             status = "missing" if status == "met" else status
             parts.append(f"{block.date}: how long the relief lasted is not documented")

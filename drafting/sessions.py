@@ -136,7 +136,8 @@ def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
         # "| Joints | L4-5, L5-S1 |", "Block: #2 (confirmatory), LEFT L4-5" (before the technique's
         # own "right then left" is read).
         fields = [f for f in doc.facts if f.kind in ("level", "side") and f.section in (None, "procedure", "title")
-                  and f.asserted and _LEVEL_FIELD.match(text, text.rfind("\n", 0, f.start) + 1)]
+                  and f.asserted and (_LEVEL_FIELD.match(text, text.rfind("\n", 0, f.start) + 1)
+                                      or _under_level_field(text, f.start))]
         if any(f.kind == "level" for f in fields):
             facts += [f for f in fields if f not in facts]
     if not any(f.kind == "level" for f in facts):
@@ -156,9 +157,32 @@ def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
     return chosen, facts
 
 
-# A field line that says where the procedure was done: "Levels: L4-5", "| Laterality | Bilateral |".
-_LEVEL_FIELD = re.compile(r"[ \t]*\|?[ \t]*(?:levels?|level\(s\)|joints?|facet joints?|nerves?|targets?|laterality"
-                          r"|sides?|site|blocks?)[ \t]*[:|]", re.IGNORECASE)  # "Block: #2 (confirmatory), LEFT L4-5"
+# A field line that says where the procedure was done: "Levels: L4-5", "| Laterality | Bilateral |",
+# "Levels / laterality:".
+_FIELD_WORD = r"(?:levels?|level\(s\)|joints?|facet joints?|nerves?|targets?|laterality|sides?|site|blocks?)"
+_LEVEL_FIELD = re.compile(rf"[ \t]*\|?[ \t]*{_FIELD_WORD}(?:[ \t]*(?:/|&|and)[ \t]*{_FIELD_WORD})*[ \t]*[:|]",
+                          re.IGNORECASE)  # "Block: #2 (confirmatory), LEFT L4-5"
+
+
+def _under_level_field(text: str, at: int) -> bool:
+    """The offset lies on an indented line under a field label alone on its line:
+
+        Levels / laterality:
+          RIGHT  L3-4, L4-5, L5-S1  -> R L2, L3, L4 medial branches + R L5 dorsal ramus
+          LEFT   L4-5, L5-S1        -> L L3, L4 medial branches + L L5 dorsal ramus
+    """
+    start, _ = line_bounds(text, at)
+    while start > 0:
+        if text[start] not in " \t":
+            return False
+        start, end = line_bounds(text, start - 1)
+        line = text[start:end]
+        if not line.strip():
+            return False
+        if line[:1] not in " \t":
+            label = _LEVEL_FIELD.match(line)
+            return label is not None and not line[label.end():].strip()
+    return False
 _NOT_THIS_SESSION = {"indication", "history", "past_history", "imaging", "plan", "request"}
 # Words of needle placement: "Using fluoroscopy, I advanced three RF cannulae ..." is this session's technique.
 _STUDY = re.compile(r"\b(?:MRI|CT|x-?rays?|radiographs?|films?|scan)\b", re.IGNORECASE)

@@ -13,7 +13,8 @@ import re
 
 from spacy.lang.en.lex_attrs import like_num as _english_like_num
 
-__all__ = ["number_value", "ordinal_value", "like_num", "COMPOUND_NUMBER_WORDS", "TENS_WORDS", "UNIT_WORDS"]
+__all__ = ["number_value", "ordinal_value", "like_num", "spanish_number", "COMPOUND_NUMBER_WORDS", "TENS_WORDS",
+           "UNIT_WORDS"]
 
 _ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
          "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
@@ -71,3 +72,28 @@ def like_num(text: str) -> bool:
 
 
 _COMPOUNDS = frozenset(COMPOUND_NUMBER_WORDS) | frozenset(w.replace("-", " ") for w in COMPOUND_NUMBER_WORDS)
+
+
+# A Spanish-speaking patient's words quoted in a note ("noventa por ciento mejor por tres horas"):
+# the numbers a relief or a duration is said in. Kept apart from the English words, where "once"
+# and "dos" mean something else.
+_SPANISH = {"cero": 0, "uno": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7,
+            "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12, "veinte": 20, "treinta": 30,
+            "cuarenta": 40, "cincuenta": 50, "sesenta": 60, "setenta": 70, "ochenta": 80, "noventa": 90,
+            "cien": 100, "ciento": 100, "media": 0.5}
+
+
+def spanish_number(words: list[str]) -> float | None:
+    """"ochenta y cinco" -> 85, "tres" -> 3, "90" -> 90; None when a word is no number."""
+    total, found = 0.0, False
+    for word in words:
+        word = word.lower()
+        if word == "y":
+            continue
+        value = _SPANISH.get(word)
+        if value is None:
+            value = number_value(word) if word[:1].isdigit() else None
+        if value is None:
+            return None
+        total, found = total + value, True
+    return total if found else None

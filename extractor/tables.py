@@ -463,6 +463,85 @@ def clock_row_reading(line: str, text: str) -> tuple[str | None, float | None]:
     return ("after", round((minutes - reference) / 60, 3)) if minutes >= reference else ("before", None)
 
 
+# A horizontal diary's header cell: a time after the injection, or the reading before it.
+_GRID_TIME = re.compile(r"(?:\d+(?:\.\d+)?\s*-?\s*(?:min|mins|minutes?|h|hr|hrs|hours?)|pre|before|baseline)",
+                        re.IGNORECASE)
+_GRID_MIN_TIMES = 3
+_GRID_RELIEF_LABEL = re.compile(r"%|\brel(?:ief)?\b|\bimprove", re.IGNORECASE)
+_GRID_SCALES = (("nrs", "table.nrs_column"), ("nprs", "table.nrs_column"), ("vas", "table.vas_column"),
+                ("pain", "table.pain_column"), ("score", "table.pain_column"))
+
+
+def _grid_cells(line: str) -> list[tuple[int, int]]:
+    return _pipe_cells(line) if "|" in line else _space_cells(line)
+
+
+def _grid_times(line: str) -> list[tuple[int, int, float | None]] | None:
+    """A horizontal diary's header ("Block | Pre | 0.5 h | 1 h | 2 h | 4 h"): (start, end, hours) of its time
+    cells, the last cells of the line after at most one label cell; None for any other line."""
+    cells = _grid_cells(line)
+    times = [(s, e, hours_in(line[s:e])) for s, e in cells if _GRID_TIME.fullmatch(line[s:e].strip())]
+    if len(times) < _GRID_MIN_TIMES or len(cells) - len(times) > 1 or [t[:2] for t in times] != cells[-len(times):]:
+        return None
+    return times
+
+
+def _grid_rule(label: str, caption: str, values: list[str]) -> str | None:
+    """What a grid row reads: relief ("% rel", cells in percent) or a pain score (its scale from the row's
+    label or the grid's caption, "NRS, R low back; hours after injection across the top")."""
+    if _GRID_RELIEF_LABEL.search(label) or (values and all(v.endswith("%") for v in values)):
+        return "table.relief_column"
+    for words in (label.lower(), caption.lower()):
+        rule = next((rule for word, rule in _GRID_SCALES if re.search(rf"\b{word}\b", words)), None)
+        if rule is not None:
+            return rule
+    return None
+
+
+def _grid_table(lines: list[tuple[int, str]], i: int) -> tuple[list[tuple[int, int, str, dict]], int] | None:
+    """The cells of a diary typed across the page, the hours after the injection as its columns and a
+    row per block (or per scale):
+
+                      Pre   0.5 h   1 h   2 h   4 h   6 h   8 h
+          Block #1     7      1      1     1     3     6     7
+
+        | Block                   | Pre | 0.5 h | 1 h  | 2 h | 4 h |
+        | #2 10/6/26 bupi (% rel) | --  | 90%   | 100% | 90% | 80% |
+
+    Each value cell is a pain score or a relief percent at its column's time, as a vertical diary's
+    row is; (cells, index of the line after the grid), or None when line i heads no grid.
+    """
+    header = lines[i][1]
+    times = _grid_times(header) if len(header) < 300 else None
+    if times is None:
+        return None
+    rules = _rules()
+    caption = " ".join(line for _, line in lines[max(0, i - 2):i])
+    cells, j = [], i + 1
+    while j < len(lines):
+        start, line = lines[j]
+        if line.strip() and _BORDER.match(line):
+            j += 1
+            continue
+        row = _grid_cells(line)
+        if len(row) != len(times) + 1:
+            break
+        label, values = line[row[0][0]:row[0][1]], row[1:]
+        texts = [line[s:e] for s, e in values if not rules["empty"].match(line[s:e])]
+        rule_id = _grid_rule(label, caption, texts)
+        if rule_id is not None:
+            for (s, e), (_, _, hours) in zip(values, times):
+                text = line[s:e]
+                if rules["empty"].match(text) or not rules["cell"].match(text):
+                    continue
+                column = Column(column_rules()[rule_id], 0, 0)
+                cell = _score_only(line, (column, s, e))
+                if _fits(column, line[cell[1]:cell[2]]):
+                    cells.append((start + cell[1], start + cell[2], rule_id, {"at_hours": hours}))
+        j += 1
+    return (cells, j) if j > i + 1 else None
+
+
 def _row_follows(lines: list[tuple[int, str]], i: int) -> bool:
     """The next line after i that is not a border starts like a diary or summary row."""
     rules = _rules()
@@ -499,7 +578,10 @@ def table_cells(text: str) -> list[tuple[int, int, str, dict]]:
         columns = _header_columns(header) if len(header) < 300 and _row_follows(lines, i) else []
         kind = _table_kind(header, columns) if columns else None
         if kind is None:
-            i += 1
+            grid = _grid_table(lines, i)
+            if grid is not None:
+                cells.extend(grid[0])
+            i = grid[1] if grid is not None else i + 1
             continue
         row_label = rules["row"] if kind == "diary" else rules["summary_row"]
         rows, j = [], i + 1
@@ -526,7 +608,9 @@ def table_cells(text: str) -> list[tuple[int, int, str, dict]]:
                              for column, s, e in (_score_only(line, cell) for cell in _row_cells(line, header, columns))
                              if _fits(column, line[s:e])]
                 cells.extend((start + s, start + e, rule_id, notes) for s, e, rule_id, notes in found)
-        i = max(j, i + 1)
+            i = max(j, i + 1)
+        else:  # no table after all: the next line may head one ("NRS; hours after injection across the top")
+            i += 1
     return cells
 
 

@@ -10,7 +10,7 @@ from spacy.tokens import Span
 
 from extractor.interpret import Context, Draft
 from extractor.interpret.dates import MONTH_NUMBERS
-from extractor.numbers import number_value
+from extractor.numbers import number_value, spanish_number
 from extractor.registry import interpreter
 from extractor.tables import SOURCE_TEXT, cell_notes, column_rules, hours_in, hours_until, opens_row
 
@@ -89,6 +89,18 @@ def _hours_until_clock(span) -> float | None:
 _HALF_DAY = {"am", "pm", "a.m.", "p.m."}
 
 
+_SPANISH_UNITS = {"hora": 1.0, "horas": 1.0, "minutos": 1 / 60}
+
+
+def _spanish_hours(span) -> float | None:
+    """"por tres horas" -> 3, "por dos horas y media" -> 2.5, "por una hora" -> 1."""
+    words = [t.lower_ for t in span[1:] if t.lower_ not in {"unas", "como", "casi", "y"}]
+    unit = next((w for w in words if w in _SPANISH_UNITS), None)
+    amounts = [w for w in words if w != unit]
+    amount = spanish_number(amounts) if amounts else (1.0 if unit == "hora" else None)
+    return None if amount is None or unit is None else round(amount * _SPANISH_UNITS[unit], 3)
+
+
 def duration_hours(span) -> float | None:
     if span.id_ == "duration.month_range":
         return _month_range_hours(span)
@@ -96,6 +108,8 @@ def duration_hours(span) -> float | None:
         return DAY_PART_FLOOR_HOURS
     if span.id_ in ("duration.until_clock", "duration.until_bare_hour"):
         return _hours_until_clock(span)
+    if span.id_ == "duration.spanish_hours":
+        return _spanish_hours(span)
     amount, unit = _amount_and_unit(span)
     if amount is None or unit is None:
         return None
@@ -111,6 +125,9 @@ def _percent(span, ctx: Context) -> tuple[float | None, str]:
     fixed = ctx.values.get(span.id_)
     if fixed is not None and not isinstance(fixed, dict):
         return float(fixed), "words"
+    if isinstance(fixed, dict) and fixed.get("spanish"):  # "ochenta y cinco por ciento mejor"
+        words = [t.text for t in span[: next(i for i, t in enumerate(span) if t.lower_ in {"por", "%"})]]
+        return spanish_number(words), "percent"
     numbers = [n for t in span if (n := number_value(t.text)) is not None]
     if isinstance(fixed, dict) and fixed.get("tenths") and numbers:  # "nine-tenths of the pain gone"
         return numbers[0] * 10, "words"

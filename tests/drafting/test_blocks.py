@@ -359,3 +359,18 @@ def test_a_post_label_ends_the_indication_so_the_diary_after_it_is_the_blocks_ow
     blocks = blocks_of(block_1, block_2)
     assert [(f.value["percent"], f.value["duration_hours"]) for f, _ in blocks["2026-09-15"].reliefs] == [(90.0, 4.0)]
     assert {f.value["agent"] for f, _ in blocks["2026-08-25"].agents} == {"lidocaine"}  # not the next block's
+
+
+def test_block_ones_diary_typed_across_block_twos_note_gives_block_one_relief_at_each_hour():
+    block_1 = ("09/22/2026", "PROCEDURE: Right L4-5 medial branch block #1 under fluoroscopy. Lidocaine 2% 0.5 mL "
+                             "per nerve. No steroid.\n")
+    block_2 = ("10/06/2026", "PROCEDURE: Right L4-5 medial branch block #2 under fluoroscopy. Bupivacaine 0.5% "
+                             "0.5 mL per nerve. No steroid.\n\n"
+                             "DIARY FROM BLOCK #1 (09/22/26, lidocaine 2%), transcribed from pt's card\n"
+                             "NRS, R low back; hours after injection across the top\n"
+                             "              Pre   0.5 h   1 h   2 h   4 h\n"
+                             "  Block #1     7      1      1     1     3\n")
+    blocks = blocks_of(block_1, block_2)
+    readings = [(f.value["at_hours"], f.value["percent"]) for f, _ in blocks["2026-09-22"].reliefs]
+    assert readings == [(0.5, 85.7), (1.0, 85.7), (2.0, 85.7), (4.0, 57.1)]
+    assert not blocks["2026-10-06"].reliefs

@@ -28,6 +28,8 @@ def block(date: str, number: int, agent: str, result: str) -> tuple[str, str]:
     ("95% relief at 30 min, still 90% at 4 h.", "met"),          # read at 4 h: bupivacaine's duration reached
     ("95% relief at 30 min, down to 40% at 4 h.", "missing"),    # a reading under 80% says nothing of how long
     ("90% relief lasting 45 minutes.", "not_met"),
+    ("Pre 8/10; 30 min 1/10.", "missing"),            # held 30 min at least: not known to have ended
+    ("Pre 8/10; 30 min 1/10; 1 h 6/10.", "not_met"),  # fell under 80% before bupivacaine's 2 h
 ])
 def test_relief_read_at_a_later_time_shows_how_long_it_held(second_result, status):
     criteria = rfa_criteria(block("09/22/2026", 1, "Lidocaine 2%", "90% relief for 2 hours."),

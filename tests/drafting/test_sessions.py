@@ -459,3 +459,22 @@ def test_a_session_in_two_regions_is_one_part_per_region():
     assert all("C5-6" not in e["text"] for e in parts[1].evidence if e["kind"] == "level")
     one = session_of("PROCEDURE: Right L4-5 and L5-S1 medial branch blocks under fluoroscopy.\n")
     assert by_region(one) == [one]
+
+
+def test_levels_in_indented_rows_under_their_label_give_the_joints_per_side():
+    session = session_of("PROCEDURE RECORD: LUMBAR MEDIAL BRANCH BLOCK\nBlock: #1 of 2 (diagnostic)\n\n"
+                         "Levels / laterality:\n"
+                         "  RIGHT  L3-4, L4-5, L5-S1  -> R L2, L3, L4 medial branches + R L5 dorsal ramus\n"
+                         "  LEFT   L4-5, L5-S1        -> L L3, L4 medial branches + L L5 dorsal ramus\n"
+                         "  (7 nerves, 5 joints)\n\n"
+                         "Technique: Prone. Needles under C-arm fluoroscopy. Lidocaine 2% 0.5 mL per nerve.\n")
+    assert session.joints == {"left": ["L4-L5", "L5-S1"], "right": ["L3-L4", "L4-L5", "L5-S1"]}
+
+
+def test_a_billing_offices_account_note_about_a_corrected_claim_is_no_session():
+    summary = summarise(extract_source(SourceText(
+        "LAKESHORE SPINE & PAIN ASSOCIATES - PATIENT ACCOUNT NOTE\nDate: 03/20/2026\n"
+        "Patient: Doe, Jane Q    MRN: 4455123    DOB: 03/14/1961\nNote type: Denial follow-up / corrected claim\n\n"
+        "What was actually done 02/10/2026: right L4-5 and L5-S1 medial branch block (#1), lidocaine only.\n"
+        "Corrected claim sent today: 64493-RT x1, 64494-RT x1.\n", "account.txt")))
+    assert summary.session is None

@@ -264,3 +264,43 @@ def test_a_diary_kept_per_body_region_reads_a_score_under_each_region():
         ("1", "table.region_pain_column"), ("2", "table.region_pain_column"),
         ("1", "table.region_pain_column"), ("3", "table.region_pain_column")]
     assert [n["at_hours"] for _, _, n in cells] == [None, None, 1.0, 1.0, 4.0, 4.0]
+
+
+ACROSS_SPACES = """DIARY FROM BLOCK #1 (09/22/26, lidocaine 2%), transcribed from pt's card
+NRS, R low back; hours after injection across the top
+              Pre   0.5 h   1 h   2 h   4 h   6 h   8 h
+  Block #1     7      1      1     1     3     6     7
+Pt: pain crept back after lunch.
+"""
+
+ACROSS_PIPES = """| Block                   | Pre | 0.5 h | 1 h  | 2 h | 4 h |
+|-------------------------|-----|-------|------|-----|-----|
+| #1 9/22/26 lido (NRS)   | 7   | 1     | 1    | 1   | 3   |
+| #2 10/6/26 bupi (% rel) | --  | 90%   | 100% | 90% | 80% |
+"""
+
+
+def _read(text: str) -> list[tuple[str, str, float | None]]:
+    return [(text[s:e], rule, notes.get("at_hours")) for s, e, rule, notes in table_cells(text)]
+
+
+def test_a_diary_typed_across_the_page_reads_each_cell_at_its_columns_time():
+    # The caption above names the scale; its "hours after" does not make the caption a header.
+    assert _read(ACROSS_SPACES) == [("7", "table.nrs_column", None), ("1", "table.nrs_column", 0.5),
+                                    ("1", "table.nrs_column", 1.0), ("1", "table.nrs_column", 2.0),
+                                    ("3", "table.nrs_column", 4.0), ("6", "table.nrs_column", 6.0),
+                                    ("7", "table.nrs_column", 8.0)]
+
+
+def test_a_grid_row_labelled_percent_relief_reads_relief_and_an_nrs_row_scores():
+    cells = _read(ACROSS_PIPES)
+    assert [c for c in cells if c[1] == "table.nrs_column"] == [
+        ("7", "table.nrs_column", None), ("1", "table.nrs_column", 0.5), ("1", "table.nrs_column", 1.0),
+        ("1", "table.nrs_column", 2.0), ("3", "table.nrs_column", 4.0)]
+    assert [c for c in cells if c[1] == "table.relief_column"] == [
+        ("90%", "table.relief_column", 0.5), ("100%", "table.relief_column", 1.0),
+        ("90%", "table.relief_column", 2.0), ("80%", "table.relief_column", 4.0)]
+
+
+def test_a_line_of_times_in_a_sentence_is_no_grid():
+    assert table_cells("Diary at 30 min, 1 h, 2 h and 4 h.\nBlock #1 was positive.\n") == []
