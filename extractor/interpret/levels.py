@@ -182,8 +182,8 @@ def _spoken_vertebrae(span) -> list[str]:
         if _VERTEBRA.match(word):
             found.append(word)
             letter = word[0]
-        elif word in ("C", "T", "L", "S"):
-            letter = word
+        elif word in ("C", "T", "L", "S", "EL"):
+            letter = word[-1]  # "el": speech recognition's spelling of the letter L
         elif letter is not None and (n := number_value(token.text) or _HEARD_AS.get(token.lower_)) is not None:
             found.append(f"{letter}{int(n)}")
     return found
@@ -329,11 +329,23 @@ _VERTEBRA_START = re.compile(r"[CTLS]\d")
 _BILIRUBIN_BEFORE = {"t", "t.", "total", "d", "d.", "direct", "indirect", "tot"}  # "T bil 1.2": a lab value
 
 
+_PROJECTION_WORDS = {"view", "views", "fluoroscopy", "fluoroscopic", "fluoro", "imaging", "image", "images",
+                     "projection", "projections", "x-ray", "xray", "radiograph", "radiographs", "film", "films",
+                     "approach", "decubitus", "position", "c-arm", "and", "oblique", "ap", "/"}
+_CHECKED_WORDS = {"confirmed", "checked", "verified", "seen", "visualized", "assessed", "demonstrated", "shown"}
+
+
 def _not_a_side(span) -> bool:
     """A one-word side span that the words around it show is not laterality."""
     if span.id_ in ("side.left_letter_word", "side.right_letter_word") and (
             number_value(span[-1].text) is not None or span[-1].lower_ in _HEARD_AS):
         return True  # "L four five", "L for five": a level dictated as words
+    if span.id_ == "side.bilateral_dictated":
+        # "depth confirmed by lateral fluoroscopy", "checked by lateral view": an imaging projection.
+        doc = span.doc
+        after = next((t.lower_ for t in doc[span.end:span.end + 2] if not t.is_space), "")
+        before = doc[span.start - 1].lower_ if span.start else ""
+        return after in _PROJECTION_WORDS or before in _CHECKED_WORDS
     if span.id_ == "side.letter_table_cell":
         before = next((t for t in reversed(span.doc[max(0, span.start - 3):span.start]) if not t.is_space), None)
         # "WHITLOCK, TAMSIN R  |  MRN 558201": after a word, a middle initial before the header's bar;

@@ -374,3 +374,16 @@ def test_block_ones_diary_typed_across_block_twos_note_gives_block_one_relief_at
     readings = [(f.value["at_hours"], f.value["percent"]) for f, _ in blocks["2026-09-22"].reliefs]
     assert readings == [(0.5, 85.7), (1.0, 85.7), (2.0, 85.7), (4.0, 57.1)]
     assert not blocks["2026-10-06"].reliefs
+
+
+def test_a_dictated_paragraph_after_the_interval_history_is_the_blocks_own():
+    block_1 = ("03/03/2026", "PROCEDURE: Bilateral L4-5 medial branch blocks under fluoroscopy. Lidocaine 2% 0.5 mL "
+                             "per level. No steroid.\n")
+    block_2 = ("03/24/2026", "Procedure: Bilateral L4-5 lumbar medial branch blocks, diagnostic block #2\n\n"
+                             "Interval history: Block #1 on 03/03/2026 with lidocaine 2% gave 90% relief for about "
+                             "4 hours.\n\n"
+                             "Dictated: Mr. Doe returns for his second medial ranch block. I injected 0.5 mL of "
+                             "lie-decaying two percent at each target, with no steroid.\n")
+    blocks = blocks_of(block_1, block_2)
+    assert [f.value["agent"] for f, _ in blocks["2026-03-24"].agents] == ["lidocaine"]
+    assert blocks["2026-03-24"].no_steroid
