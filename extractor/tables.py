@@ -489,8 +489,9 @@ def _grid_times(line: str) -> list[tuple[int, int, float | None]] | None:
 def _grid_rule(label: str, caption: str, values: list[str]) -> str | None:
     """What a grid row reads: relief ("% rel", cells in percent) or a pain score (its scale from the row's
     label or the grid's caption, "NRS, R low back; hours after injection across the top")."""
-    if _GRID_RELIEF_LABEL.search(label) or (values and all(v.endswith("%") for v in values)):
-        return "table.relief_column"
+    if _GRID_RELIEF_LABEL.search(label) or (values and all(v.endswith("%") for v in values)
+                                             and _GRID_RELIEF_LABEL.search(caption)):
+        return "table.relief_column"  # not a vitals row's "SpO2 | 98% | 97%" under no relief caption
     for words in (label.lower(), caption.lower()):
         rule = next((rule for word, rule in _GRID_SCALES if re.search(rf"\b{word}\b", words)), None)
         if rule is not None:

@@ -304,3 +304,10 @@ def test_a_grid_row_labelled_percent_relief_reads_relief_and_an_nrs_row_scores()
 
 def test_a_line_of_times_in_a_sentence_is_no_grid():
     assert table_cells("Diary at 30 min, 1 h, 2 h and 4 h.\nBlock #1 was positive.\n") == []
+
+
+def test_a_flowsheet_across_the_page_reads_its_pain_row_not_its_oxygen_saturation():
+    text = ("Recovery flowsheet\n| Item | Pre | 15 min | 30 min | 1 h |\n|---|---|---|---|---|\n"
+            "| SpO2 | 98% | 97% | 98% | 99% |\n| Pain | 7 | 2 | 1 | 1 |\n")
+    assert _read(text) == [("7", "table.pain_column", None), ("2", "table.pain_column", 0.25),
+                           ("1", "table.pain_column", 0.5), ("1", "table.pain_column", 1.0)]
