@@ -472,6 +472,19 @@ _GRID_SCALES = (("nrs", "table.nrs_column"), ("nprs", "table.nrs_column"), ("vas
                 ("pain", "table.pain_column"), ("score", "table.pain_column"))
 
 
+_GRID_TIME_WORD = re.compile(r"\b\d+(?:\.\d+)?\s*(?:min|mins|minutes?|h|hr|hrs|hours?)\b", re.IGNORECASE)
+
+
+def _grid_header_starts(text: str) -> set[int]:
+    """Start offsets of the lines holding two or more times ("0.5 h   1 h"), found in one pass over the
+    text: only those can head a grid, and most notes have none."""
+    starts: dict[int, int] = {}
+    for m in _GRID_TIME_WORD.finditer(text):
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        starts[line_start] = starts.get(line_start, 0) + 1
+    return {start for start, n in starts.items() if n >= _GRID_MIN_TIMES - 1}
+
+
 def _grid_cells(line: str) -> list[tuple[int, int]]:
     return _pipe_cells(line) if "|" in line else _space_cells(line)
 
@@ -568,6 +581,7 @@ def table_cells(text: str) -> list[tuple[int, int, str, dict]]:
         offset += len(line) + 1
     cells: list[tuple[int, int, str, dict]] = []
     reference: list[int | None] = []  # the injection's clock time, read once a clock row needs it
+    grid_starts = _grid_header_starts(text)
     i = 0
     while i < len(lines):
         header = lines[i][1]
@@ -579,7 +593,7 @@ def table_cells(text: str) -> list[tuple[int, int, str, dict]]:
         columns = _header_columns(header) if len(header) < 300 and _row_follows(lines, i) else []
         kind = _table_kind(header, columns) if columns else None
         if kind is None:
-            grid = _grid_table(lines, i)
+            grid = _grid_table(lines, i) if lines[i][0] in grid_starts else None
             if grid is not None:
                 cells.extend(grid[0])
             i = grid[1] if grid is not None else i + 1
