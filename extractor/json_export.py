@@ -73,7 +73,7 @@ def json_as_labels(text: str) -> str:
             chars[start] = " "
         elif kind in "{[":
             key = last_key if _key_before(text, start) else None
-            opened_inline = _rest_of_line(text, end).strip() != ""
+            opened_inline = _line_goes_on(text, end)
             in_list = bool(containers) and containers[-1][0] == "["
             # A list's item (a record) keeps its fields on one line, as a table's row does, and so
             # does an object written on its key's line ("outcome": {"relief_pct": 90, ...}); the
@@ -89,7 +89,7 @@ def json_as_labels(text: str) -> str:
         elif kind == ",":
             if not containers or containers[-1][2]:
                 continue  # a list's comma separates its items, a one-line record's its fields
-            chars[start] = "\n" if _rest_of_line(text, end).strip() else " "
+            chars[start] = "\n" if _line_goes_on(text, end) else " "
     return "".join(chars)
 
 
@@ -107,9 +107,13 @@ def _at_top(containers: list[tuple[str, str | None, bool]]) -> bool:
     return not containers or (len(containers) == 1 and containers[0][0] == "[")
 
 
-def _rest_of_line(text: str, at: int) -> str:
-    line_end = text.find("\n", at)
-    return text[at: line_end if line_end >= 0 else len(text)]
+_BLANK_TO_LINE_END = re.compile(r"[ \t\r]*(?:\n|\Z)")
+
+
+def _line_goes_on(text: str, at: int) -> bool:
+    """Whether anything but blanks follows `at` on its line (read without copying the line: a
+    minified export is one long line)."""
+    return _BLANK_TO_LINE_END.match(text, at) is None
 
 
 def _key_before(text: str, at: int) -> bool:
