@@ -87,6 +87,9 @@ def _hours_until_clock(span) -> float | None:
 
 
 _HALF_DAY = {"am", "pm", "a.m.", "p.m."}
+# Durations that end at a clock time: the relief held until then ("wore off around 6 pm", "til about 3",
+# "el dolor volvió a las 5").
+_UNTIL_CLOCK_IDS = {"duration.until_clock", "duration.until_bare_hour", "duration.spanish_until_hour"}
 
 
 _SPANISH_UNITS = {"hora": 1.0, "horas": 1.0, "minutos": 1 / 60}
@@ -106,7 +109,7 @@ def duration_hours(span) -> float | None:
         return _month_range_hours(span)
     if span.id_ in ("duration.until_day_part", "duration.rest_of_day_part"):
         return DAY_PART_FLOOR_HOURS
-    if span.id_ in ("duration.until_clock", "duration.until_bare_hour"):
+    if span.id_ in _UNTIL_CLOCK_IDS:
         return _hours_until_clock(span)
     if span.id_ == "duration.spanish_hours":
         return _spanish_hours(span)
@@ -332,7 +335,9 @@ def _held_for(span, ctx: Context) -> float | None:
             return None
         if other.label_ == "DURATION" and ctx.values.get(other.id_) != "expected":
             line_start = text.rfind("\n", 0, other.start_char) + 1
-            if _HELD.search(text, line_start, other.start_char):
+            # "... lasted about 4 hours", or a line that says when the pain came back ("How long did it
+            # last?" / "Until about 5 PM, then back to normal"; "El dolor volvió a las 5").
+            if other.id_ in _UNTIL_CLOCK_IDS or _HELD.search(text, line_start, other.start_char):
                 return duration_hours(other)
     return None
 
