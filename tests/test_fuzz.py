@@ -1,7 +1,7 @@
 """Fuzzing, bounded in time (the whole file runs in well under 60 s).
 
-* Text path: `extract_source` never raises on any text, and every fact's
-  offsets are valid evidence: `text[start:end] == fact.text`.
+* Text path: `extract_source` never raises on any text (JSON-like exports
+  too), and every fact's offsets are valid evidence: `text[start:end] == fact.text`.
 * PDF path: mutated PDF bytes (flipped, cut, spliced, repeated) never let
   anything but an IngestError out of `read_document`.
 
@@ -29,8 +29,12 @@ WORDS = ["L4-L5", "L5-S1", "L4-5", "L3", "L4", "L5", "C5-6", "LS", "$1", "medial
          "Procedure:", "PLAN:", "denies", "history", "of", "|", ":", ".", ",", "(", ")", "-", "–", "\n", "\n\n",
          "\t", " ", "\r\n", "\u00a0", "\ufeff", "e\u0301", "\U0001f600", "\x00", "\ud7ff"]
 
+# An app's JSON export takes its own path (extractor/json_export.py): text that opens like one.
+JSON_BITS = ['"', '{', '}', '[', ']', ':', '",', '"name":', '"levels": [', '"relief_pct": 90', '\\"', "_", "null"]
+
 text_strategy = st.one_of(
     st.lists(st.sampled_from(WORDS), max_size=120).map(" ".join),
+    st.lists(st.sampled_from(WORDS + JSON_BITS), max_size=80).map(lambda words: '{"' + " ".join(words)),
     st.lists(st.sampled_from(WORDS), max_size=60).map("".join),
     st.text(max_size=400),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=200),
