@@ -12,6 +12,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
+from extractor.checkboxes import in_side_grid
 from extractor.facts import ExtractedDocument, Fact
 from extractor.interpret.levels import joints_from_nerves
 from extractor.sourcetext import line_bounds, sentence_bounds
@@ -135,9 +136,11 @@ def _statement_facts(doc: ExtractedDocument) -> tuple[Fact | None, list[Fact]]:
         # A title names the procedure and a field block under it says where: "| Laterality | Bilateral |",
         # "| Joints | L4-5, L5-S1 |", "Block: #2 (confirmatory), LEFT L4-5" (before the technique's
         # own "right then left" is read).
-        fields = [f for f in doc.facts if f.kind in ("level", "side") and f.section in (None, "procedure", "title")
-                  and f.asserted and (_LEVEL_FIELD.match(text, text.rfind("\n", 0, f.start) + 1)
-                                      or _under_level_field(text, f.start))]
+        fields = [f for f in doc.facts if f.kind in ("level", "side") and f.asserted and (
+            (f.section in (None, "procedure", "title") and (_LEVEL_FIELD.match(text, text.rfind("\n", 0, f.start) + 1)
+                                                             or _under_level_field(text, f.start)))
+            # a check-mark grid's row ("L4-L5 |  X  |"), wherever the sectionizer left it
+            or (f.section not in _NOT_THIS_SESSION and in_side_grid(text, f)))]
         if any(f.kind == "level" for f in fields):
             facts += [f for f in fields if f not in facts]
     if not any(f.kind == "level" for f in facts):

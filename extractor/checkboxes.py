@@ -25,7 +25,7 @@ import re
 
 from extractor.facts import Fact
 
-__all__ = ["mark_unticked", "mark_answered_below", "drop_unfilled"]
+__all__ = ["mark_unticked", "mark_answered_below", "drop_unfilled", "mark_side_grid", "in_side_grid"]
 
 # "[ ]", "[x]", "[✓]"; a typed paper form's ballot boxes "☐" (empty), "☑" and "☒" (ticked).
 _BOX = re.compile(r"\[\s*([xX✓✔*]?)\s*\]|([☑☒])|☐")
@@ -135,3 +135,77 @@ def drop_unfilled(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
     if not any(hint in text for hint in _UNFILLED_HINT):
         return facts
     return tuple(f for f in facts if not _UNFILLED.match(text, f.end))
+
+
+# A side grid's header: "Level | Right | Left", "SIDE / LEVEL      Right     Left".
+_SIDE_HEADER = re.compile(r"\b(right|rt)\b.*?\b(left|lt)\b|\b(left|lt)\b.*?\b(right|rt)\b", re.IGNORECASE)
+_GRID_MARK = re.compile(r"^(?:[xX✓✔√*•]|yes|done)$", re.IGNORECASE)
+_GRID_BORDER = re.compile(r"^[\s|+=\-–—_:]*$")
+_GRID_ROWS_ABOVE = 8  # how far above a row its header may stand (other rows and a border between)
+
+
+def mark_side_grid(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
+    """The facts, with each level that opens a row of a check-mark grid given the sides its row marks:
+
+        Level   | Right | Left             SIDE / LEVEL      Right     Left
+        L3-L4   |       |                    L3-4
+        L4-L5   |   X   |                    L4-5              ✓
+        L5-S1   |   X   |  X                 L5-S1             ✓         ✓
+
+    A row marked under both columns is bilateral; an unmarked row is a level not done (negated),
+    as an unticked box is. A mark belongs to the column whose header word is nearest above it.
+    """
+    out, changed = [], False
+    for fact in facts:
+        if fact.kind == "level" and isinstance(fact.value, dict):
+            marked = _grid_sides(text, fact)
+            if marked is not None:
+                side = "bilateral" if len(marked) == 2 else (marked.pop() if marked else None)
+                fact = dataclasses.replace(fact, value={**fact.value, "side": side}, negated=fact.negated or not side)
+                changed = True
+        out.append(fact)
+    return tuple(out) if changed else facts
+
+
+def in_side_grid(text: str, fact: Fact) -> bool:
+    """Whether the fact is the label of a check-mark grid's row (`mark_side_grid`)."""
+    return fact.kind == "level" and _grid_sides(text, fact) is not None
+
+
+def _grid_sides(text: str, fact: Fact) -> set[str] | None:
+    """The sides a grid row marks for the level that opens it; None when the level opens no such row."""
+    row_start = text.rfind("\n", 0, fact.start) + 1
+    if text[row_start:fact.start].strip(" \t|"):
+        return None  # the level is not the row's label
+    header = _side_header(text, row_start)
+    if header is None:
+        return None
+    head_line, columns = header
+    row_end = _line_end(text, fact.start)
+    marked = set()
+    for m in re.finditer(r"[^\s|]+", text[fact.end:row_end]):
+        if not _GRID_MARK.match(m.group()):
+            return None  # a row with words after its level is a sentence, not a grid row
+        at = fact.end - row_start + (m.start() + m.end()) / 2
+        marked.add(min(columns, key=lambda c: abs(c[1] - at))[0])
+    return marked
+
+
+def _side_header(text: str, row_start: int) -> tuple[str, list[tuple[str, float]]] | None:
+    """The grid's header line above a row, and the centre of its Right and Left words."""
+    at = row_start
+    for _ in range(_GRID_ROWS_ABOVE):
+        if at == 0:
+            return None
+        at = text.rfind("\n", 0, at - 1) + 1
+        line = text[at:_line_end(text, at)]
+        if not line.strip():
+            return None
+        if _GRID_BORDER.match(line):
+            continue
+        m = _SIDE_HEADER.search(line)
+        if m is not None:
+            columns = [("right" if w.group(0).lower() in ("right", "rt") else "left", (w.start() + w.end()) / 2)
+                       for w in re.finditer(r"\b(?:right|rt|left|lt)\b", line, re.IGNORECASE)]
+            return line, columns
+    return None

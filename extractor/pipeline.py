@@ -12,9 +12,10 @@ import re
 from functools import lru_cache
 
 from extractor import interpret  # noqa: F401  (registers the interpreters)
-from extractor.checkboxes import drop_unfilled, mark_answered_below, mark_unticked
+from extractor.checkboxes import drop_unfilled, mark_answered_below, mark_side_grid, mark_unticked
 from extractor.facts import ExtractedDocument, Fact
 from extractor.json_export import json_as_labels, looks_like_json
+from extractor.rtf_export import looks_like_rtf, rtf_as_text
 from extractor.interpret import Context, Draft
 from extractor.interpret.dates import day_first_note
 from extractor.interpret.header import drop_unneeded_fallbacks, footer_patient
@@ -344,6 +345,8 @@ def nlp_text(text: str) -> str:
     """
     if looks_like_json(text):  # first: its fields become the labelled lines the rules read
         text = json_as_labels(text)
+    elif looks_like_rtf(text):  # an export that kept its rich-text codes: the text they format
+        text = rtf_as_text(text)
     if "=" in text:  # first: the wrapped-line rule leaves a field's own line alone
         text = _KEY_VALUE.sub(_key_as_label, text)
     text = _WRAPPED_LINE.sub(_wrapped_break, text)
@@ -405,6 +408,7 @@ def extract_source(source: SourceText, sha256: str = "") -> ExtractedDocument:
                          key=lambda f: (f.start, f.end, f.kind)))
     facts = mark_planned(mark_dated_history(facts, source.text), plan_field_ranges(_sections(doc, text), text))
     facts = mark_answered_below(mark_unticked(mark_requested(facts, source.text), source.text), source.text)
+    facts = mark_side_grid(facts, source.text)
     facts = mark_copied_forward(drop_unfilled(facts, source.text), source.text)
     facts = mark_spoken_corrections(mark_corrected(mark_transmitted(facts, source.text), source.text), source.text)
     return ExtractedDocument(path=source.path, sha256=sha256 or hashlib.sha256(source.text.encode()).hexdigest(),

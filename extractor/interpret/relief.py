@@ -107,7 +107,7 @@ def _spanish_hours(span) -> float | None:
 def duration_hours(span) -> float | None:
     if span.id_ == "duration.month_range":
         return _month_range_hours(span)
-    if span.id_ in ("duration.until_day_part", "duration.rest_of_day_part"):
+    if span.id_ in ("duration.until_day_part", "duration.rest_of_day_part", "duration.until_bed", "duration.all_day_part"):
         return DAY_PART_FLOOR_HOURS
     if span.id_ in _UNTIL_CLOCK_IDS:
         return _hours_until_clock(span)

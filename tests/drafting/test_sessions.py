@@ -478,3 +478,11 @@ def test_a_billing_offices_account_note_about_a_corrected_claim_is_no_session():
         "What was actually done 02/10/2026: right L4-5 and L5-S1 medial branch block (#1), lidocaine only.\n"
         "Corrected claim sent today: 64493-RT x1, 64494-RT x1.\n", "account.txt")))
     assert summary.session is None
+
+
+def test_a_check_mark_grid_after_the_diagnosis_line_gives_the_joints_per_side():
+    session = session_of("Procedure: Lumbar medial branch block, diagnostic #1\nGuidance: fluoroscopy\n"
+                         "Dx: M47.816 lumbar spondylosis\n\nLevels / sides (X = done):\n\n"
+                         "   Level   | Right | Left\n   --------+-------+------\n   L3-L4   |       |\n"
+                         "   L4-L5   |   X   |\n   L5-S1   |   X   |  X\n")
+    assert session.joints == {"left": ["L5-S1"], "right": ["L4-L5", "L5-S1"]}

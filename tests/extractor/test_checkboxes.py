@@ -1,6 +1,8 @@
 """An unticked checkbox negates what it offers (extractor/checkboxes.py)."""
 from __future__ import annotations
 
+import pytest
+
 
 def test_unticked_boxes_negate_and_ticked_boxes_do_not(extract_text):
     doc = extract_text("Date of Service: 4/8/26\nSide:     [x] Left   [ ] Right   [ ] Bilateral\n"
@@ -60,3 +62,31 @@ def test_a_label_whose_ticked_box_is_none_is_negated(extract_text):
         ("Steroid", True), ("Dexamethasone", True), ("Triamcinolone", True)]
     doc = extract_text("Date of Service: 03/05/2026\n  Steroid: [x] Dexamethasone 4 mg [ ] none\n")
     assert [(f.text, f.negated) for f in doc.facts if f.kind == "steroid"] == [("Steroid", False), ("Dexamethasone", False)]
+
+
+GRID_PIPES = """Levels / sides (X = done):
+
+   Level   | Right | Left
+   --------+-------+------
+   L3-L4   |       |
+   L4-L5   |   X   |
+   L5-S1   |   X   |  X
+"""
+
+GRID_SPACES = """SIDE / LEVEL      Right     Left
+  L3-4
+  L4-5              \u2713
+  L5-S1             \u2713         \u2713
+"""
+
+
+@pytest.mark.parametrize("text", [GRID_PIPES, GRID_SPACES])
+def test_a_check_mark_grid_gives_each_level_row_its_marked_sides(extract_text, text):
+    levels = [(f.value["joints"], f.value["side"], f.negated) for f in extract_text(text).facts if f.kind == "level"]
+    assert levels == [(["L3-L4"], None, True), (["L4-L5"], "right", False), (["L5-S1"], "bilateral", False)]
+
+
+def test_a_level_in_a_sentence_under_a_side_header_keeps_its_own_side(extract_text):
+    text = "Side    Right   Left\nL4-5 was tender on palpation, worse on the left.\n"
+    (level,) = [f for f in extract_text(text).facts if f.kind == "level"]
+    assert not level.negated
