@@ -146,6 +146,10 @@ def _header_columns(line: str) -> list[Column]:
     return merged
 
 
+# A caption that names itself a diary needs no colon: "Diary (NRS, low back) - injection complete 1441h".
+_DIARY_CAPTION = re.compile(r"\s*(?:pain\s+)?diary\b", re.IGNORECASE)
+
+
 def _table_kind(line: str, columns: list[Column]) -> str | None:
     """'diary', 'summary' or None (no table header)."""
     roles = {c.role for c in columns}
@@ -153,7 +157,8 @@ def _table_kind(line: str, columns: list[Column]) -> str | None:
         return "diary"
     # A caption over rows that open with their time ("Diary (NRS, neck):" / "  30 min    1"):
     # the time is each row's label, the caption names the score.
-    if line.rstrip().endswith(":") and len(line.strip()) <= _CAPTION_MAX and roles & set(_NUMERIC_ROLES):
+    if ((line.rstrip().endswith(":") or _DIARY_CAPTION.match(line)) and len(line.strip()) <= _CAPTION_MAX
+            and roles & set(_NUMERIC_ROLES)):
         return "diary"
     if ("|" in line or len(_space_cells(line)) >= 3) and "relief" in roles and roles & {"block", "date"}:
         return "summary"

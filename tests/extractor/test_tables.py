@@ -311,3 +311,10 @@ def test_a_flowsheet_across_the_page_reads_its_pain_row_not_its_oxygen_saturatio
             "| SpO2 | 98% | 97% | 98% | 99% |\n| Pain | 7 | 2 | 1 | 1 |\n")
     assert _read(text) == [("7", "table.pain_column", None), ("2", "table.pain_column", 0.25),
                            ("1", "table.pain_column", 0.5), ("1", "table.pain_column", 1.0)]
+
+
+def test_a_caption_that_names_itself_a_diary_needs_no_colon():
+    text = ("ADDENDUM: diary faxed by daughter.\nDiary (NRS, low back) - injection complete 1441h\n"
+            "   Pre       8\n   30 min    1\n   2 h       0\n   8 h       6\n")
+    assert _read(text) == [("8", "table.nrs_column", None), ("1", "table.nrs_column", 0.5),
+                           ("0", "table.nrs_column", 2.0), ("6", "table.nrs_column", 8.0)]
