@@ -261,17 +261,31 @@ def _joints_from(levels: list[Fact]) -> tuple[dict, dict, list[Fact]]:
     return by_joint, by_nerve, unsided
 
 
-def _with_statement_side(levels: list[Fact], statement: list[Fact]) -> list[Fact]:
+def _with_statement_side(levels: list[Fact], statement: list[Fact], text: str) -> list[Fact]:
     """Levels that name no side take the statement's one side ("Laterality: Bilateral" / "Level(s): L3-L4; L4-L5").
 
-    Only when the statement names exactly one side value; two different sides
-    leave the level unsided (a gap for the coder), as before.
+    Only when the statement names exactly one side value ("RT + LT", one answer, is both sides);
+    two different sides leave the level unsided (a gap for the coder), as before.
     """
-    sides = {f.value for f in statement if f.kind == "side" and f.asserted}
+    side_facts = [f for f in statement if f.kind == "side" and f.asserted]
+    sides = {f.value for f in side_facts}
+    if sides == {"left", "right"} and _joined_sides(side_facts, text):
+        sides = {"bilateral"}  # "Laterality:    RT + LT"
     if len(sides) != 1 or all(f.value.get("side") for f in levels):
         return levels
     side = sides.pop()
     return [f if f.value.get("side") else dataclasses.replace(f, value={**f.value, "side": side}) for f in levels]
+
+
+_SIDE_JOINER = re.compile(r"\s*(?:\+|&|/|,|and)\s*", re.IGNORECASE)
+
+
+def _joined_sides(side_facts: list[Fact], text: str) -> bool:
+    """Two side words joined into one answer ("RT + LT", "R & L"): both sides, as "bilateral" says."""
+    if len(side_facts) != 2:
+        return False
+    first, second = sorted(side_facts, key=lambda f: f.start)
+    return _SIDE_JOINER.fullmatch(text, first.end, second.start) is not None
 
 
 def one_per_day(summaries: list[DocumentSummary]) -> list[Session]:
@@ -396,7 +410,7 @@ def _session(doc: ExtractedDocument, date: str | None) -> tuple[Session | None, 
         return Session(procedure="ultrasound_only", date=date, region=None, document=doc,
                        procedure_fact=chosen), warnings
     levels = _with_statement_side([f for f in facts if f.kind == "level" and not f.negated and not f.hypothetical],
-                                  facts)
+                                  facts, doc.text)
     by_joint, by_nerve, unsided = _joints_from(levels)
     has_joints = any(by_joint[s] for s in _SIDES)
     chosen_joints = by_joint if has_joints else by_nerve
@@ -472,6 +486,20 @@ _ADDRESS = re.compile(r"^[ \t]*(?:From|To|Sent)[ \t]*:", re.IGNORECASE | re.MULT
 _CHAT_LINE = re.compile(r"^[ \t]*\[\d{1,2}:\d{2}(?:[ \t]*[AaPp]\.?[Mm]\.?)?\][ \t]*[^:\n\]]{1,60}:", re.MULTILINE)
 
 
+# A nurse's or a front desk's call about a procedure: "Nursing Telephone Note", "TELEPHONE ENCOUNTER -
+# POST-PROCEDURE CALL", "Phone note", in the note's first lines.
+_PHONE_TITLE = re.compile(r"\b(?:tele)?phone\s+(?:note|encounter|call|contact|follow[- ]?up)\b|\bpost[- ]procedure\s+call\b",
+                          re.IGNORECASE)
+_PHONE_TITLE_LINES = 4
+
+
+def _is_phone_note(text: str) -> bool:
+    """A telephone note tells how a procedure went ("Follow-up after L L5-S1 MBB #2 ..., done
+    08/27/2026"); none is done on the call."""
+    head = "\n".join(line for line in text.lstrip().splitlines()[:_PHONE_TITLE_LINES])
+    return _PHONE_TITLE.search(head) is not None
+
+
 def _is_message(text: str) -> bool:
     """An e-mail or patient-portal message ("Subject:" and "From:" / "To:" lines) saved to the chart,
     or a text-message thread (two or more "[12:05 PM] Name:" lines).
@@ -502,7 +530,7 @@ def summarise(doc: ExtractedDocument) -> DocumentSummary:
     dob = _first(doc, "dob")
     mrn = _first(doc, "mrn")
     letter = _is_letter(doc.text)
-    reported_only = (letter or _is_message(doc.text)) and not _done_that_day(doc)
+    reported_only = (letter or _is_message(doc.text) or _is_phone_note(doc.text)) and not _done_that_day(doc)
     session, warnings = (None, []) if reported_only else _session(doc, date)
     if session is None:
         kind = "clinic_note"

@@ -401,15 +401,15 @@ def _minutes(hour: int, minute: int, half: str | None) -> int | None:
 def _clock_reference(text: str) -> int | None:
     """When the note says the injection was complete ("Injection complete 09:05", "Procedure end:
     10:14 AM"), in minutes after midnight."""
-    m = _rules()["clock_reference"].search(text)
-    return None if m is None else _minutes(int(m.group(1)), int(m.group(2)), m.group(3))
+    return next((minutes for _, minutes in _clock_references(text)), None)
 
 
 @lru_cache(maxsize=8)
 def _clock_references(text: str) -> tuple[tuple[int, int], ...]:
     """(offset, minutes after midnight) of every injection time the text states, in order."""
     return tuple((m.start(), minutes) for m in _rules()["clock_reference"].finditer(text)
-                 if (minutes := _minutes(int(m.group(1)), int(m.group(2)), m.group(3))) is not None)
+                 if (m.group(2) or m.group(3))  # "done 10" alone is no clock time
+                 and (minutes := _minutes(int(m.group(1)), int(m.group(2) or 0), m.group(3))) is not None)
 
 
 _EARLIEST_BLOCK = 7 * 60  # no block is done before 7 AM: "completed 1:10" is past noon

@@ -81,7 +81,7 @@ def _hours_until_clock(span) -> float | None:
     """"wore off around 6 pm", "til about 3 then": hours from the injection's time the note states
     before it, if it does."""
     clock = next(m for t in span if (m := _CLOCK_TOKEN.match(t.text)))
-    half = span[-1].lower_[0] if span[-1].lower_ in _HALF_DAY else None
+    half = next((t.lower_[0] for t in span if t.lower_ in _HALF_DAY), None)
     text = span.doc.user_data.get(SOURCE_TEXT) or span.doc.text  # doc.text joins every token again
     return hours_until(text, int(clock.group(1)), int(clock.group(2) or 0), half, at=span.start_char)
 
@@ -89,7 +89,8 @@ def _hours_until_clock(span) -> float | None:
 _HALF_DAY = {"am", "pm", "a.m.", "p.m."}
 # Durations that end at a clock time: the relief held until then ("wore off around 6 pm", "til about 3",
 # "el dolor volvió a las 5").
-_UNTIL_CLOCK_IDS = {"duration.until_clock", "duration.until_bare_hour", "duration.spanish_until_hour"}
+_UNTIL_CLOCK_IDS = {"duration.until_clock", "duration.until_bare_hour", "duration.spanish_until_hour",
+                    "duration.came_back_at_clock", "duration.back_by_clock"}
 
 
 _SPANISH_UNITS = {"hora": 1.0, "horas": 1.0, "minutos": 1 / 60}

@@ -486,3 +486,27 @@ def test_a_check_mark_grid_after_the_diagnosis_line_gives_the_joints_per_side():
                          "   Level   | Right | Left\n   --------+-------+------\n   L3-L4   |       |\n"
                          "   L4-L5   |   X   |\n   L5-S1   |   X   |  X\n")
     assert session.joints == {"left": ["L5-S1"], "right": ["L4-L5", "L5-S1"]}
+
+
+def test_a_nurses_telephone_note_records_no_procedure_of_its_own():
+    summary = summarise(extract_source(SourceText(
+        "ST. BRENDAN HOSPITAL\nInterventional Pain Unit - Nursing Telephone Note\n\n"
+        "Patient Name: Jane Q. Doe\nDOB 03/14/1961   MRN 4455123\nDate: 08/28/2026\n\n"
+        "Follow-up after L L5-S1 MBB #2 (bupivacaine 0.5%) with Dr. Chaudhry, done 08/27/2026.\n"
+        "By 10 am \"90-95% better\"; back to 7/10 by 5 pm.\n", "phone.txt")))
+    assert summary.session is None and summary.kind == "clinic_note"
+
+
+def test_an_insurance_update_that_asks_authorization_for_an_ablation_is_no_session():
+    summary = summarise(extract_source(SourceText(
+        "ST. BRENDAN REGIONAL MEDICAL CENTER - PATIENT ACCESS SERVICES\nInsurance Update / Prior Authorization Note\n\n"
+        "Date: 07/21/2026\nPatient: DOE, JANE Q      MRN: 4455123      DOB: 03/14/1961\n\n"
+        "PRIOR AUTHORIZATION\nOrder: left L4-5 and L5-S1 radiofrequency ablation (CPT 64635 x1, 64636 x1).\n"
+        "Tentative date 08/18/2026, pending approval.\n", "access.txt")))
+    assert summary.session is None or summary.session.procedure != "facet_rfa"
+
+
+def test_two_sides_joined_in_one_laterality_answer_are_both_sides():
+    session = session_of("Procedure:     Lumbar medial branch block, diagnostic #2 (confirmatory)\n"
+                         "Level(s):      L4-5 -- L3 + L4 MB\nLaterality:    RT + LT\nGuidance:      Fluoroscopy\n")
+    assert session.joints == {"left": ["L4-L5"], "right": ["L4-L5"]}
