@@ -5,9 +5,10 @@
 ConText's "no" reaches to the end of the sentence, so "85% relief" comes out
 negated. A relief or a pain score after the closing parenthesis, with no
 negation word between the aside's line start and it other than those inside
-the parenthesis, is not negated by the aside: `negated` is cleared. (A ConText rule that ends every scope at ")" would also cut short
-the history and the plans an aside sits in: "After the first block on
-02/10/2026 (bupivacaine 0.5%) his diary showed ..." is history to its end.)
+the parenthesis, is not negated by the aside: `negated` is cleared. (A
+ConText rule that ends every scope at ")" would also cut short the history
+and the plans an aside sits in: "After the first block on 02/10/2026
+(bupivacaine 0.5%) his diary showed ..." is history to its end.)
 """
 from __future__ import annotations
 
