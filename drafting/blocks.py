@@ -444,17 +444,23 @@ def _relief_from_scores(doc: ExtractedDocument) -> list[tuple[Fact, ExtractedDoc
         if not before:
             break
         base = min(before, key=lambda b: abs(b.start - after.start))
-        pre, post = base.value["score"], after.value["score"]
-        if not 0 < pre <= 10 or post > pre:
-            continue
-        percent = round((pre - post) / pre * 100, 1)
-        value = {"percent": percent, "basis": "scores", "duration_hours": None, "expected_duration": False,
-                 "at_hours": hours, "baseline": {"start": base.start, "end": base.end}}
-        out.append((Fact("relief", value, after.start, after.end, after.text, DERIVED_RELIEF, page=after.page,
-                         boxes=after.boxes, section=after.section,
-                         explanation=f"relief from pain {pre:g}/10 before and {post:g}/10 after ({base.text!r})"),
-                    doc))
+        relief = _derived_relief(base, after, hours, f"({base.text!r})")
+        if relief is not None:
+            out.append((relief, doc))
     return out
+
+
+def _derived_relief(base: Fact, after: Fact, hours: float | None, source: str) -> Fact | None:
+    """The relief a score after the block works out to against the score before it, read at `hours`
+    (`pattern_id` DERIVED_RELIEF, at the later score); None when the scores show no relief."""
+    pre, post = base.value["score"], after.value["score"]
+    if not 0 < pre <= 10 or post > pre:
+        return None
+    value = {"percent": round((pre - post) / pre * 100, 1), "basis": "scores", "duration_hours": None,
+             "expected_duration": False, "at_hours": hours, "baseline": {"start": base.start, "end": base.end}}
+    return Fact("relief", value, after.start, after.end, after.text, DERIVED_RELIEF, page=after.page,
+                boxes=after.boxes, section=after.section,
+                explanation=f"relief from pain {pre:g}/10 before and {post:g}/10 after {source}")
 
 
 _DIARY_ROW_MIN = 3  # timed scores on one line: a diary typed across the page, not a sentence
@@ -479,23 +485,10 @@ def _diary_rows_of_blocks(doc: ExtractedDocument, dates: set[str]) -> list[tuple
         if len(scores) < _DIARY_ROW_MIN or len(baseline) != 1 or not later:
             continue
         date = _row_date(doc, line_start, dates)
-        if date is None:
+        if date is None or not 0 < baseline[0].value["score"] <= 10:
             continue
-        pre = baseline[0].value["score"]
-        if not 0 < pre <= 10:
-            continue
-        reliefs = []
-        for after in later:
-            post = after.value["score"]
-            if post > pre:
-                continue
-            value = {"percent": round((pre - post) / pre * 100, 1), "basis": "scores", "duration_hours": None,
-                     "expected_duration": False, "at_hours": after.value["at_hours"],
-                     "baseline": {"start": baseline[0].start, "end": baseline[0].end}}
-            reliefs.append((Fact("relief", value, after.start, after.end, after.text, DERIVED_RELIEF, page=after.page,
-                                 boxes=after.boxes, section=after.section,
-                                 explanation=f"relief from pain {pre:g}/10 before and {post:g}/10 after in a diary row"),
-                            doc))
+        reliefs = [(relief, doc) for after in later
+                   if (relief := _derived_relief(baseline[0], after, after.value["at_hours"], "in a diary row"))]
         out.append((date, reliefs))
     return out
 

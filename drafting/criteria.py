@@ -255,18 +255,18 @@ def relief_duration(case, rfa, blocks, profile) -> dict:
         if lasting:
             ev.append(evidence_of(*lasting[0]))
             parts.append(f"{block.date}: relief lasted as expected for {'/'.join(sorted(agents))} ({expected:g} h)")
-        elif timed and _ended_early(block, max(timed, key=lambda x: _hours(x[0], need_pct))[0], need_pct, expected):
-            longest = max(timed, key=lambda x: _hours(x[0], need_pct))
-            ev.append(evidence_of(*longest))
-            status = "not_met"
-            parts.append(f"{block.date}: relief lasted {_hours(longest[0], need_pct):g} h, "
-                         f"less than the {expected:g} h expected of {'/'.join(sorted(agents))}")
         elif timed:
             longest = max(timed, key=lambda x: _hours(x[0], need_pct))
             ev.append(evidence_of(*longest))
-            status = "missing" if status == "met" else status
-            parts.append(f"{block.date}: relief was still {longest[0].value['percent']:g}% at "
-                         f"{_hours(longest[0], need_pct):g} h; how long it lasted is not documented")
+            held = _hours(longest[0], need_pct)
+            if _ended_early(block, longest[0], need_pct, expected):
+                status = "not_met"
+                parts.append(f"{block.date}: relief lasted {held:g} h, "
+                             f"less than the {expected:g} h expected of {'/'.join(sorted(agents))}")
+            else:
+                status = "missing" if status == "met" else status
+                parts.append(f"{block.date}: relief was still {longest[0].value['percent']:g}% at {held:g} h; "
+                             "how long it lasted is not documented")
         else:
             status = "missing" if status == "met" else status
             parts.append(f"{block.date}: how long the relief lasted is not documented")

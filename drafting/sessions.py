@@ -496,7 +496,7 @@ _PHONE_TITLE_LINES = 4
 def _is_phone_note(text: str) -> bool:
     """A telephone note tells how a procedure went ("Follow-up after L L5-S1 MBB #2 ..., done
     08/27/2026"); none is done on the call."""
-    head = "\n".join(line for line in text.lstrip().splitlines()[:_PHONE_TITLE_LINES])
+    head = "\n".join(text.lstrip().split("\n", _PHONE_TITLE_LINES)[:_PHONE_TITLE_LINES])
     return _PHONE_TITLE.search(head) is not None
 
 

@@ -137,8 +137,8 @@ def drop_unfilled(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
     return tuple(f for f in facts if not _UNFILLED.match(text, f.end))
 
 
-# A side grid's header: "Level | Right | Left", "SIDE / LEVEL      Right     Left".
-_SIDE_HEADER = re.compile(r"\b(right|rt)\b.*?\b(left|lt)\b|\b(left|lt)\b.*?\b(right|rt)\b", re.IGNORECASE)
+# A side grid's header words: "Level | Right | Left", "SIDE / LEVEL      Right     Left".
+_SIDE_WORD = re.compile(r"\b(?:right|rt|left|lt)\b", re.IGNORECASE)
 _GRID_MARK = re.compile(r"^(?:[xX✓✔√*•]|yes|done)$", re.IGNORECASE)
 _GRID_BORDER = re.compile(r"^[\s|+=\-–—_:]*$")
 _GRID_ROWS_ABOVE = 8  # how far above a row its header may stand (other rows and a border between)
@@ -177,10 +177,9 @@ def _grid_sides(text: str, fact: Fact) -> set[str] | None:
     row_start = text.rfind("\n", 0, fact.start) + 1
     if text[row_start:fact.start].strip(" \t|"):
         return None  # the level is not the row's label
-    header = _side_header(text, row_start)
-    if header is None:
+    columns = _side_columns(text, row_start)
+    if columns is None:
         return None
-    head_line, columns = header
     row_end = _line_end(text, fact.start)
     marked = set()
     for m in re.finditer(r"[^\s|]+", text[fact.end:row_end]):
@@ -191,8 +190,8 @@ def _grid_sides(text: str, fact: Fact) -> set[str] | None:
     return marked
 
 
-def _side_header(text: str, row_start: int) -> tuple[str, list[tuple[str, float]]] | None:
-    """The grid's header line above a row, and the centre of its Right and Left words."""
+def _side_columns(text: str, row_start: int) -> list[tuple[str, float]] | None:
+    """(side, centre offset in its line) of the Right and Left words of the grid's header above a row."""
     at = row_start
     for _ in range(_GRID_ROWS_ABOVE):
         if at == 0:
@@ -203,9 +202,8 @@ def _side_header(text: str, row_start: int) -> tuple[str, list[tuple[str, float]
             return None
         if _GRID_BORDER.match(line):
             continue
-        m = _SIDE_HEADER.search(line)
-        if m is not None:
-            columns = [("right" if w.group(0).lower() in ("right", "rt") else "left", (w.start() + w.end()) / 2)
-                       for w in re.finditer(r"\b(?:right|rt|left|lt)\b", line, re.IGNORECASE)]
-            return line, columns
+        columns = [("right" if w.group(0).lower() in ("right", "rt") else "left", (w.start() + w.end()) / 2)
+                   for w in _SIDE_WORD.finditer(line)]
+        if {side for side, _ in columns} == {"right", "left"}:
+            return columns
     return None

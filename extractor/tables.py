@@ -468,16 +468,15 @@ def clock_row_reading(line: str, text: str) -> tuple[str | None, float | None]:
     return ("after", round((minutes - reference) / 60, 3)) if minutes >= reference else ("before", None)
 
 
-# A horizontal diary's header cell: a time after the injection, or the reading before it.
-_GRID_TIME = re.compile(r"(?:\d+(?:\.\d+)?\s*-?\s*(?:min|mins|minutes?|h|hr|hrs|hours?)|pre|before|baseline)",
-                        re.IGNORECASE)
+# A horizontal diary's header cell: a time after the injection ("0.5 h", "30 min"), or the reading
+# before it ("Pre").
+_GRID_TIME_UNITS = r"\d+(?:\.\d+)?\s*-?\s*(?:min|mins|minutes?|h|hr|hrs|hours?)"
+_GRID_TIME = re.compile(rf"(?:{_GRID_TIME_UNITS}|pre|before|baseline)", re.IGNORECASE)
+_GRID_TIME_WORD = re.compile(rf"\b{_GRID_TIME_UNITS}\b", re.IGNORECASE)
 _GRID_MIN_TIMES = 3
 _GRID_RELIEF_LABEL = re.compile(r"%|\brel(?:ief)?\b|\bimprove", re.IGNORECASE)
 _GRID_SCALES = (("nrs", "table.nrs_column"), ("nprs", "table.nrs_column"), ("vas", "table.vas_column"),
                 ("pain", "table.pain_column"), ("score", "table.pain_column"))
-
-
-_GRID_TIME_WORD = re.compile(r"\b\d+(?:\.\d+)?\s*(?:min|mins|minutes?|h|hr|hrs|hours?)\b", re.IGNORECASE)
 
 
 def _grid_header_starts(text: str) -> set[int]:
@@ -549,11 +548,11 @@ def _grid_table(lines: list[tuple[int, str]], i: int) -> tuple[list[tuple[int, i
         texts = [line[s:e] for s, e in values if not rules["empty"].match(line[s:e])]
         rule_id = _grid_rule(label, caption, texts)
         if rule_id is not None:
+            column = Column(column_rules()[rule_id], 0, 0)
             for (s, e), (_, _, hours) in zip(values, times):
                 text = line[s:e]
                 if rules["empty"].match(text) or not rules["cell"].match(text):
                     continue
-                column = Column(column_rules()[rule_id], 0, 0)
                 cell = _score_only(line, (column, s, e))
                 if _fits(column, line[cell[1]:cell[2]]):
                     cells.append((start + cell[1], start + cell[2], rule_id, {"at_hours": hours}))

@@ -11,10 +11,16 @@ IDENT = "Patient: Doe, Jane Q\nDOB: 03/14/1961   MRN: 4455123\n"
 RFA = ("10/20/2026", "PROCEDURE: Right L4-5 radiofrequency ablation under fluoroscopy.\n")
 
 
-def rfa_criteria(*notes: tuple[str, str]) -> dict[str, dict]:
+def draft_case(*notes: tuple[str, str]) -> dict:
+    """The one case drafted from (date of service, body) notes of one patient."""
     docs = [extract_source(SourceText(f"{IDENT}Date of Service: {date}\n\n{body}", f"note{i}.txt"))
             for i, (date, body) in enumerate(notes)]
     (case,) = draft_documents(docs)["cases"]
+    return case
+
+
+def rfa_criteria(*notes: tuple[str, str]) -> dict[str, dict]:
+    case = draft_case(*notes)
     (rfa,) = [c for c in case["claims"] if c["procedure"] == "facet_rfa"]
     return {c["id"]: c for c in rfa["criteria"]}
 
@@ -43,11 +49,9 @@ def test_each_region_s_ablation_is_judged_on_that_region_s_blocks():
                 for d, n, agent, hours in (("05/19/2026", 1, "Lidocaine 2%", 2), ("06/09/2026", 2, "Bupivacaine 0.5%", 5))]
     lumbar = [block("05/28/2026", 1, "Lidocaine 2%", "100% relief for 3 hours."),
               block("06/18/2026", 2, "Bupivacaine 0.5%", "90% relief for 5 hours.")]
-    docs = [extract_source(SourceText(f"{IDENT}Date of Service: {date}\n\n{body}", f"note{i}.txt"))
-            for i, (date, body) in enumerate(cervical + lumbar + [
-                ("07/07/2026", "PROCEDURE: Bilateral C5-6 radiofrequency ablation under fluoroscopy.\n"),
-                ("07/21/2026", RFA[1])])]
-    (case,) = draft_documents(docs)["cases"]
+    case = draft_case(*cervical, *lumbar,
+                      ("07/07/2026", "PROCEDURE: Bilateral C5-6 radiofrequency ablation under fluoroscopy.\n"),
+                      ("07/21/2026", RFA[1]))
     rfas = [c for c in case["claims"] if c["procedure"] == "facet_rfa"]
     assert [r["region"] for r in rfas] == ["cervical_thoracic", "lumbar_sacral"]
     for rfa in rfas:
@@ -60,10 +64,7 @@ def test_a_diary_filed_as_its_own_document_is_the_same_days_block_and_gives_its_
                             "per nerve. No steroid.\n")
     diary = ("09/22/2026", "POST-PROCEDURE PAIN DIARY\nProcedure: Right medial branch block #1\n\n"
                            "| Time | Pain (0-10) |\n|---|---|\n| Pre | 7 |\n| 1 hr | 1 |\n| 2 hr | 1 |\n| 3 hr | 5 |\n")
-    docs = [extract_source(SourceText(f"{IDENT}Date of Service: {date}\n\n{body}", f"note{i}.txt"))
-            for i, (date, body) in enumerate([report, diary, block("10/06/2026", 2, "Bupivacaine 0.5%",
-                                                                     "90% relief for 5 hours."), RFA])]
-    (case,) = draft_documents(docs)["cases"]
+    case = draft_case(report, diary, block("10/06/2026", 2, "Bupivacaine 0.5%", "90% relief for 5 hours."), RFA)
     blocks = [c for c in case["claims"] if c["procedure"] == "facet_block"]
     assert [(b["date_of_service"], b["joints"]) for b in blocks] == [
         ("2026-09-22", {"left": [], "right": ["L4-L5"]}), ("2026-10-06", {"left": [], "right": ["L4-L5"]})]
@@ -80,9 +81,7 @@ def test_two_blocks_of_one_day_on_different_sides_are_one_claim_on_both_sides():
     afternoon = ("04/21/2026", "PROCEDURE: Right L4-5 medial branch block #2 under fluoroscopy. Bupivacaine 0.25% "
                                "0.5 mL per nerve. No steroid.\n\nPOST-PROCEDURE:\n90% relief for 3.5 hours.\n")
     rfa = ("05/12/2026", "PROCEDURE: Bilateral L4-5 radiofrequency ablation under fluoroscopy.\n")
-    docs = [extract_source(SourceText(f"{IDENT}Date of Service: {date}\n\n{body}", f"note{i}.txt"))
-            for i, (date, body) in enumerate([morning, afternoon, rfa])]
-    (case,) = draft_documents(docs)["cases"]
+    case = draft_case(morning, afternoon, rfa)
     blocks = [c for c in case["claims"] if c["procedure"] == "facet_block"]
     assert [(b["date_of_service"], b["joints"]) for b in blocks] == [
         ("2026-04-21", {"left": ["L4-L5"], "right": ["L4-L5"]})]
@@ -177,9 +176,7 @@ def test_cervical_and_lumbar_blocks_in_one_session_are_two_claims_and_each_regio
                 f"Neck: 90% relief for {hours} hours. Low back: 85% relief for {hours} hours.\n")
             for d, n, agent, hours in (("02/03/2026", 1, "Lidocaine 2%", 2), ("02/24/2026", 2, "Bupivacaine 0.5%", 5))]
     rfa = ("03/17/2026", "PROCEDURE: Bilateral L4-5 radiofrequency ablation under fluoroscopy.\n")
-    docs = [extract_source(SourceText(f"{IDENT}Date of Service: {date}\n\n{body}", f"note{i}.txt"))
-            for i, (date, body) in enumerate(both + [rfa])]
-    (case,) = draft_documents(docs, setting="office")["cases"]
+    case = draft_case(*both, rfa)
     blocks = [(c["date_of_service"], c["region"], [(line["cpt"], line["modifiers"]) for line in c["lines"]])
               for c in case["claims"] if c["procedure"] == "facet_block"]
     assert blocks == [("2026-02-03", "cervical_thoracic", [("64490", ["50"])]),

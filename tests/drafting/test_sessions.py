@@ -14,6 +14,11 @@ def session_of(body: str):
     return summarise(extract_source(SourceText(HEADER + body, "note.txt"))).session
 
 
+def summary_of(text: str, name: str):
+    """The summary of one whole document (its own header, no HEADER added)."""
+    return summarise(extract_source(SourceText(text, name)))
+
+
 # fmt: off
 @pytest.mark.parametrize("statement, procedure, joints", [
     ("PROCEDURE: Bilateral L4-5 and L5-S1 radiofrequency ablation under fluoroscopy.",
@@ -433,12 +438,12 @@ def test_a_letters_pain_diary_sentence_opens_no_section_before_todays_procedure(
 def test_a_text_message_thread_records_no_procedure_of_its_own():
     # A secure-text export: the nurse's "for the RFA decision" and the patient's report of the
     # morning's block are messages about procedures, not an ablation done on the export's day.
-    summary = summarise(extract_source(SourceText(
+    summary = summary_of(
         "Secure Messaging - Conversation Export\nPatient: Doe, Jane Q    DOB: 03/14/1961    MRN: 4455123\n\n"
         "---------- Wed, Jun 17, 2026 ----------\n"
         "[12:05 PM] Dana Kowalski RN: checking on you after your block this morning (done at 10:40).\n"
         "[06:02 PM] Jane Doe: back feels 90% better til about 3 then it crept back.\n"
-        "[06:10 PM] Dana Kowalski RN: Charting 90% relief. Sending to Dr. F for the RFA.\n", "texts.txt")))
+        "[06:10 PM] Dana Kowalski RN: Charting 90% relief. Sending to Dr. F for the RFA.\n", "texts.txt")
     assert summary.kind == "clinic_note" and summary.session is None
 
 
@@ -472,11 +477,11 @@ def test_levels_in_indented_rows_under_their_label_give_the_joints_per_side():
 
 
 def test_a_billing_offices_account_note_about_a_corrected_claim_is_no_session():
-    summary = summarise(extract_source(SourceText(
+    summary = summary_of(
         "LAKESHORE SPINE & PAIN ASSOCIATES - PATIENT ACCOUNT NOTE\nDate: 03/20/2026\n"
         "Patient: Doe, Jane Q    MRN: 4455123    DOB: 03/14/1961\nNote type: Denial follow-up / corrected claim\n\n"
         "What was actually done 02/10/2026: right L4-5 and L5-S1 medial branch block (#1), lidocaine only.\n"
-        "Corrected claim sent today: 64493-RT x1, 64494-RT x1.\n", "account.txt")))
+        "Corrected claim sent today: 64493-RT x1, 64494-RT x1.\n", "account.txt")
     assert summary.session is None
 
 
@@ -489,20 +494,20 @@ def test_a_check_mark_grid_after_the_diagnosis_line_gives_the_joints_per_side():
 
 
 def test_a_nurses_telephone_note_records_no_procedure_of_its_own():
-    summary = summarise(extract_source(SourceText(
+    summary = summary_of(
         "ST. BRENDAN HOSPITAL\nInterventional Pain Unit - Nursing Telephone Note\n\n"
         "Patient Name: Jane Q. Doe\nDOB 03/14/1961   MRN 4455123\nDate: 08/28/2026\n\n"
         "Follow-up after L L5-S1 MBB #2 (bupivacaine 0.5%) with Dr. Chaudhry, done 08/27/2026.\n"
-        "By 10 am \"90-95% better\"; back to 7/10 by 5 pm.\n", "phone.txt")))
+        "By 10 am \"90-95% better\"; back to 7/10 by 5 pm.\n", "phone.txt")
     assert summary.session is None and summary.kind == "clinic_note"
 
 
 def test_an_insurance_update_that_asks_authorization_for_an_ablation_is_no_session():
-    summary = summarise(extract_source(SourceText(
+    summary = summary_of(
         "ST. BRENDAN REGIONAL MEDICAL CENTER - PATIENT ACCESS SERVICES\nInsurance Update / Prior Authorization Note\n\n"
         "Date: 07/21/2026\nPatient: DOE, JANE Q      MRN: 4455123      DOB: 03/14/1961\n\n"
         "PRIOR AUTHORIZATION\nOrder: left L4-5 and L5-S1 radiofrequency ablation (CPT 64635 x1, 64636 x1).\n"
-        "Tentative date 08/18/2026, pending approval.\n", "access.txt")))
+        "Tentative date 08/18/2026, pending approval.\n", "access.txt")
     assert summary.session is None or summary.session.procedure != "facet_rfa"
 
 
