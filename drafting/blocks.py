@@ -282,14 +282,14 @@ def _recalled_block_dates(segments: list[list[Fact]]) -> dict[int, Fact]:
     return found if sorted(found) == list(range(1, len(found) + 1)) else {}
 
 
-def _recalled_date(fact: Fact, seg: list[Fact], recalled: dict[int, Fact]) -> Fact | None:
+def _recalled_date(fact: Fact, seg: list[Fact], recalled: dict[int, Fact], text: str) -> Fact | None:
     """The date of the recalled block an undated relief belongs to: by its block number, or by its order.
 
     "MBB x2 at Lakeside Pain in January and February, 85% and 90% relief": as
     many reliefs in the sentence as recalled blocks, and the sentence names a
     facet block, so the first is block #1's and the second block #2's.
     """
-    number = _block_number(fact, seg)
+    number = _block_number(fact, seg, text)
     if number is not None:
         return recalled.get(number)
     reliefs = [f for f in seg if f.kind == "relief" and not f.value.get("threshold")]
@@ -379,10 +379,11 @@ def _date_for(fact: Fact, dates: list[Fact]) -> Fact | None:
     return after[0] if after else None
 
 
-def _block_number(fact: Fact, seg: list[Fact]) -> int | None:
-    """The block number written nearest before the fact in its sentence."""
+def _block_number(fact: Fact, seg: list[Fact], text: str) -> int | None:
+    """The block number written nearest before the fact in its clause ("same targets as block #1;
+    bupivacaine injected": today's drug, not block #1's)."""
     before = [f for f in seg if f.kind == "block_number" and f.end <= fact.start]
-    return before[-1].value if before else None
+    return before[-1].value if before and ";" not in text[before[-1].end:fact.start] else None
 
 
 _TO_BLOCK = re.compile(r"\s*(?:to|from|after|with|of|on)\s+(?:the\s+)?(?:block|mbb|injection)?\s*$", re.IGNORECASE)
@@ -400,7 +401,9 @@ _BEFORE_WORDS = re.compile(r"\b(?:pre|pre-?procedure|preprocedure|before|baselin
 _AFTER_WORDS = re.compile(r"\b(?:post|post-?procedure|postprocedure|after)\b", re.IGNORECASE)
 DERIVED_RELIEF = "derived.pre_post_scores"
 # A reading's time, all its part of a row says: "; 15 min 1/10", "at 3 hr: 2/10".
-_READ_AT = re.compile(r"\s*(?:at\s+)?~?\d+(?:\.\d+)?\s*(?:min|mins|minutes|h|hr|hrs|hours?)\s*:?\s*", re.IGNORECASE)
+# "  Hour 3: 3/10": a diary read out one hour a line.
+_READ_AT = re.compile(r"\s*(?:at\s+)?(?:~?\d+(?:\.\d+)?\s*(?:min|mins|minutes|h|hr|hrs|hours?)|(?:hour|hr)\s*#?\s*\d{1,2})\s*:?\s*",
+                      re.IGNORECASE)
 
 
 def _when_scored(fact: Fact, text: str) -> tuple[str | None, float | None]:
@@ -527,8 +530,9 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
 
     for summary in case.ordered():
         doc = summary.doc
-        if before is not None and summary.date and summary.date > before:
-            continue
+        # A note written after the ablation (a procedure log run later) may still report the
+        # blocks before it, by their dates; nothing else in it is a block's.
+        later = before is not None and summary.date is not None and summary.date > before
         own = records.get(summary.date) if summary.kind == "block_note" else None
         starts = [f.start for f in doc.facts]  # facts are in text order
         bounds = case.segments.get(id(doc))
@@ -573,7 +577,7 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                     date = _heading_date(doc, fact.start, session_dates - {own.date})
                 if date is None and recalled and fact.kind == "relief":
                     # "MBB x2 ..., 85% and 90% relief." then "block #1 on 01/20/2026 and block #2 on 02/17/2026"
-                    date = _recalled_date(fact, seg, recalled)
+                    date = _recalled_date(fact, seg, recalled, doc.text)
                 item = None
                 if date is None and recalled:
                     # "  Block #1 - 01/15/2026" heading the indented lines of its levels, drug and relief
@@ -593,6 +597,8 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                 diary_of_the_day = (date is not None and date.value == summary.date and own is None
                                     and date.value in session_dates and fact.kind == "relief"
                                     and (describes_block or fact.value.get("at_hours") is not None))
+                if later and (date is None or date.value not in session_dates):
+                    continue
                 if date is not None and (date.value != summary.date or diary_of_the_day):
                     if date.value in session_dates:
                         target = records[date.value]
@@ -615,12 +621,12 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                         target.mentions.append(evidence_of(date, doc))
                 elif date is None and numbered and own is None:
                     # "MBB #2 gave 85% relief" in a later note, with no date.
-                    target = numbered.get(_block_number(fact, seg))
+                    target = numbered.get(_block_number(fact, seg, doc.text))
                     if target is None and fact.kind == "relief" and summary.kind == "clinic_note":
                         target = records.get(_followed_block(doc, summary.date, session_dates, segments))
                 elif own is not None and fact.section not in _NOT_OWN_SESSION:
                     # "Given 90% response to block #1, ..." in block #2's note is block #1's result.
-                    earlier = numbered.get(_block_number_after(fact, seg, doc.text) or _block_number(fact, seg))
+                    earlier = numbered.get(_block_number_after(fact, seg, doc.text) or _block_number(fact, seg, doc.text))
                     target = earlier if earlier is not None and earlier.date < own.date else own
                 if target is not None:
                     target.add(fact, doc)

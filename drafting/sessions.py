@@ -530,7 +530,8 @@ def summarise(doc: ExtractedDocument) -> DocumentSummary:
     dob = _first(doc, "dob")
     mrn = _first(doc, "mrn")
     letter = _is_letter(doc.text)
-    reported_only = (letter or _is_message(doc.text) or _is_phone_note(doc.text)) and not _done_that_day(doc)
+    # A message's "this morning" is its sender's day, not a procedure recorded here.
+    reported_only = (letter and not _done_that_day(doc)) or _is_message(doc.text) or _is_phone_note(doc.text)
     session, warnings = (None, []) if reported_only else _session(doc, date)
     if session is None:
         kind = "clinic_note"

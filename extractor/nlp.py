@@ -131,9 +131,12 @@ def line_sentences(doc: Doc) -> Doc:
             continue
         text, nxt = strings[words[i]], strings[words[i + 1]]
         prev = words[i - 1] if i else None
+        # "both without\nsteroid: #1 on 12/02/2025": a line that ends on an open word goes on, even
+        # into what looks like a field's label.
         wrapped = (prev is not None and strings[prev] not in {":", ".", "|", ";"} and not vocab[prev].is_space
-                   and (nxt[:1].islower() or strings[prev].lower() in _OPEN_LINE_ENDS)
-                   and "\n\n" not in text and not _field_label_at(words, i + 1, strings))
+                   and "\n\n" not in text
+                   and (strings[prev].lower() in _OPEN_LINE_ENDS
+                        or (nxt[:1].islower() and not _field_label_at(words, i + 1, strings))))
         if not wrapped:
             doc[i + 1].is_sent_start = True
     return doc
@@ -144,7 +147,7 @@ def line_sentences(doc: Doc) -> Doc:
 # _NO_LINE_ENDS_ON joins a number to the word before its line break in the text itself; this
 # set is for any next word, so it leaves out "for", "of" and "to": measured, ConText's
 # negation and history scopes then reached across lines they should not.)
-_OPEN_LINE_ENDS = {"within", "about", "approximately", "than", "lasting", "the", "with"}
+_OPEN_LINE_ENDS = {"within", "about", "approximately", "than", "lasting", "the", "with", "without"}
 _LINE_BREAKS: dict[int, bool] = {}  # orth id -> `token.is_space and "\n" in token.text`
 _LABEL_WORDS = 4  # "sedation:", "pre-procedure pain:", "date of service:"
 
@@ -222,7 +225,7 @@ def build_nlp(fast: bool = True) -> Language:
     nlp.add_pipe("ocr_words", config={"spans_key": CANDIDATES})
     nlp.add_pipe("resolve_candidates")
 
-    context = nlp.add_pipe(_scoped_context() if fast else "medspacy_context", name="medspacy_context",
+    context = nlp.add_pipe(_scoped_context(fast), name="medspacy_context",
                            config={"input_span_type": "group", "rules": None, "span_group_name": RESOLVED})
     ours = load_json_data("context_rules.json")
     # medspaCy's default rules, less those our file overrides (its "cannot"
@@ -338,26 +341,45 @@ def _import_medspacy() -> None:
 
 
 _CONTEXT = "facet_claims_context"
+_CONTEXT_WRITTEN = "facet_claims_context_written"
 
 
-def _scoped_context() -> str:
-    """Register (once) medspaCy's ConText whose graph skips pairs out of scope; returns the factory name.
+def _scoped_context(fast: bool = True) -> str:
+    """Register (once) medspaCy's ConText with our graph; returns the factory name.
 
-    Why: `ConTextGraph.apply_modifiers` calls `modifier.modifies(target)`
-    for every target and every modifier of the note (~900 pairs, ~0.5 us
-    each), and `modifies` is True only when medspaCy's
-    `tuple_overlaps(modifier.scope_span, (target.start, target.end))` is,
-    which it tests last, after checks without side effects. This graph
-    makes that test first, inline, and asks `modifies` of the others, in
-    the same order, so the same `modify` calls happen. Everything else is
-    medspaCy's `ConText.__call__` as in 1.3.1.
+    The graph changes one thing in what ConText finds, in both pipelines: a
+    terminating rule's scope is its own words (update_scopes, below).
+
+    The fast one also skips pairs out of scope. Why: `ConTextGraph.apply_modifiers`
+    calls `modifier.modifies(target)` for every target and every modifier of the
+    note (~900 pairs, ~0.5 us each), and `modifies` is True only when medspaCy's
+    `tuple_overlaps(modifier.scope_span, (target.start, target.end))` is, which it
+    tests last, after checks without side effects. This graph makes that test
+    first, inline, and asks `modifies` of the others, in the same order, so the
+    same `modify` calls happen. Everything else is medspaCy's `ConText.__call__`
+    as in 1.3.1.
     """
-    if Language.has_factory(_CONTEXT):
-        return _CONTEXT
+    name = _CONTEXT if fast else _CONTEXT_WRITTEN
+    if Language.has_factory(name):
+        return name
     from medspacy.context import ConText, ConTextModifier
     from medspacy.context.context_graph import ConTextGraph
 
-    class ScopedGraph(ConTextGraph):
+    class TerminatedGraph(ConTextGraph):
+        def update_scopes(self):
+            # A terminating rule's scope is its own words. Why: medspaCy's `limit_scope` asks
+            # `tuple_overlaps(self.scope, other.scope)`, which is false when the other's scope holds
+            # the whole of this one; a terminator's default scope is its whole sentence, so once one
+            # terminator has cut a negation's scope ("Agent: #1 lido 2% ; steroid: none"), the next
+            # (";") no longer cut it. Its own words overlap the scope exactly when it stands inside.
+            # So for a PSEUDO rule, which modifies nothing and ends the scopes of its own category
+            # only (context_rules.json: "[ends a negation only]").
+            for modifier in self.modifiers:
+                if modifier.direction.upper() in ("TERMINATE", "PSEUDO"):
+                    modifier._scope_start, modifier._scope_end = modifier.modifier_span
+            super().update_scopes()
+
+    class ScopedGraph(TerminatedGraph):
         def apply_modifiers(self):
             if self.prune_on_modifier_overlap:
                 return super().apply_modifiers()
@@ -374,6 +396,8 @@ def _scoped_context() -> str:
                     edges.append((target, modifier))
             self.edges = edges
 
+    graph_class = ScopedGraph if fast else TerminatedGraph
+
     class ScopedContext(ConText):
         def __call__(self, doc: Doc, targets: str | None = None) -> Doc:
             if not targets and self.input_span_type == "ents":
@@ -382,7 +406,7 @@ def _scoped_context() -> str:
                 targets = doc.spans[self.span_group_name]
             elif targets:
                 targets = getattr(doc._, targets)
-            graph = ScopedGraph(prune_on_modifier_overlap=self.prune_on_target_overlap)
+            graph = graph_class(prune_on_modifier_overlap=self.prune_on_target_overlap)
             graph.targets = targets
             graph.modifiers = []
             matcher = self._ConText__matcher
@@ -398,8 +422,8 @@ def _scoped_context() -> str:
             doc._.context_graph = graph
             return doc
 
-    Language.factory(_CONTEXT)(ScopedContext)
-    return _CONTEXT
+    Language.factory(name)(ScopedContext)
+    return name
 
 
 _SECTIONIZER = "facet_claims_sectionizer"

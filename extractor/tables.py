@@ -59,6 +59,7 @@ _CAPTION_MAX = 60  # a diary's caption line ("Pain diary (NRS 0-10):"), not a se
 _MERGE_GAP = 8  # "Pain (NRS)": two words of one column header
 _UNIT_HOURS = {"min": 1 / 60, "h": 1.0, "hr": 1.0, "hour": 1.0, "d": 24.0, "day": 24.0, "wk": 168.0, "week": 168.0}
 _HOURS = re.compile(r"\b(\d+(?:\.\d+)?|[a-z]+)\s*-?\s*(min|hour|hr|h|day|d|week|wk)(?:s|utes?)?\b")
+_HOUR_NUMBER = re.compile(r"\b(?:hour|hr)\s*#?\s*(\d{1,2})\b", re.IGNORECASE)  # "Hour 3": the third hour's reading
 
 
 @dataclass(frozen=True)
@@ -108,10 +109,12 @@ def opens_row(text: str, at: int) -> bool:
 
 
 def hours_in(text: str | None) -> float | None:
-    """Hours a row label or duration cell names ("30 min" -> 0.5, "~2.5 h" -> 2.5, "two hours" -> 2; "Pre" -> None)."""
+    """Hours a row label or duration cell names ("30 min" -> 0.5, "~2.5 h" -> 2.5, "two hours" -> 2,
+    a diary's "Hour 3:" -> 3; "Pre" -> None)."""
     m = _HOURS.search((text or "").lower())
     if not m:
-        return None
+        numbered = _HOUR_NUMBER.search(text or "")
+        return float(numbered.group(1)) if numbered else None
     amount = number_value(m.group(1))
     return None if amount is None else round(amount * _UNIT_HOURS[m.group(2)], 3)
 
@@ -293,12 +296,18 @@ def _summary_cells(line: str, header: str, columns: list[Column]) -> list[tuple[
     return found
 
 
+_HEADER_CELL_END = re.compile(r"\t| {2,}|\|")
+
+
 def _summary_relief(cell: str, header: str, column: Column | None) -> re.Match | None:
     """A relief cell's percent: "90%", "80-85%"; a bare "85-90" only under a header that names the percent."""
     if column is None or column.role != "relief":
         return None
     rules = _rules()
-    percent_header = "%" in header[column.start:column.end] or "percent" in header[column.start:column.end].lower()
+    # the header's whole cell: "Relief %" names the percent after the column's word
+    cell_end = _HEADER_CELL_END.search(header, column.end)
+    named = header[column.start:cell_end.start() if cell_end else len(header)]
+    percent_header = "%" in named or "percent" in named.lower()
     return rules["summary_cell"].match(cell) or (rules["summary_bare_cell"].match(cell) if percent_header else None)
 
 
@@ -351,11 +360,12 @@ def _tab_table(lines: list[tuple[int, str]], i: int) -> tuple[list[tuple[int, in
         else:
             relief = cells[roles.index("relief")]
             m = _summary_relief(line[relief[0]:relief[1]], header, by_index[roles.index("relief")])
-            if not m:
-                break
-            duration = next((_with_header_unit(t, header[s:e]) for r, t, (s, e) in zip(roles, texts, head)
-                             if r == "duration"), None)
-            found.append((start + relief[0], start + relief[0] + m.end(), _SUMMARY_RELIEF, {"duration": duration}))
+            if m:
+                duration = next((_with_header_unit(t, header[s:e]) for r, t, (s, e) in zip(roles, texts, head)
+                                 if r == "duration"), None)
+                found.append((start + relief[0], start + relief[0] + m.end(), _SUMMARY_RELIEF, {"duration": duration}))
+            elif not rules["empty"].match(line[relief[0]:relief[1]]):
+                break  # an "n/a" relief (the ablation's own row) keeps the log going
             # "Pre NRS | Post NRS": the row's scores, at no time the table says
             found += [(start + s, start + e, column.rule["id"], {"at_hours": None})
                       for column, (s, e), text in zip(by_index, cells, texts)

@@ -60,7 +60,7 @@ def _field_tokens(span, doc, accept) -> list:
         if tok.is_space or tok.text.lower().strip(".:") in _STOP_WORDS or not accept(tok):
             break
         tokens.append(tok)
-        if len(tokens) >= 6:
+        if sum(t.text not in _NICKNAME_MARKS for t in tokens) >= 6:
             break
     while tokens and tokens[-1].text == ",":
         tokens.pop()
@@ -187,8 +187,14 @@ def drop_unneeded_fallbacks(drafts: list[Draft], values: dict) -> list[Draft]:
     return drafts
 
 
+_NICKNAME_MARKS = {'"', "\u201c", "\u201d"}  # a parenthesis ends the name: "Okafor, Danielle R (formerly Brandt)"
+_NICKNAME = re.compile(r'\s*["\u201c][^"\u201d]*["\u201d]')
+
+
 def parse_name(text: str) -> dict | None:
-    """'HALVORSEN, MARGARET A' or 'Margaret A. Halvorsen' -> first/middle/last."""
+    """'HALVORSEN, MARGARET A' or 'Margaret A. Halvorsen' -> first/middle/last; a nickname in
+    quotes ('Margaret "Peggy" Kessler-Ruiz') is no middle name."""
+    text = _NICKNAME.sub("", text)
     if "," in text:
         last, _, rest = text.partition(",")
         parts = rest.split()
@@ -223,7 +229,12 @@ def interpret_cue(span, ctx: Context) -> list[Draft]:
     role = ctx.values.get(span.id_)
     doc = ctx.doc
     if role == "patient_name":
-        tokens = _field_tokens(span, doc, lambda t: bool(_NAME_TOKEN.match(t.text)))
+        # a nickname in quotes may stand between the names: Margaret "Peggy" Kessler-Ruiz
+        tokens = _field_tokens(span, doc, lambda t: bool(_NAME_TOKEN.match(t.text)) or t.text in _NICKNAME_MARKS)
+        while tokens and tokens[-1].text in _NICKNAME_MARKS:
+            tokens.pop()
+        if tokens and tokens[0].text in _NICKNAME_MARKS:
+            return []  # 'Patient: "So I went home ...': the patient's words, not a name
         if len(tokens) < 2:
             return []
         text = doc[tokens[0].i: tokens[-1].i + 1].text

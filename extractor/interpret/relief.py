@@ -357,10 +357,14 @@ _RELIEF_WORD = re.compile(r"\b(?:relief|diary|better|improvement)\b", re.IGNOREC
 
 
 def _row_of_a_relief_log(span, text: str) -> bool:
-    """"  2 hr     80%" opens its line, and the lines above it up to a blank line name relief."""
+    """"  2 hr     80%" opens its line, and the rest of its line or the lines above it up to a blank
+    line name relief."""
     if not opens_row(text, span.start_char):
         return False  # a bullet may open the row: "  • 30 min — 95%"
     line_start = text.rfind("\n", 0, span.start_char) + 1
+    line_end = text.find("\n", span.end_char)
+    if _RELIEF_WORD.search(text, span.start_char, line_end if line_end >= 0 else len(text)):
+        return True  # the log's first row says it: "  Hour 1: 95% better, sat through a meeting"
     above = line_start - 1
     for _ in range(_LOG_LEAD_LINES):
         if above <= 0:
@@ -375,21 +379,27 @@ def _row_of_a_relief_log(span, text: str) -> bool:
     return False
 
 
-_BARE_PAIN_FREE = {"relief.words_pain_free", "relief.words_painfree"}
+_BARE_PAIN_FREE = {"relief.words_pain_free", "relief.words_painfree", "relief.words_no_pain_at_all"}
 _MANEUVERS = {"extension", "rotation", "flexion", "maneuver", "maneuvers", "manoeuvres", "mvmts", "movements",
               "movement", "loading", "walked", "walking", "ambulated", "ambulating", "stood", "standing",
               "bending", "palpation", "rom", "hallway"}
 
 
+_EXAM_MANEUVERS = {"extension", "rotation", "flexion", "palpation", "loading", "maneuver", "maneuvers"}
+
+
 def _after_a_maneuver(span) -> bool:
     """A movement or exam word among the few words before "pain-free" on its line ("Extension-rotation to
-    the right was pain free")."""
+    the right was pain free"), or an exam's maneuver right after "no pain at all" ("no pain at all with
+    extension"; "pain free with standing for 4 hours" is relief)."""
     for tok in reversed(span.doc[max(0, span.start - 7): span.start]):
         if "\n" in tok.text:
-            return False
+            break
         if tok.lower_.split("/")[-1] in _MANEUVERS:
             return True
-    return False
+    after = span.doc[span.end: span.end + 2]
+    return (span.id_ == "relief.words_no_pain_at_all" and len(after) == 2 and after[0].lower_ in ("with", "on")
+            and after[1].lower_.split("/")[0] in _EXAM_MANEUVERS)
 
 
 def _read_then(span, time, basis: str) -> bool:
@@ -423,6 +433,9 @@ def _required_figure(span, ctx: Context) -> bool:
     return any(t.lower_ in _CONDITION_WORDS for t in doc[ctx.sentence_start(span.start): span.start])
 
 
+_DASHES = {"-", "\u2013", "\u2014"}
+
+
 @interpreter("RELIEF")
 def interpret_relief(span, ctx: Context) -> list[Draft]:
     if span.id_ in column_rules():
@@ -430,6 +443,9 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
     span = _without_listed_concentration(span)
     if span[0].text == ">" and span.start and span.doc[span.start - 1].text == "-" and len(span) > 1:
         span = Span(span.doc, span.start + 1, span.end, label=span.label_, span_id=span.id_)  # "-> 87%": an arrow
+    if (len(span) > 2 and span[0].like_num and span[1].text in _DASHES and span.start
+            and span.doc[span.start - 1].text == "#"):
+        span = Span(span.doc, span.start + 2, span.end, label=span.label_, span_id=span.id_)  # "block #1 - 100% relief"
     if _oxygen_saturation(span):
         return []  # "SpO2 98%\nRelief @ 15 min: 80%": a vital sign, the relief is on the next line
     authored = ctx.values.get(span.id_)
@@ -440,6 +456,10 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
     flags = authored if isinstance(authored, dict) else {}  # a pattern's authored value: how to read its span
     if flags.get("each"):
         return _each_percent(span, ctx)
+    if flags.get("after_strength") and not (span.start and span.doc[span.start - 1].text == "%"):
+        return []  # "- 85%" is a result after "bupivacaine 0.5%", not after any word
+    if flags.get("after_verb"):  # "reports 95% relief": the figure and its word
+        span = Span(span.doc, span.start + 1, span.end, label=span.label_, span_id=span.id_)
     if flags.get("percent_only"):
         span = Span(span.doc, span.start, span.start + 2, label=span.label_, span_id=span.id_)
     if flags.get("without_last_word"):  # "80-90% for": the word only says a duration follows
@@ -454,7 +474,10 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
         if not _row_of_a_relief_log(span, ctx.text):
             return []
         # "30m" in a log's time column is thirty minutes (elsewhere "m" may be months or metres).
-        read_at = number_value(span[0].text) / 60 if span[1].lower_ == "m" else duration_hours(span[0:2])
+        if flags.get("hour_number"):  # "Hour 3: 90%"
+            read_at = number_value(span[1].text)
+        else:
+            read_at = number_value(span[0].text) / 60 if span[1].lower_ == "m" else duration_hours(span[0:2])
         # The reading after the time: "2 hr     still 80-90%" is the range "80-90%".
         first = next(t.i for t in span[2:] if t.like_num)
         span = Span(span.doc, first, span.end, label=span.label_, span_id=span.id_)

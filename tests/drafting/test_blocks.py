@@ -387,3 +387,60 @@ def test_a_dictated_paragraph_after_the_interval_history_is_the_blocks_own():
     blocks = blocks_of(block_1, block_2)
     assert [f.value["agent"] for f, _ in blocks["2026-03-24"].agents] == ["lidocaine"]
     assert blocks["2026-03-24"].no_steroid
+
+
+def _lasting(record) -> list[tuple[float, float | None]]:
+    """A block record's reliefs as (percent, hours they lasted)."""
+    return [(f.value["percent"], f.value["duration_hours"]) for f, _ in record.reliefs]
+
+
+BILATERAL_BLOCK_1 = ("03/24/2026", "PROCEDURE: Bilateral L3-4 and L4-5 medial branch blocks. "
+                                   "Lidocaine 2% 0.5 mL per nerve.\n")
+BILATERAL_BLOCK_2 = ("04/14/2026", "Procedure: Medial branch blocks #2 (confirmatory), bilateral L3-4 and L4-5\n"
+                                   "Anesthetic: bupivacaine 0.5% PF, 0.5 mL/nerve.  Steroid: none.\n")
+
+
+def test_a_procedure_log_run_after_the_ablation_still_reports_the_blocks_by_their_dates():
+    block_1 = ("03/03/2026", "PROCEDURE: Right L3-4 and L4-5 medial branch blocks under fluoroscopy. "
+                             "Lidocaine 2% 0.5 mL per nerve. No steroid.\n")
+    block_2 = ("03/24/2026", "PROCEDURE: Right L3-4 and L4-5 medial branch blocks under fluoroscopy, block #2. "
+                             "Bupivacaine 0.5% 0.5 mL per nerve. No steroid.\n")
+    log = ("04/28/2026", "Report: Interventional Procedure Log\n"
+                         "Proc Date\tCPT\tLevels\tSide\tAgent\tRelief %\tDuration\n"
+                         "03/03/2026\t64493-RT\tL3-4, L4-5\tRight\tlidocaine 2%\t90\t3 h\n"
+                         "03/24/2026\t64493-RT\tL3-4, L4-5\tRight\tbupivacaine 0.5%\t85\t6 h\n"
+                         "04/21/2026\t64635-RT\tL3-4, L4-5\tRight\tlidocaine 2%\tn/a\tn/a\n")
+    docs = [extract_source(SourceText(HEADER.format(date=date) + body, f"note{i}.txt"))
+            for i, (date, body) in enumerate((block_1, block_2, log))]
+    case = group_cases([summarise(d) for d in docs])[0]
+    blocks = {b.date: b for b in collect_blocks(case, before="2026-04-21")}
+    assert _lasting(blocks["2026-03-03"]) == [(90.0, 3.0)]
+    assert _lasting(blocks["2026-03-24"]) == [(85.0, 6.0)]
+
+
+def test_todays_drug_after_a_clause_that_names_block_one_is_todays():
+    blocks = blocks_of(BILATERAL_BLOCK_1, (BILATERAL_BLOCK_2[0], BILATERAL_BLOCK_2[1] + "\n"
+                       "Course: uncomplicated. Needles placed to the same six targets as block #1; negative\n"
+                       "aspiration; bupivacaine injected. Needles removed intact.\n"))
+    assert {f.value["agent"] for f, _ in blocks["2026-03-24"].agents} == {"lidocaine"}
+
+
+def test_an_hour_by_hour_diary_of_scores_gives_the_blocks_relief_at_each_hour():
+    block_1 = ("12/02/2025", "PROCEDURE: Left L5-S1 medial branch block under fluoroscopy. Lidocaine 2% 0.5 mL "
+                             "per nerve. Steroid: none.\n\n"
+                             "ADDENDUM 12/03/2025 - diary sheet dropped off (transcribed by MA):\n"
+                             "  Pre-block: 7/10\n  Hour 1: 1/10 - unloaded the dishwasher\n  Hour 2: 1/10\n"
+                             "  Hour 3: 3/10, aching coming back\n  Hour 4: 6/10\n")
+    blocks = blocks_of(block_1)
+    readings = [(f.value["at_hours"], f.value["percent"]) for f, _ in blocks["2025-12-02"].reliefs]
+    assert readings == [(1.0, 85.7), (2.0, 85.7), (3.0, 57.1), (4.0, 14.3)]
+
+
+def test_a_recovery_assessment_and_a_physician_summary_after_the_indication_are_the_blocks_own():
+    blocks = blocks_of(BILATERAL_BLOCK_1, (BILATERAL_BLOCK_2[0], BILATERAL_BLOCK_2[1]
+                       + "Indication: MBB #1 03/24/2026 (lidocaine 2%) - ~90% relief x 3 h.\n\n"
+                         "Recovery assessment (RN), time after injection:\n"
+                         "  20 min   NRS 1/10 standing/extension - \"85% better\"\n\n"
+                         "Physician summary: about 85% relief at 20 minutes, lasting only about 45 minutes.\n"))
+    assert (85.0, 0.75) in _lasting(blocks["2026-04-14"])
+    assert _lasting(blocks["2026-03-24"]) == [(90.0, 3.0)]

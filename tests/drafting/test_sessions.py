@@ -515,3 +515,38 @@ def test_two_sides_joined_in_one_laterality_answer_are_both_sides():
     session = session_of("Procedure:     Lumbar medial branch block, diagnostic #2 (confirmatory)\n"
                          "Level(s):      L4-5 -- L3 + L4 MB\nLaterality:    RT + LT\nGuidance:      Fluoroscopy\n")
     assert session.joints == {"left": ["L4-L5"], "right": ["L4-L5"]}
+
+
+def test_an_e_mail_thread_whose_patient_reports_this_mornings_block_is_no_session():
+    # The patient's "block from this morning" is her day, not a procedure the thread records;
+    # the physician's order for the ablation in it is no ablation either.
+    summary = summary_of(
+        "Patient Correspondence (e-mail imported to chart) - filed 09/12/2026\n"
+        "Patient: Doe, Jane Q     DOB: 03/14/1961     MRN: 4455123\n\n"
+        "From: Samuel Whitaker <sw@example.com>\nSent: Saturday, September 12, 2026 7:41 AM\n"
+        "To: Tanya Briggs <tb@example.com>\nSubject: RE: After your block - pain log\n\n"
+        "Please book right L5-S1 RF ablation (right L4 medial branch + L5 dorsal ramus) in our office.\n\n"
+        "> From: Tanya Briggs <tb@example.com>\n> Subject: FW: After your block - pain log\n>\n"
+        "> Dr. W - her log is below. Want me to get the\n> RFA on the books? She is off work Tuesdays.\n>\n"
+        ">> From: Jane Doe <jd@example.com>\n>> Subject: RE: After your block - pain log\n>>\n"
+        ">> Reporting on block #2 from this afternoon. Dr. Whitaker finished\n>> around 1:15 and I was 85-90% better.\n",
+        "email.txt")
+    assert summary.session is None and summary.kind == "clinic_note"
+
+
+LCD_CHECKLIST = (
+    "MEDICARE FACET JOINT INTERVENTIONS - LCD CRITERIA CHECKLIST / PHYSICIAN ATTESTATION\n\n"
+    "Patient Name: Doe, Jane Q       DOB: 03/14/1961       MRN: 4455123\nDate: 04/21/2026\n"
+    "Planned: bilateral L3-4, L4-5 lumbar radiofrequency ablation (thermal)\n"
+    "[X] Two medial branch blocks on separate days, at the levels to be treated\n"
+    "[X] Thermal RF ablation under fluoroscopic guidance\n")
+ABN = ("A. Notifier: Lakeshore Spine & Pain Associates\n   4410 Harbor Point Dr\n"
+       "B. Patient Name: Jane Q. Doe          C. Identification Number: MRN 4455123\n\n"
+       "              Advance Beneficiary Notice of Non-coverage (ABN)\n\nD. Procedure:\n"
+       "   Radiofrequency ablation of lumbar facet joint nerves, bilateral L3-4 and L4-5\n"
+       "   (CPT 64635, 64636), scheduled 05/07/2026\nDate: 04/21/2026\n")
+
+
+@pytest.mark.parametrize("text", [LCD_CHECKLIST, ABN], ids=["lcd_checklist", "abn"])
+def test_a_medicare_criteria_checklist_and_an_abn_are_no_sessions(text):
+    assert summary_of(text, "form.txt").session is None

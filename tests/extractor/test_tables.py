@@ -318,3 +318,22 @@ def test_a_caption_that_names_itself_a_diary_needs_no_colon():
             "   Pre       8\n   30 min    1\n   2 h       0\n   8 h       6\n")
     assert _read(text) == [("8", "table.nrs_column", None), ("1", "table.nrs_column", 0.5),
                            ("0", "table.nrs_column", 2.0), ("6", "table.nrs_column", 8.0)]
+
+
+def test_a_tab_log_reads_a_bare_relief_under_relief_percent_and_goes_on_past_an_na_row():
+    # "Relief %": the percent after the column's word names the bare numbers; the ablation's own row
+    # ("n/a") keeps the log going, so its patient cell is read as the others are.
+    text = ("Proc Date\tPatient\tCPT\tLevels\tSide\tAgent\tRelief %\tDuration\n"
+            "03/03/2026\tDoe, Jane Q\t64493-RT\tL3-4, L4-5\tRight\tlidocaine 2%\t90\t3 h\n"
+            "03/24/2026\tDoe, Jane Q\t64493-RT\tL3-4, L4-5\tRight\tbupivacaine 0.5%\t85\t6 h\n"
+            "04/21/2026\tDoe, Jane Q\t64635-RT\tL3-4, L4-5\tRight\tlidocaine 2%\tn/a\tn/a\n")
+    cells = [(text[s:e], rule, notes) for s, e, rule, notes in table_cells(text)]
+    assert [(t, n["duration"]) for t, rule, n in cells if rule == "table.block_relief_column"] == [
+        ("90", "3 h"), ("85", "6 h")]
+    assert [t for t, rule, _ in cells if rule == "table.patient_column"] == ["Doe, Jane Q"] * 3
+
+
+def test_a_diary_hour_named_before_its_number():
+    from extractor.tables import hours_in
+
+    assert [hours_in(label) for label in ("Hour 3:", "hr 1", "2 hr", "Pre-block")] == [3.0, 1.0, 2.0, None]
