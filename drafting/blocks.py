@@ -400,8 +400,8 @@ def _block_number_after(fact: Fact, seg: list[Fact], text: str) -> int | None:
 _BEFORE_WORDS = re.compile(r"\b(?:pre|pre-?procedure|preprocedure|before|baseline|prior)\b", re.IGNORECASE)
 _AFTER_WORDS = re.compile(r"\b(?:post|post-?procedure|postprocedure|after)\b", re.IGNORECASE)
 DERIVED_RELIEF = "derived.pre_post_scores"
-# A reading's time, all its part of a row says: "; 15 min 1/10", "at 3 hr: 2/10".
-# "  Hour 3: 3/10": a diary read out one hour a line.
+# A reading's time, all its part of a row says: "; 15 min 1/10", "at 3 hr: 2/10", and a diary read
+# out one hour a line, "  Hour 3: 3/10".
 _READ_AT = re.compile(r"\s*(?:at\s+)?(?:~?\d+(?:\.\d+)?\s*(?:min|mins|minutes|h|hr|hrs|hours?)|(?:hour|hr)\s*#?\s*\d{1,2})\s*:?\s*",
                       re.IGNORECASE)
 
