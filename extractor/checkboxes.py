@@ -25,7 +25,8 @@ import re
 
 from extractor.facts import Fact
 
-__all__ = ["mark_unticked", "mark_answered_below", "drop_unfilled", "mark_side_grid", "in_side_grid"]
+__all__ = ["mark_unticked", "mark_answered_below", "drop_unfilled", "mark_side_grid", "in_side_grid",
+           "read_ticked_relief"]
 
 # "[ ]", "[x]", "[✓]"; a typed paper form's ballot boxes "☐" (empty), "☑" and "☒" (ticked).
 _BOX = re.compile(r"\[\s*([xX✓✔*]?)\s*\]|([☑☒])|☐")
@@ -207,3 +208,44 @@ def _side_columns(text: str, row_start: int) -> list[tuple[str, float]] | None:
         if {side for side, _ in columns} == {"right", "left"}:
             return columns
     return None
+
+
+# A ticked duration category: "[X] 1-3 h", "☒ >3 h" (the lower bound is how long it held at least).
+_TICKED_DURATION = re.compile(
+    r"(?:\[\s*[xX✓✔*]\s*\]|[☑☒])[ \t]*(?P<op>[<>]=?|[≥≤])?[ \t]*(?P<low>\d+(?:\.\d+)?)"
+    r"(?:[ \t]*[-–][ \t]*\d+(?:\.\d+)?)?[ \t]*(?P<unit>hours?|hrs?|h|minutes?|mins?)\b", re.IGNORECASE)
+_DURATION_REACH = 400  # characters after the relief's box where its duration question may be answered
+
+
+def read_ticked_relief(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
+    """The facts, with a relief category ticked on a form read as the block's result:
+
+        1. Best relief of your usual pain after the block:
+             [ ] <50%     [ ] 50-79%     [X] >=80%
+        2. How long did that relief last?
+             [ ] <1 h     [X] 1-3 h     [ ] >3 h
+
+    ">=80%" alone is a bar to clear (a threshold); ticked, it is what the patient
+    reported, and the ticked duration after it (its lower bound; none for "<1 h")
+    is how long it held.
+    """
+    if ("[" not in text and _BALLOT.isdisjoint(text)) or not any(f.kind == "relief" for f in facts):
+        return facts
+    reliefs = [f.start for f in facts if f.kind == "relief"]
+    out, changed = [], False
+    for fact in facts:
+        if fact.kind == "relief" and isinstance(fact.value, dict) and fact.value.get("threshold"):
+            line_start = text.rfind("\n", 0, fact.start) + 1
+            boxes = list(_BOX.finditer(text, line_start, fact.start))
+            if boxes and _ticked(boxes[-1]) and not text[boxes[-1].end():fact.start].strip():
+                reach = min([r for r in reliefs if r > fact.start] + [fact.end + _DURATION_REACH])
+                duration = _TICKED_DURATION.search(text, fact.end, reach)
+                hours = None
+                if duration and duration.group("op") not in ("<", "<=", "≤"):
+                    per_hour = 60.0 if duration.group("unit").lower().startswith("m") else 1.0
+                    hours = round(float(duration.group("low")) / per_hour, 3)
+                value = {k: v for k, v in fact.value.items() if k != "threshold"}
+                fact = dataclasses.replace(fact, value={**value, "duration_hours": value.get("duration_hours") or hours})
+                changed = True
+        out.append(fact)
+    return tuple(out) if changed else facts

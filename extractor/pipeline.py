@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from extractor import interpret  # noqa: F401  (registers the interpreters)
 from extractor.asides import release_aside_negations
-from extractor.checkboxes import drop_unfilled, mark_answered_below, mark_side_grid, mark_unticked
+from extractor.checkboxes import drop_unfilled, mark_answered_below, mark_side_grid, mark_unticked, read_ticked_relief
 from extractor.facts import ExtractedDocument, Fact
 from extractor.json_export import json_as_labels, looks_like_json
 from extractor.rtf_export import looks_like_rtf, rtf_as_text
@@ -410,7 +410,7 @@ def extract_source(source: SourceText, sha256: str = "") -> ExtractedDocument:
                          key=lambda f: (f.start, f.end, f.kind)))
     facts = mark_planned(mark_dated_history(facts, source.text), plan_field_ranges(_sections(doc, text), text))
     facts = mark_answered_below(mark_unticked(mark_requested(facts, source.text), source.text), source.text)
-    facts = release_aside_negations(mark_side_grid(facts, source.text), source.text)
+    facts = read_ticked_relief(release_aside_negations(mark_side_grid(facts, source.text), source.text), source.text)
     facts = mark_copied_forward(drop_unfilled(facts, source.text), source.text)
     facts = mark_spoken_corrections(mark_corrected(mark_transmitted(facts, source.text), source.text), source.text)
     return ExtractedDocument(path=source.path, sha256=sha256 or hashlib.sha256(source.text.encode()).hexdigest(),

@@ -148,6 +148,12 @@ def _percent(span, ctx: Context) -> tuple[float | None, str]:
         if not 0 < before <= 10 or after > before:
             return None, "scores"
         return round((before - after) / before * 100, 1), "scores"
+    if span.id_ == "relief.scores_down_to_from" and len(numbers) >= 2:  # "down to a 2 from a 7"
+        after, before = numbers[0], numbers[-1]
+        return (round((before - after) / before * 100, 1) if 0 < before <= 10 and after <= before else None), "scores"
+    if span.id_ == "relief.points_from_baseline" and len(numbers) >= 2:  # "7 points from a baseline of 8"
+        dropped, before = numbers[0], numbers[-1]
+        return (round(dropped / before * 100, 1) if 0 < dropped <= before <= 10 else None), "scores"
     if span.id_ == "relief.score_arrow_score_of_ten" and len(numbers) >= 3:
         before, after = numbers[0], numbers[1]  # "8→1/10"
         return (round((before - after) / before * 100, 1) if 0 < before <= 10 and after <= before else None), "scores"

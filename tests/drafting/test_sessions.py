@@ -550,3 +550,24 @@ ABN = ("A. Notifier: Lakeshore Spine & Pain Associates\n   4410 Harbor Point Dr\
 @pytest.mark.parametrize("text", [LCD_CHECKLIST, ABN], ids=["lcd_checklist", "abn"])
 def test_a_medicare_criteria_checklist_and_an_abn_are_no_sessions(text):
     assert summary_of(text, "form.txt").session is None
+
+
+def test_a_consults_referral_block_that_authorizes_blocks_and_an_ablation_is_no_session():
+    summary = summary_of(
+        "COMMUNITY CARE PROVIDER - CONSULTATION REPORT\n\nPatient Name: Doe, Jane Q\nDOB: 14MAR1961   MRN: 4455123\n\n"
+        "VA REFERRAL\n  Referral #: VA0031876542\n"
+        "  SEOC: PAIN MANAGEMENT - INTERVENTIONAL 1.4.2 (consult, diagnostic MBB x2, RFA)\n\n"
+        "Date of Service: 17FEB2026\n\nHISTORY OF PRESENT ILLNESS\nLeft-sided low back pain for ~6 years.\n",
+        "consult.txt")
+    assert summary.session is None
+
+
+def test_a_procedure_cancelled_on_the_day_is_no_session():
+    summary = summary_of(
+        "ST. CUTHBERT MEDICAL CENTER\nPerioperative Services - PROCEDURE CANCELLATION NOTE\n\n"
+        "Patient: Doe, Jane Q      MRN: 4455123      DOB: 03/14/1961\nDate: 07/14/2026\n\n"
+        "Scheduled: Bilateral L4-5 radiofrequency ablation (L3 and L4 medial branches), 08:00\n"
+        "Status: CANCELLED on the day of procedure - not started\n"
+        "Physician assessment 07:25: RFA cannot be done today - apixaban was not held.\n"
+        "No time-out was performed, no needles placed. Rescheduled for 07/23/2026.\n", "cancel.txt")
+    assert summary.session is None

@@ -90,3 +90,15 @@ def test_a_level_in_a_sentence_under_a_side_header_keeps_its_own_side(extract_te
     text = "Side    Right   Left\nL4-5 was tender on palpation, worse on the left.\n"
     (level,) = [f for f in extract_text(text).facts if f.kind == "level"]
     assert not level.negated
+
+
+def test_a_ticked_relief_category_is_the_result_and_its_ticked_duration_how_long_it_held(extract_text):
+    text = ("1. Best relief of your usual pain after the block:\n"
+            "     [ ] <50%     [ ] 50-79%     [X] >=80%\n\n"
+            "2. How long did that relief last?\n"
+            "     [ ] <1 h     [X] 1-3 h     [ ] >3 h\n\n"
+            "We proceed to ablation only if both blocks give >=80% relief.\n")
+    reliefs = [(f.text, f.value.get("threshold", False), f.value["duration_hours"])
+               for f in extract_text(text).facts if f.kind == "relief"]
+    assert reliefs[0] == (">=80%", False, 1.0)
+    assert reliefs[-1][1] is True  # the bar in a sentence stays a bar
