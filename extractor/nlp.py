@@ -494,9 +494,15 @@ def _paragraph_categories() -> frozenset[str]:
     return frozenset(load_json_data("section_rules.json").get("paragraph_categories", ()))
 
 
+@lru_cache(maxsize=1)
+def _paragraph_literals() -> frozenset[str]:
+    return frozenset(load_json_data("section_rules.json").get("paragraph_literals", ()))
+
+
 @Language.component("paragraph_sections")
 def paragraph_sections(doc: Doc) -> Doc:
-    """End a field-like section with its paragraph (section_rules.json "paragraph_categories").
+    """End a field-like section with its paragraph (section_rules.json "paragraph_categories", and
+    "paragraph_literals" for one label of a category: "Dx: M47.816" but not "DIAGNOSES" over a list).
 
     "Allergies: NKDA. Not on blood thinners." / blank line / "Consent signed. ...
     Injected bupivacaine 0.5%": with no heading between, the Sectionizer runs
@@ -509,11 +515,13 @@ def paragraph_sections(doc: Doc) -> Doc:
         return doc
     from medspacy.section_detection.section import Section
 
-    paragraph_only = _paragraph_categories()
+    paragraph_only, paragraph_labels = _paragraph_categories(), _paragraph_literals()
     out = []
     for section in sections:
         body_start, body_end = section.body_span
-        cut = _paragraph_end(doc, body_start, body_end) if section.category in paragraph_only else body_end
+        by_paragraph = section.category in paragraph_only or (
+            section.rule is not None and section.rule.literal in paragraph_labels)
+        cut = _paragraph_end(doc, body_start, body_end) if by_paragraph else body_end
         if cut >= body_end:
             out.append(section)
             continue

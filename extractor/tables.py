@@ -26,7 +26,7 @@ interpreters. Nothing is logged.
 # No `from __future__ import annotations`: spaCy reads the factory's annotations at run time.
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from spacy.language import Language
@@ -67,6 +67,11 @@ class Column:
     rule: dict
     start: int   # offset of the header word in its line
     end: int
+    mm: bool = False  # "VAS (mm)": marks on a 100 mm line, read as tenths on the 0-10 scale
+
+    def note(self, hours: float | None) -> dict:
+        """What the table notes for one of this column's cells, read `hours` after the block."""
+        return {"at_hours": hours, "mm": True} if self.mm else {"at_hours": hours}
 
     @property
     def role(self) -> str:
@@ -146,7 +151,19 @@ def _header_columns(line: str) -> list[Column]:
             continue  # "Duration (hr)": the duration's unit, not a time column
         else:
             merged.append(col)
-    return merged
+    return [_with_unit(line, col) for col in merged]
+
+
+_MM_UNIT = re.compile(r"\bmm\b|0\s*-\s*100\b|/\s*100\b", re.IGNORECASE)
+_CELL_END = re.compile(r"\t| {2,}|\|")
+
+
+def _with_unit(line: str, column: Column) -> Column:
+    """A pain column whose header cell gives millimetres ("VAS (mm)", "VAS 0-100") reads its cells so."""
+    if column.role != "pain_score":
+        return column
+    end = _CELL_END.search(line, column.end)
+    return replace(column, mm=True) if _MM_UNIT.search(line, column.end, end.start() if end else len(line)) else column
 
 
 # A caption that names itself a diary needs no colon: "Diary (NRS, low back) - injection complete 1441h".
@@ -275,9 +292,11 @@ def _score_only(line: str, cell: tuple[Column, int, int]) -> tuple[Column, int, 
 
 
 def _fits(column: Column, text: str) -> bool:
+    if text.endswith("/10") and column.role != "pain_score":
+        return False  # a score, not the relief a column (or a caption's word) names
     value = float(text.rstrip("%"))
     if column.role == "pain_score":
-        return not text.endswith("%") and value <= 10
+        return not text.endswith("%") and value <= (100 if column.mm else 10)
     return value <= 100
 
 
@@ -353,7 +372,7 @@ def _tab_table(lines: list[tuple[int, str]], i: int) -> tuple[list[tuple[int, in
             if not rules["row"].match(time_cell):
                 break
             hours = hours_in(time_cell)
-            found += [(start + s, start + e, column.rule["id"], {"at_hours": hours})
+            found += [(start + s, start + e, column.rule["id"], column.note(hours))
                       for column, (s, e), text in zip(by_index, cells, texts)
                       if column is not None and column.role in _NUMERIC_ROLES and rules["cell"].match(text)
                       and _fits(column, text)]
@@ -367,7 +386,7 @@ def _tab_table(lines: list[tuple[int, str]], i: int) -> tuple[list[tuple[int, in
             elif not rules["empty"].match(line[relief[0]:relief[1]]):
                 break  # an "n/a" relief (the ablation's own row) keeps the log going
             # "Pre NRS | Post NRS": the row's scores, at no time the table says
-            found += [(start + s, start + e, column.rule["id"], {"at_hours": None})
+            found += [(start + s, start + e, column.rule["id"], column.note(None))
                       for column, (s, e), text in zip(by_index, cells, texts)
                       if column is not None and column.role == "pain_score" and rules["cell"].match(text)
                       and _fits(column, text)]
@@ -606,6 +625,12 @@ def table_cells(text: str) -> list[tuple[int, int, str, dict]]:
             continue
         columns = _header_columns(header) if len(header) < 300 and _row_follows(lines, i) else []
         kind = _table_kind(header, columns) if columns else None
+        if kind is None and i and header.rstrip().endswith(":") and len(header.strip()) <= _CAPTION_MAX \
+                and lines[i - 1][1].strip() and _row_follows(lines, i):
+            # A caption wrapped over two lines: "Left low back pain,\n0-10, as she wrote it:"
+            wrapped = _header_columns(lines[i - 1][1] + " " + header.strip())
+            if _table_kind(header, wrapped) == "diary":
+                columns, kind = wrapped, "diary"
         if kind is None:
             grid = _grid_table(lines, i) if lines[i][0] in grid_starts else None
             if grid is not None:
@@ -633,7 +658,7 @@ def table_cells(text: str) -> list[tuple[int, int, str, dict]]:
                     if hours is None and _CLOCK.search(label):
                         reference = reference or [_clock_reference(text)]
                         hours = _hours_after(label, reference[0])
-                    found = [(s, e, column.rule["id"], {"at_hours": hours})
+                    found = [(s, e, column.rule["id"], column.note(hours))
                              for column, s, e in (_score_only(line, cell) for cell in _row_cells(line, header, columns))
                              if _fits(column, line[s:e])]
                 cells.extend((start + s, start + e, rule_id, notes) for s, e, rule_id, notes in found)

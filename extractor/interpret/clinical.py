@@ -142,8 +142,9 @@ def interpret_setting(span, ctx: Context) -> list[Draft]:
 def interpret_pain_score(span, ctx: Context) -> list[Draft]:
     column = column_rules().get(span.id_)
     if column is not None:  # a pain-diary cell: the column names the scale
-        value = {"score": float(span.text), "scale": column.get("scale"),
-                 "at_hours": cell_notes(ctx.doc).get(span.start_char, {}).get("at_hours")}
+        note = cell_notes(ctx.doc).get(span.start_char, {})
+        score = float(span.text) / 10 if note.get("mm") else float(span.text)  # "VAS (mm)": a 100 mm line
+        value = {"score": score, "scale": column.get("scale"), "at_hours": note.get("at_hours")}
         return [Draft("pain_score", value, span.start_char, span.end_char, span.id_, "score in a pain-diary row", span)]
     after = ctx.doc[span.end].text if span.end < len(ctx.doc) else ""
     if span.id_ in _SCORE_WITHOUT_TEN and after in {"-", "/", "–"}:

@@ -440,12 +440,15 @@ def _required_figure(span, ctx: Context) -> bool:
 
 
 _DASHES = {"-", "\u2013", "\u2014"}
+_PRONOUNS = {"her", "him", "them", "me", "us"}
+_HEDGES = {"about", "approximately", "approx", "nearly", "roughly", "around"}  # before the figure, outside its span
 
 
 @interpreter("RELIEF")
 def interpret_relief(span, ctx: Context) -> list[Draft]:
     if span.id_ in column_rules():
         return _table_relief(span, ctx)
+    matched = span  # ConText's flags are kept on the span the ruler found, not on the trimmed one
     span = _without_listed_concentration(span)
     if span[0].text == ">" and span.start and span.doc[span.start - 1].text == "-" and len(span) > 1:
         span = Span(span.doc, span.start + 1, span.end, label=span.label_, span_id=span.id_)  # "-> 87%": an arrow
@@ -466,6 +469,11 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
         return []  # "- 85%" is a result after "bupivacaine 0.5%", not after any word
     if flags.get("after_verb"):  # "reports 95% relief": the figure and its word
         span = Span(span.doc, span.start + 1, span.end, label=span.label_, span_id=span.id_)
+        while span[0].lower_ in _PRONOUNS or span[0].lower_ in _HEDGES:  # "gave her about 85% relief"
+            span = Span(span.doc, span.start + 1, span.end, label=span.label_, span_id=span.id_)
+    if flags.get("after_paren"):  # "positive (~85%)": the figure in the brackets
+        span = Span(span.doc, next(t.i for t in span if t.text == "(") + 1, span.end, label=span.label_,
+                    span_id=span.id_)
     if flags.get("percent_only"):
         span = Span(span.doc, span.start, span.start + 2, label=span.label_, span_id=span.id_)
     if flags.get("without_last_word"):  # "80-90% for": the word only says a duration follows
@@ -546,4 +554,4 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
         value["threshold"] = True  # a figure a payer or plan requires, not what the patient reported
     if read_at is not None:
         value["at_hours"] = read_at  # as a diary row's time
-    return [Draft("relief", value, span.start_char, span.end_char, span.id_, f"relief from {basis}", span)]
+    return [Draft("relief", value, span.start_char, span.end_char, span.id_, f"relief from {basis}", matched)]

@@ -444,3 +444,19 @@ def test_a_recovery_assessment_and_a_physician_summary_after_the_indication_are_
                          "Physician summary: about 85% relief at 20 minutes, lasting only about 45 minutes.\n"))
     assert (85.0, 0.75) in _lasting(blocks["2026-04-14"])
     assert _lasting(blocks["2026-03-24"]) == [(90.0, 3.0)]
+
+
+def test_a_one_line_dx_field_ends_with_its_paragraph_so_the_notes_own_relief_is_the_blocks():
+    block_1 = ("09/08/2026", "PROCEDURE: Right L4-5 and L5-S1 medial branch blocks. Lidocaine 2% 0.5 mL per nerve.\n")
+    block_2 = ("09/29/2026", "Procedure: Right L4-5 and L5-S1 medial branch blocks, block #2 (confirmatory)\n"
+                             "Targets: R L3, L4 medial branches + R L5 dorsal ramus\nDx: M47.816\n\n"
+                             "Interval: MBB #1 09/08/2026 (lidocaine 2%) -- 85% relief for ~2.5 h.\n"
+                             "NRS 6/10 today (standing).\n\n"
+                             "Prone, sterile drape. C-arm fluoroscopy. Injected ropivacaine 0.5% (Naropin),\n"
+                             "0.5 mL per target. No corticosteroid. No complications.\n\n"
+                             "Post (30 min): NRS 1/10 on standing/extension; 90% relief.\n"
+                             "Discharged 08:58 with husband.\n"
+                             "Phone f/u 09/30/2026 (L. Marsh, RN): 90% relief for about 7 hours, back to\n"
+                             "baseline by evening.\n")
+    blocks = blocks_of(block_1, block_2)
+    assert (90.0, 7.0) in _lasting(blocks["2026-09-29"])

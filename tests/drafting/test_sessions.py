@@ -571,3 +571,21 @@ def test_a_procedure_cancelled_on_the_day_is_no_session():
         "Physician assessment 07:25: RFA cannot be done today - apixaban was not held.\n"
         "No time-out was performed, no needles placed. Rescheduled for 07/23/2026.\n", "cancel.txt")
     assert summary.session is None
+
+
+def test_a_consults_reason_for_referral_that_names_an_earlier_ablation_is_no_session():
+    summary = summary_of(
+        "PAIN MEDICINE CONSULTATION\n\nPatient: Doe, Jane Q\nDOB: 03/14/1961      MRN: 4455123\n"
+        "Date of Service: 05/12/2026\nReason for referral: \"recurrent low back pain - had RFA before, ? repeat\"\n\n"
+        "HISTORY OF PRESENT ILLNESS\nNew left-sided axial low back pain.\n", "consult.txt")
+    assert summary.session is None
+
+
+def test_a_payers_utilization_management_letter_is_a_request_not_a_session():
+    summary = summary_of(
+        "NORTHSTAR HEALTH PLAN\nUtilization Management - Prior Authorization Dept.\n\nDate: May 8, 2026\n\n"
+        "RE:  AUTHORIZATION APPROVED\nPatient: Jane Q. Doe\nDOB: 03/14/1961\n"
+        "Requested service: Lumbar facet radiofrequency ablation, right L2-3, L3-4, L4-5\n"
+        "Dx: M47.816 - lumbar spondylosis\n\nCLINICAL CRITERIA REVIEWED\n"
+        "  Two diagnostic MBBs on separate dates ............................. Y\n", "approval.txt")
+    assert summary.session is None

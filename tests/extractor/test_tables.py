@@ -337,3 +337,18 @@ def test_a_diary_hour_named_before_its_number():
     from extractor.tables import hours_in
 
     assert [hours_in(label) for label in ("Hour 3:", "hr 1", "2 hr", "Pre-block")] == [3.0, 1.0, 2.0, None]
+
+
+def test_a_vas_column_in_millimetres_reads_marks_on_a_100_mm_line():
+    text = ("| Time   | VAS (mm) |\n|--------|----------|\n| Pre    | 66       |\n"
+            "| 30 min | 6        |\n| 4 h    | 11       |\n")
+    cells = [(text[s:e], note) for s, e, _, note in table_cells(text)]
+    assert cells == [("66", {"at_hours": None, "mm": True}), ("6", {"at_hours": 0.5, "mm": True}),
+                     ("11", {"at_hours": 4.0, "mm": True})]
+
+
+def test_a_diary_caption_wrapped_over_two_lines():
+    text = ("Pain card came back through the portal (photo). Left low back pain,\n0-10, as she wrote it:\n"
+            "  Before    7\n  30 min    1\n  2 hr      1\n  4 hr      5\n")
+    assert _read(text) == [("7", "table.pain_column", None), ("1", "table.pain_column", 0.5),
+                           ("1", "table.pain_column", 2.0), ("5", "table.pain_column", 4.0)]
