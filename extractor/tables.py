@@ -155,14 +155,14 @@ def _header_columns(line: str) -> list[Column]:
 
 
 _MM_UNIT = re.compile(r"\bmm\b|0\s*-\s*100\b|/\s*100\b", re.IGNORECASE)
-_CELL_END = re.compile(r"\t| {2,}|\|")
+_HEADER_CELL_END = re.compile(r"\t| {2,}|\|")  # where a header's cell ends: a tab, a column gap, a bar
 
 
 def _with_unit(line: str, column: Column) -> Column:
     """A pain column whose header cell gives millimetres ("VAS (mm)", "VAS 0-100") reads its cells so."""
     if column.role != "pain_score":
         return column
-    end = _CELL_END.search(line, column.end)
+    end = _HEADER_CELL_END.search(line, column.end)
     return replace(column, mm=True) if _MM_UNIT.search(line, column.end, end.start() if end else len(line)) else column
 
 
@@ -313,9 +313,6 @@ def _summary_cells(line: str, header: str, columns: list[Column]) -> list[tuple[
         if m:
             found.append((s, s + m.end(), _SUMMARY_RELIEF, {"duration": duration}))
     return found
-
-
-_HEADER_CELL_END = re.compile(r"\t| {2,}|\|")
 
 
 def _summary_relief(cell: str, header: str, column: Column | None) -> re.Match | None:
@@ -625,8 +622,8 @@ def table_cells(text: str) -> list[tuple[int, int, str, dict]]:
             continue
         columns = _header_columns(header) if len(header) < 300 and _row_follows(lines, i) else []
         kind = _table_kind(header, columns) if columns else None
-        if kind is None and i and header.rstrip().endswith(":") and len(header.strip()) <= _CAPTION_MAX \
-                and lines[i - 1][1].strip() and _row_follows(lines, i):
+        if (kind is None and i and header.rstrip().endswith(":") and len(header.strip()) <= _CAPTION_MAX
+                and lines[i - 1][1].strip() and _row_follows(lines, i)):
             # A caption wrapped over two lines: "Left low back pain,\n0-10, as she wrote it:"
             wrapped = _header_columns(lines[i - 1][1] + " " + header.strip())
             if _table_kind(header, wrapped) == "diary":
