@@ -68,10 +68,15 @@ def _stamped(text: str, at: int) -> bool:
     return _print_stamp(line) or _NOT_OWN_FOOTER.search(line) is not None
 
 
+# A note written days after its procedure names the procedure's day on the same line.
+_LATE_ENTRY = re.compile(r"\blate\s+entry\b(?:\s*(?:for|of|re|dos|:|-))*\s*$", re.IGNORECASE)
+
+
 def own_date(dated, text: str) -> str | None:
     """The note's own date (ISO) from its dated facts or drafts (`kind`, `value`, `start`; in text order).
 
-    The first date of service, unless a correction gives another on its line
+    A late entry's date ("LATE ENTRY for 03/10/2026"); else the first date of service, unless a
+    correction gives another on its line
     ("Corrected Date of Service: 03/10/2026" in an addendum); without one, a
     date in the title lines (the first three: "RIGHT LUMBAR MEDIAL BRANCH
     BLOCK #1 - 2026.05.12"), then one on the last line ("Lakeshore Surgery
@@ -85,6 +90,9 @@ def own_date(dated, text: str) -> str | None:
             services.append(d)
         elif d.kind == "date" and d.value:
             dates.append(d)
+    late = [d for d in dates if _LATE_ENTRY.search(text, text.rfind("\n", 0, d.start) + 1, d.start)]
+    if late:
+        return late[0].value  # "*** LATE ENTRY for 03/10/2026 ***" above "Date: 03/13/2026", the day it was written
     if services:
         cue = _correction_cue()
         corrected = [d for d in services[1:] if cue.search(text, text.rfind("\n", 0, d.start) + 1, d.start)]

@@ -18,6 +18,7 @@ __all__ = ["joints_from_nerves", "normalise_joint", "region_of", "link_side"]
 
 _VERTEBRA = re.compile(r"^([CTLS])(\d{1,2})$")
 _NERVE_SPLIT = re.compile(r"[CTLS]\d{1,2}")
+_HYPHENED_VERTEBRA = re.compile(r"([CTLS]?)-?(\d{1,2})")  # "L-4", "S-1", "5"
 _COMPACT_JOINT = re.compile(r"^([CL]\d)[,.]?([TS]?\d)$")  # "L45" -> L4, 5; "L5S1" -> L5, S1; "L4,5", "L4.5" -> L4, 5
 _CLAUSE_BREAKS = {";", "|"}
 _LETTER_SIDES = {"side.left_letter", "side.right_letter", "side.left_letter_word", "side.right_letter_word",
@@ -215,6 +216,10 @@ def interpret_joint(span, ctx: Context) -> list[Draft]:
         vertebrae = _spoken_vertebrae(span)
         joint = normalise_joint(vertebrae[0], vertebrae[-1]) if len(vertebrae) == 2 else None
         return _level(span, ctx, [joint], "joint", []) if joint else []
+    if span.id_ == "level.joint_letter_hyphen":  # "L-4/L-5", "L-5/S-1", "L-4/5"
+        (letter, upper), (lower_letter, lower) = _HYPHENED_VERTEBRA.findall(span.text.upper())[:2]
+        joint = normalise_joint(letter + upper, (lower_letter + lower) if lower_letter else lower)
+        return _level(span, ctx, [joint], "joint", []) if joint else []
     if span.id_ == "level.joint_letter_apart":  # "L 4-5"
         joint = normalise_joint(span[0].text.upper() + span[1].text, span[3].text.upper())
         return _level(span, ctx, [joint], "joint", []) if joint else []
@@ -351,9 +356,13 @@ def _not_a_side(span) -> bool:
         # "WHITLOCK, TAMSIN R  |  MRN 558201": after a word, a middle initial before the header's bar;
         # a cell's letter follows its own bar or opens the line ("| R | 22G").
         return before is not None and before.is_alpha
+    doc = span.doc
+    if any(t.text in ("L", "R") and t.i + 2 < len(doc) and doc[t.i + 1].text == "-" and doc[t.i + 2].text.isdigit()
+           and not t.whitespace_ and not doc[t.i + 1].whitespace_ for t in span):
+        return True  # "L-4/L-5 and L-5/S-1": a vertebra written with a hyphen, not the left side
     if len(span) != 1:
         return False
-    doc, i, word = span.doc, span.start, span[0].lower_
+    i, word = span.start, span[0].lower_
     before = doc[i - 1].lower_ if i else ""
     after = doc[i + 1].lower_ if i + 1 < len(doc) else ""
     if before == "-" and i >= 2 and doc[i - 2].text.isdigit() and len(doc[i - 2].text) == 5:

@@ -589,3 +589,12 @@ def test_a_payers_utilization_management_letter_is_a_request_not_a_session():
         "Dx: M47.816 - lumbar spondylosis\n\nCLINICAL CRITERIA REVIEWED\n"
         "  Two diagnostic MBBs on separate dates ............................. Y\n", "approval.txt")
     assert summary.session is None
+
+
+def test_a_utilization_review_determination_is_a_request_not_a_session():
+    summary = summary_of(
+        "PACIFIC CREST UTILIZATION REVIEW, INC.\n\nNOTICE OF UTILIZATION REVIEW DETERMINATION - NON-CERTIFICATION\n\n"
+        "Date: January 22, 2026\nRE:  Jane Q. Doe\n     DOB: 03/14/1961\n\n"
+        "TREATMENT REQUESTED                                              DETERMINATION\n"
+        "Bilateral L4-5 medial branch blocks, diagnostic, x2 sessions,    NON-CERTIFIED\n", "ur.txt")
+    assert summary.session is None

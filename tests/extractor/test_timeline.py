@@ -390,3 +390,10 @@ def test_a_prior_note_copied_forward_is_history_and_the_note_goes_on_after_it(ex
     assert inside and all(f.historical for f in inside)
     assert not any(f.historical for f in doc.facts if f.start > closing_at)
     assert not _facts(doc, "procedure")[0].historical
+
+
+def test_a_late_entry_is_dated_by_the_day_it_documents(extract_text):
+    doc = extract_text("BAYSIDE PAIN & SPINE - PROCEDURE NOTE\n*** LATE ENTRY for 03/10/2026 ***\n\n"
+                       "Patient: Doe, Jane Q      MRN: 4455123\nDate: 03/13/2026\n\n"
+                       "PROCEDURE PERFORMED 03/10/2026\nLeft L5-S1 medial branch block, diagnostic block #1.\n")
+    assert own_date(doc.facts, doc.text) == "2026-03-10"
