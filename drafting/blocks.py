@@ -212,13 +212,19 @@ def _dated_item(doc: ExtractedDocument, at: int, recalled: dict[int, Fact]) -> t
     return date, [f for f in doc.facts if head <= f.start < end]
 
 
+# A paragraph's heading that names its block: "BLOCK #1 - Tuesday, Sept. 8th" in a patient's letter.
+_BLOCK_HEADING = re.compile(r"[ \t]*(?:block|mbb|injection)\s*#\s*\d\b[^\n]{0,50}$", re.IGNORECASE)
+
+
 def _heading_date(doc: ExtractedDocument, at: int, dates: set[str]) -> Fact | None:
     """The block date on the line that heads the paragraph at `at`, when that line ends in ":"
-    ("Response to block #1 (R L4-5, lidocaine 2%, 03/03/2026):")."""
+    ("Response to block #1 (R L4-5, lidocaine 2%, 03/03/2026):") or is a short heading that
+    opens with the block's number ("BLOCK #1 - Tuesday, Sept. 8th")."""
     text = doc.text
     paragraph = text.rfind("\n\n", 0, at)
     first_start, first_end = line_bounds(text, paragraph + 2 if paragraph >= 0 else 0)
-    if at < first_end or not text[first_start:first_end].rstrip().endswith(":"):
+    heading = text[first_start:first_end]
+    if at < first_end or not (heading.rstrip().endswith(":") or _BLOCK_HEADING.fullmatch(heading)):
         return None
     return _one_date_between(doc, first_start, first_end, dates)
 
@@ -569,8 +575,9 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                 # own date in the sentence wins over a follow-up date.
                 date = _date_for(fact, block_dates) or _date_for(fact, dates)
                 if date is None and fact.kind == "relief" and own is None and session_dates:
-                    # "Diary, block #1 (...), done 03/10/2026:" then "- about 90% relief ... 2 hours"
-                    date = _lead_in_date(doc, seg_start, session_dates)
+                    # "Diary, block #1 (...), done 03/10/2026:" then "- about 90% relief ... 2 hours";
+                    # a letter's "BLOCK #1 - Tuesday, Sept. 8th" over the paragraph that tells it
+                    date = _lead_in_date(doc, seg_start, session_dates) or _heading_date(doc, fact.start, session_dates)
                 if date is None and fact.kind == "relief" and own is not None:
                     # In block #2's note: "Response to block #1 (R L4-5, lidocaine 2%, 03/03/2026):" and
                     # under it "he said '85 percent better, for five hours or so'": block #1's result.

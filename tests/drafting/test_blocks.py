@@ -460,3 +460,16 @@ def test_a_one_line_dx_field_ends_with_its_paragraph_so_the_notes_own_relief_is_
                              "baseline by evening.\n")
     blocks = blocks_of(block_1, block_2)
     assert (90.0, 7.0) in _lasting(blocks["2026-09-29"])
+
+
+def test_a_patients_letter_gives_each_block_the_relief_under_its_heading():
+    block_1 = ("09/08/2026", "PROCEDURE: Left L4-5 medial branch block #1 under fluoroscopy. Lidocaine 2% 0.5 mL per nerve.\n")
+    block_2 = ("09/22/2026", "PROCEDURE: Left L4-5 medial branch block #2 under fluoroscopy. Bupivacaine 0.5% 0.5 mL per nerve.\n")
+    letter = ("09/28/2026", "Dear Dr. Castellanos,\n\nBLOCK #1 - Tuesday, Sept. 8th\n"
+                            "You did the shot at about 9:30. By the time we got home I was 90 percent better.\n\n"
+                            "BLOCK #2 - Tuesday, Sept. 22nd\n"
+                            "The shot was around 11:00. I was 85% better by noon and stayed that way all afternoon.\n\n"
+                            "Sincerely,\nJane Doe\n")
+    blocks = blocks_of(block_1, block_2, letter)
+    assert [f.value["percent"] for f, _ in blocks["2026-09-08"].reliefs] == [90.0]
+    assert [f.value["percent"] for f, _ in blocks["2026-09-22"].reliefs] == [85.0]
