@@ -30,7 +30,8 @@ _NOT_OWN_SESSION = {"indication", "history", "past_history", "plan", "request", 
 # line ends on a comma ("#1 11/18/2024 lidocaine 2%,\n90% x 3 h; #2 ...").
 _SEGMENT_BREAK = re.compile(r"(?<![a-z,(])\n|(?<!,)\n(?!\s*[a-z(~])|\.\s")
 _ATTRIBUTED = ("relief", "anesthetic", "steroid")
-_LIST_ITEM = re.compile(r"[ \t]*(?:[-*\u2022]|\d+[.)]|\d{1,2}/\d{1,2}/\d{2,4})")
+# A list item: a bullet, a number, a date, or a block's own number ("  MBB #1  03/05/2026  lidocaine 2% ...").
+_LIST_ITEM = re.compile(r"[ \t]*(?:[-*\u2022]|\d+[.)]|\d{1,2}/\d{1,2}/\d{2,4}|(?:MBB|[Bb]lock|BLOCK)\s*#\s*\d)")
 _INDENT = re.compile(r"[ \t]*")
 _FACET_PROCEDURES = {"facet_rfa", "medial_branch_block", "facet_injection"}
 

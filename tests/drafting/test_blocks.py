@@ -473,3 +473,16 @@ def test_a_patients_letter_gives_each_block_the_relief_under_its_heading():
     blocks = blocks_of(block_1, block_2, letter)
     assert [f.value["percent"] for f, _ in blocks["2026-09-08"].reliefs] == [90.0]
     assert [f.value["percent"] for f, _ in blocks["2026-09-22"].reliefs] == [85.0]
+
+
+def test_block_rows_under_a_lead_in_that_names_the_levels_give_each_recalled_block_those_levels():
+    rfa = ("04/16/2026", "PROCEDURE: Right L4-5 and L5-S1 radiofrequency ablation under fluoroscopy.\n\n"
+                         "INDICATIONS:\nTwo diagnostic medial branch blocks at right L4-5 and L5-S1, anesthetic only:\n"
+                         "  MBB #1  03/05/2026  lidocaine 2%, 0.5 mL/nerve       90% relief, lasted ~2 h\n"
+                         "  MBB #2  03/24/2026  bupivacaine 0.5%, 0.5 mL/nerve   85% relief, lasted ~5 h\n")
+    docs = [extract_source(SourceText(HEADER.format(date=rfa[0]) + rfa[1], "rfa.txt"))]
+    case = group_cases([summarise(d) for d in docs])[0]
+    blocks = {b.date: b for b in collect_blocks(case, before="2026-04-16")}
+    assert sorted(blocks) == ["2026-03-05", "2026-03-24"]
+    assert blocks["2026-03-05"].joints == {"left": [], "right": ["L4-L5", "L5-S1"]}
+    assert _lasting(blocks["2026-03-24"]) == [(85.0, 5.0)]
