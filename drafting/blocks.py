@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from extractor.facts import ExtractedDocument, Fact
 from extractor.sourcetext import line_bounds, sentence_bounds
-from extractor.tables import clock_row_reading, hours_in
+from extractor.tables import HOUR_NUMBER, clock_row_reading, hours_in
 from extractor.timeline import withdrawn_in_dictation
 
 from drafting.cases import Case
@@ -30,8 +30,9 @@ _NOT_OWN_SESSION = {"indication", "history", "past_history", "plan", "request", 
 # line ends on a comma ("#1 11/18/2024 lidocaine 2%,\n90% x 3 h; #2 ...").
 _SEGMENT_BREAK = re.compile(r"(?<![a-z,(])\n|(?<!,)\n(?!\s*[a-z(~])|\.\s")
 _ATTRIBUTED = ("relief", "anesthetic", "steroid")
+_BLOCK_NUMBER = r"(?:block|mbb|injection)\s*#\s*\d"  # "MBB #1", "BLOCK #2"
 # A list item: a bullet, a number, a date, or a block's own number ("  MBB #1  03/05/2026  lidocaine 2% ...").
-_LIST_ITEM = re.compile(r"[ \t]*(?:[-*\u2022]|\d+[.)]|\d{1,2}/\d{1,2}/\d{2,4}|(?:MBB|[Bb]lock|BLOCK)\s*#\s*\d)")
+_LIST_ITEM = re.compile(rf"[ \t]*(?:[-*\u2022]|\d+[.)]|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|{_BLOCK_NUMBER})", re.IGNORECASE)
 _INDENT = re.compile(r"[ \t]*")
 _FACET_PROCEDURES = {"facet_rfa", "medial_branch_block", "facet_injection"}
 
@@ -214,7 +215,7 @@ def _dated_item(doc: ExtractedDocument, at: int, recalled: dict[int, Fact]) -> t
 
 
 # A paragraph's heading that names its block: "BLOCK #1 - Tuesday, Sept. 8th" in a patient's letter.
-_BLOCK_HEADING = re.compile(r"[ \t]*(?:block|mbb|injection)\s*#\s*\d\b[^\n]{0,50}$", re.IGNORECASE)
+_BLOCK_HEADING = re.compile(rf"[ \t]*{_BLOCK_NUMBER}\b[^\n]{{0,50}}$", re.IGNORECASE)
 
 
 def _heading_date(doc: ExtractedDocument, at: int, dates: set[str]) -> Fact | None:
@@ -409,7 +410,7 @@ _AFTER_WORDS = re.compile(r"\b(?:post|post-?procedure|postprocedure|after)\b", r
 DERIVED_RELIEF = "derived.pre_post_scores"
 # A reading's time, all its part of a row says: "; 15 min 1/10", "at 3 hr: 2/10", and a diary read
 # out one hour a line, "  Hour 3: 3/10".
-_READ_AT = re.compile(r"\s*(?:at\s+)?(?:~?\d+(?:\.\d+)?\s*(?:min|mins|minutes|h|hr|hrs|hours?)|(?:hour|hr)\s*#?\s*\d{1,2})\s*:?\s*",
+_READ_AT = re.compile(rf"\s*(?:at\s+)?(?:~?\d+(?:\.\d+)?\s*(?:min|mins|minutes|h|hr|hrs|hours?)|{HOUR_NUMBER})\s*:?\s*",
                       re.IGNORECASE)
 
 

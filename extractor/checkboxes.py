@@ -24,12 +24,14 @@ import dataclasses
 import re
 
 from extractor.facts import Fact
+from extractor.tables import hours_in
 
 __all__ = ["mark_unticked", "mark_answered_below", "drop_unfilled", "mark_side_grid", "in_side_grid",
            "read_ticked_relief"]
 
 # "[ ]", "[x]", "[✓]"; a typed paper form's ballot boxes "☐" (empty), "☑" and "☒" (ticked).
-_BOX = re.compile(r"\[\s*([xX✓✔*]?)\s*\]|([☑☒])|☐")
+_TICKS, _TICKED_BALLOTS = "xX✓✔*", "☑☒"
+_BOX = re.compile(rf"\[\s*([{_TICKS}]?)\s*\]|([{_TICKED_BALLOTS}])|☐")
 _BALLOT = frozenset("☐☑☒")
 
 
@@ -212,7 +214,7 @@ def _side_columns(text: str, row_start: int) -> list[tuple[str, float]] | None:
 
 # A ticked duration category: "[X] 1-3 h", "☒ >3 h" (the lower bound is how long it held at least).
 _TICKED_DURATION = re.compile(
-    r"(?:\[\s*[xX✓✔*]\s*\]|[☑☒])[ \t]*(?P<op>[<>]=?|[≥≤])?[ \t]*(?P<low>\d+(?:\.\d+)?)"
+    rf"(?:\[\s*[{_TICKS}]\s*\]|[{_TICKED_BALLOTS}])[ \t]*(?P<op>[<>]=?|[≥≤])?[ \t]*(?P<low>\d+(?:\.\d+)?)"
     r"(?:[ \t]*[-–][ \t]*\d+(?:\.\d+)?)?[ \t]*(?P<unit>hours?|hrs?|h|minutes?|mins?)\b", re.IGNORECASE)
 _DURATION_REACH = 400  # characters after the relief's box where its duration question may be answered
 
@@ -242,8 +244,7 @@ def read_ticked_relief(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
                 duration = _TICKED_DURATION.search(text, fact.end, reach)
                 hours = None
                 if duration and duration.group("op") not in ("<", "<=", "≤"):
-                    per_hour = 60.0 if duration.group("unit").lower().startswith("m") else 1.0
-                    hours = round(float(duration.group("low")) / per_hour, 3)
+                    hours = hours_in(f"{duration.group('low')} {duration.group('unit')}")
                 value = {k: v for k, v in fact.value.items() if k != "threshold"}
                 fact = dataclasses.replace(fact, value={**value, "duration_hours": value.get("duration_hours") or hours})
                 changed = True

@@ -59,7 +59,8 @@ _CAPTION_MAX = 60  # a diary's caption line ("Pain diary (NRS 0-10):"), not a se
 _MERGE_GAP = 8  # "Pain (NRS)": two words of one column header
 _UNIT_HOURS = {"min": 1 / 60, "h": 1.0, "hr": 1.0, "hour": 1.0, "d": 24.0, "day": 24.0, "wk": 168.0, "week": 168.0}
 _HOURS = re.compile(r"\b(\d+(?:\.\d+)?|[a-z]+)\s*-?\s*(min|hour|hr|h|day|d|week|wk)(?:s|utes?)?\b")
-_HOUR_NUMBER = re.compile(r"\b(?:hour|hr)\s*#?\s*(\d{1,2})\b", re.IGNORECASE)  # "Hour 3": the third hour's reading
+HOUR_NUMBER = r"(?:hour|hr)\s*#?\s*(\d{1,2})"  # "Hour 3": a diary's third hour, its number after the word
+_HOUR_NUMBER = re.compile(rf"\b{HOUR_NUMBER}\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -581,7 +582,7 @@ def _grid_table(lines: list[tuple[int, str]], i: int) -> tuple[list[tuple[int, i
                     continue
                 cell = _score_only(line, (column, s, e))
                 if _fits(column, line[cell[1]:cell[2]]):
-                    cells.append((start + cell[1], start + cell[2], rule_id, {"at_hours": hours}))
+                    cells.append((start + cell[1], start + cell[2], rule_id, column.note(hours)))
         j += 1
     return (cells, j) if j > i + 1 else None
 
@@ -620,10 +621,11 @@ def table_cells(text: str) -> list[tuple[int, int, str, dict]]:
             cells.extend(table[0])
             i = table[1]
             continue
-        columns = _header_columns(header) if len(header) < 300 and _row_follows(lines, i) else []
+        follows = len(header) < 300 and _row_follows(lines, i)
+        columns = _header_columns(header) if follows else []
         kind = _table_kind(header, columns) if columns else None
-        if (kind is None and i and header.rstrip().endswith(":") and len(header.strip()) <= _CAPTION_MAX
-                and lines[i - 1][1].strip() and _row_follows(lines, i)):
+        if (kind is None and follows and i and header.rstrip().endswith(":") and len(header.strip()) <= _CAPTION_MAX
+                and lines[i - 1][1].strip()):
             # A caption wrapped over two lines: "Left low back pain,\n0-10, as she wrote it:"
             wrapped = _header_columns(lines[i - 1][1] + " " + header.strip())
             if _table_kind(header, wrapped) == "diary":

@@ -441,7 +441,7 @@ def _required_figure(span, ctx: Context) -> bool:
 
 _DASHES = {"-", "\u2013", "\u2014"}
 _PRONOUNS = {"her", "him", "them", "me", "us"}
-_HEDGES = {"about", "approximately", "approx", "nearly", "roughly", "around"}  # before the figure, outside its span
+_HEDGES = (_APPROXIMATELY | {"nearly"}) - {"~", "only", "just"}  # hedge words before the figure, outside its span
 
 
 @interpreter("RELIEF")
