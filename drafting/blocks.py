@@ -433,9 +433,27 @@ def _when_scored(fact: Fact, text: str) -> tuple[str | None, float | None]:
         if hours is None:
             # A flowsheet row that opens with its clock time ("08:40  BP 150/90 ... Pain 8/10"):
             # before or after the note's "Injection complete 09:12".
-            return clock_row_reading(text[line_start:fact.start], text)
+            when = clock_row_reading(text[line_start:fact.start], text)
+            return when if when != (None, None) else (_phase_of(fact, text), None)
         return "after", hours
     return ("before", None) if before > after else ("after", hours)
+
+
+# "PRE-PROCEDURE ASSESSMENT (RN) - 07:45": a heading, with no field's colon but a clock time's.
+_PHASE_HEADING = re.compile(r"(pre|post)[- ]?(?:procedure|procedural|op|operative|injection|block)\b(?:[^\n:]|\d:\d)*$",
+                            re.IGNORECASE)
+
+
+def _phase_of(fact: Fact, text: str) -> str | None:
+    """"before" or "after" from the heading that opens the score's paragraph: a nursing record's
+    "PRE-PROCEDURE ASSESSMENT (RN) - 07:45" above "Pain score: 7 (scale 0-10)"."""
+    paragraph = text.rfind("\n\n", 0, fact.start)
+    heading_start = 0 if paragraph == -1 else paragraph + 2
+    heading = text[heading_start:line_bounds(text, heading_start)[1]]
+    m = _PHASE_HEADING.match(heading.strip())
+    if m is None or heading_start == line_bounds(text, fact.start)[0]:
+        return None
+    return "before" if m.group(1).lower() == "pre" else "after"
 
 
 def _relief_from_scores(doc: ExtractedDocument) -> list[tuple[Fact, ExtractedDocument]]:
@@ -459,6 +477,11 @@ def _relief_from_scores(doc: ExtractedDocument) -> list[tuple[Fact, ExtractedDoc
         if relief is not None:
             out.append((relief, doc))
     return out
+
+
+def _says_how_long(relief: Fact) -> bool:
+    value = relief.value
+    return bool(value.get("duration_hours") or value.get("expected_duration") or value.get("at_hours") is not None)
 
 
 def _derived_relief(base: Fact, after: Fact, hours: float | None, source: str) -> Fact | None:
@@ -646,10 +669,13 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
             records[date].reliefs.extend(reliefs)
     block_notes = [s for s in case.ordered() if s.kind == "block_note"]
     for record in records.values():
-        if record.session is not None and not record.reliefs:
+        if record.session is not None and not any(_says_how_long(f) for f, _ in record.reliefs):
             # The day's notes: the block report, and a diary or addendum filed as its own document.
             same_day = [s.doc for s in block_notes if s.date == record.date]
-            record.reliefs = [pair for doc in same_day for pair in _relief_from_scores(doc)]
+            derived = [pair for doc in same_day for pair in _relief_from_scores(doc)]
+            # Beside a stated figure ("86% relief") only the timed scores add anything: how long it held
+            # (a flowsheet's "08:45 ... Pain score: 1" rows after "08:30 Injection complete").
+            record.reliefs += [pair for pair in derived if not record.reliefs or pair[0].value["at_hours"] is not None]
     # A history-only date with no relief figure was not a block after all.
     kept = [r for r in records.values() if r.session is not None or r.reliefs]
     return sorted(kept, key=lambda r: r.date)

@@ -12,7 +12,7 @@ from typing import Callable
 
 from extractor.facts import ExtractedDocument, Fact
 
-from drafting.blocks import BlockRecord, collect_blocks
+from drafting.blocks import DERIVED_RELIEF, BlockRecord, collect_blocks
 from drafting.cases import Case
 from drafting.sessions import Session, by_region, evidence_of, session_imaging
 from drafting.tables import codes
@@ -161,7 +161,10 @@ def diagnostic_blocks(case, rfa, blocks, profile) -> dict:
 
 
 def _best_relief(block: BlockRecord) -> tuple[Fact, ExtractedDocument] | None:
-    return max(block.reliefs, key=lambda x: x[0].value["percent"], default=None)
+    """The block's highest relief; one the note states outranks one worked out from its pain scores
+    (those may only be there to say how long the stated relief held)."""
+    stated = [pair for pair in block.reliefs if pair[0].pattern_id != DERIVED_RELIEF] or block.reliefs
+    return max(stated, key=lambda x: x[0].value["percent"], default=None)
 
 
 @criterion("block_relief")

@@ -25,6 +25,7 @@ interpreters. Nothing is logged.
 """
 # No `from __future__ import annotations`: spaCy reads the factory's annotations at run time.
 
+import itertools
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -96,6 +97,7 @@ def _rules() -> dict:
         "summary_cell": re.compile(data["summary_cell"]),
         "summary_bare_cell": re.compile(data["summary_bare_cell"]),
         "clock_reference": re.compile(data["clock_reference"], re.IGNORECASE),
+        "clock_reference_first": re.compile(data["clock_reference_first"], re.IGNORECASE),
         "any_row": re.compile(f"(?:{data['row_label']})|(?:{data['summary_row_label']})", re.IGNORECASE | re.MULTILINE),
     }
 
@@ -434,9 +436,10 @@ def _clock_reference(text: str) -> int | None:
 @lru_cache(maxsize=8)
 def _clock_references(text: str) -> tuple[tuple[int, int], ...]:
     """(offset, minutes after midnight) of every injection time the text states, in order."""
-    return tuple((m.start(), minutes) for m in _rules()["clock_reference"].finditer(text)
-                 if (m.group(2) or m.group(3))  # "done 10" alone is no clock time
-                 and (minutes := _minutes(int(m.group(1)), int(m.group(2) or 0), m.group(3))) is not None)
+    found = itertools.chain(_rules()["clock_reference"].finditer(text), _rules()["clock_reference_first"].finditer(text))
+    return tuple(sorted((m.start(), minutes) for m in found
+                        if (m.group(2) or m.group(3))  # "done 10" alone is no clock time
+                        and (minutes := _minutes(int(m.group(1)), int(m.group(2) or 0), m.group(3))) is not None))
 
 
 _EARLIEST_BLOCK = 7 * 60  # no block is done before 7 AM: "completed 1:10" is past noon

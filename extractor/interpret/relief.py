@@ -336,10 +336,17 @@ def _held_for(span, ctx: Context) -> float | None:
     for _ in range(_HELD_LINES + 1):
         nxt = text.find("\n", limit + 1)
         limit = len(text) if nxt == -1 else nxt
+    # A summing-up ("So about 4 hours of real relief.") may close the paragraph that told the hours.
+    paragraph_end = text.find("\n\n", span.end_char)
+    paragraph_end = max(limit, len(text) if paragraph_end == -1 else paragraph_end)
     first = bisect.bisect_left(ctx.spans, span.end, key=lambda s: s.start)
     for other in itertools.islice(ctx.spans, first, None):
-        if other.start_char >= limit or other.label_ == "RELIEF":
+        if other.start_char >= paragraph_end or other.label_ == "RELIEF":
             return None
+        if other.label_ == "DURATION" and ctx.values.get(other.id_) == "held":
+            return duration_hours(other)
+        if other.start_char >= limit:
+            continue
         if other.label_ == "DURATION" and ctx.values.get(other.id_) != "expected":
             line_start = text.rfind("\n", 0, other.start_char) + 1
             # "... lasted about 4 hours", or a line that says when the pain came back ("How long did it
@@ -525,8 +532,14 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
         percent = round(100 - percent, 1)  # "pain down to 10% of baseline": 90 % relief
     # The duration is the first one after the relief in the same sentence,
     # before any other relief figure.
-    later = [s for s in ctx.same_sentence(span) if s.start >= span.start and s is not span]
+    sentence = ctx.same_sentence(span)
+    later = [s for s in sentence if s.start >= span.start and s is not span]
     hours, expected = None, False
+    # "6 hours of complete relief": the hours come first and name the relief they held for.
+    holding = next((s for s in sentence if s.label_ == "DURATION" and s.start < span.start and s.end >= span.end
+                    and ctx.values.get(s.id_) == "held"), None)
+    if holding is not None:
+        hours = duration_hours(holding)
     for other in sorted(later, key=lambda s: s.start):
         if other.label_ == "RELIEF" and other.start >= span.end:
             break

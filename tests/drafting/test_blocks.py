@@ -311,6 +311,31 @@ def test_a_flowsheet_on_the_clock_gives_relief_from_its_rows():
     assert readings == [(0.25, 86), (1.0, 100)]
 
 
+NURSING_PHASES = ("06/02/2026",
+                  "Procedure: Left L4-5, L5-S1 lumbar medial branch block #1\n\n"
+                  "PRE-PROCEDURE ASSESSMENT (RN) - 07:45\n"
+                  "Vitals: BP 148/84  HR 74  SpO2 96% RA\n"
+                  "Pain score: 7 (scale 0-10)     Location: left low back\n\n"
+                  "INTRA-PROCEDURE (RN)\n"
+                  "08:28  Lidocaine 2% PF 0.5 mL per target. No steroid.\n"
+                  "08:30  Injection complete. Needles removed.\n\n"
+                  "PHYSICIAN NOTE\nResult: 86% relief.\n"
+                  "Plan: block #2 with bupivacaine in about 2 weeks.\n\n"
+                  "POST-PROCEDURE (RN)\n"
+                  "Time   BP       HR   Pain                         Notes\n"
+                  "08:45  138/78   68   Pain score: 1 (scale 0-10)   site dry\n"
+                  "09:45  140/78   72   Pain score: 1 (scale 0-10)   discharge criteria met\n")
+
+
+def test_a_stated_relief_without_hours_takes_them_from_a_nursing_records_timed_scores():
+    """The relief is stated ("86% relief") but not how long it held; the flowsheet's rows after
+    "08:30  Injection complete." (the clock first) against the "PRE-PROCEDURE ASSESSMENT" score say it."""
+    block = blocks_of(NURSING_PHASES)["2026-06-02"]
+    readings = [(f.value["percent"], f.value.get("at_hours"), f.pattern_id) for f, _ in block.reliefs]
+    assert readings == [(86.0, None, "relief.pct_relief"), (85.7, 0.25, "derived.pre_post_scores"),
+                        (85.7, 1.25, "derived.pre_post_scores")]
+
+
 def test_a_call_after_block_2_that_recalls_block_1_for_comparison_reports_block_2():
     """drafting/blocks.py _followed_block: block #1's date weeks before, named for comparison, does not
     stop the next-day call from reporting on yesterday's block."""

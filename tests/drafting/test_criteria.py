@@ -43,6 +43,24 @@ def test_relief_read_at_a_later_time_shows_how_long_it_held(second_result, statu
     assert criteria["relief_duration"]["status"] == status
 
 
+@pytest.mark.parametrize("stated, block_relief, relief_duration", [
+    ("86% relief.", "met", "met"),       # the timed rows say how long the stated relief held
+    ("70% relief.", "not_met", None),    # the scores (7 to 0) do not outrank the stated 70%
+])
+def test_a_stated_relief_is_judged_as_stated_and_timed_scores_add_its_hours(stated, block_relief, relief_duration):
+    flowsheet = ("PROCEDURE: Right L4-5 medial branch block #2 under fluoroscopy. Bupivacaine 0.5% 0.5 mL per nerve. "
+                 "No steroid.\n\nPRE-PROCEDURE ASSESSMENT (RN) - 07:45\nPain score: 7 (scale 0-10)\n\n"
+                 "09:00  Injection complete.\n\nIMPRESSION: " + stated + "\n\n"
+                 "POST-PROCEDURE (RN)\n"
+                 "09:30  BP 138/78  Pain score: 0 (scale 0-10)\n"
+                 "11:15  BP 140/78  Pain score: 0 (scale 0-10)  discharged\n")
+    criteria = rfa_criteria(block("09/22/2026", 1, "Lidocaine 2%", "90% relief for 2 hours."),
+                            ("10/06/2026", flowsheet), RFA)
+    assert criteria["block_relief"]["status"] == block_relief
+    if relief_duration is not None:
+        assert criteria["relief_duration"]["status"] == relief_duration
+
+
 def test_each_region_s_ablation_is_judged_on_that_region_s_blocks():
     cervical = [(d, f"PROCEDURE: Bilateral C5-6 medial branch block #{n} under fluoroscopy. {agent} 0.5 mL per nerve. "
                     f"No steroid.\n\nPOST-PROCEDURE:\n90% relief for {hours} hours.\n")
