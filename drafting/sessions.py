@@ -414,10 +414,12 @@ def _session(doc: ExtractedDocument, date: str | None) -> tuple[Session | None, 
     by_joint, by_nerve, unsided = _joints_from(levels)
     has_joints = any(by_joint[s] for s in _SIDES)
     chosen_joints = by_joint if has_joints else by_nerve
-    joints = {s: sorted(chosen_joints[s], key=joint_sort_key) for s in _SIDES}
+    untreated = _untreated(doc)
+    joints = {s: sorted((j for j in chosen_joints[s] if (s, j) not in untreated), key=joint_sort_key) for s in _SIDES}
     session = Session(procedure=kind, date=date, region=_region(joints), joints=joints,
                       document=doc, procedure_fact=chosen)
     session.evidence = [evidence_of(chosen, doc)] + [evidence_of(f, doc) for f in levels]
+    session.evidence += [evidence_of(f, doc) for (s, j), f in untreated.items() if j in chosen_joints[s]]
     if has_joints and any(by_nerve[s] for s in _SIDES) and any(by_nerve[s] - by_joint[s] for s in _SIDES):
         session.conflicts.append({
             "message": "the joints named and the nerves named in the procedure statement do not agree",
@@ -435,6 +437,24 @@ def _session(doc: ExtractedDocument, date: str | None) -> tuple[Session | None, 
 
 
 _TECHNIQUE_SECTIONS = {"technique", "procedure", "injectate", "post_procedure", None}
+
+
+def _untreated(doc: ExtractedDocument) -> dict[tuple[str, str], Fact]:
+    """(side, joint) pairs the note's own account says were not done today, with the words that say so:
+    a header's "Bilateral L4-5, L5-S1" and a body's "the left L5-S1 joint was NOT treated today"
+    (the target abandoned, the hardware in the way). A joint the account also says was treated on
+    that side stays."""
+    said = [f for f in doc.facts if f.kind == "level" and f.value["form"] == "joint" and f.value.get("side") in _SIDES
+            and f.section in _TECHNIQUE_SECTIONS and not (f.hypothetical or f.historical)]
+    treated = {(f.value["side"], j) for f in said if not f.negated for j in f.value["joints"]}
+    not_done = [f for f in said if f.negated and _NOT_DONE.search(doc.text, *sentence_bounds(doc.text, f.start, f.end))]
+    return {(f.value["side"], j): f for f in not_done for j in f.value["joints"] if (f.value["side"], j) not in treated}
+
+
+# What says a target was not done, as against any other negation that reaches a level ("no steroid,
+# same right L5-S1 target").
+_NOT_DONE = re.compile(r"\b(?:not|never)\s+(?:be\s+)?(?:treated|lesioned|ablated|blocked|injected|denervated|performed|"
+                       r"done|attempted|completed)\b|\b(?:abandoned|aborted|omitted)\b", re.IGNORECASE)
 
 
 def _side_conflicts(doc: ExtractedDocument, statement: list[Fact], joints: dict) -> list[dict]:

@@ -36,8 +36,8 @@ from spacy.tokens import Doc
 from extractor.numbers import number_value
 from extractor.patterns import load_json_data
 
-__all__ = ["TableCells", "column_rules", "cell_notes", "hours_in", "opens_row", "table_cells", "COMPONENT",
-           "CELL_NOTES"]
+__all__ = ["TableCells", "column_rules", "cell_notes", "elapsed_hours", "hours_in", "opens_row", "table_cells",
+           "COMPONENT", "CELL_NOTES"]
 
 COMPONENT = "table_cells"
 CELL_NOTES = "table_cell_notes"
@@ -440,6 +440,40 @@ def _clock_references(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(sorted((m.start(), minutes) for m in found
                         if (m.group(2) or m.group(3))  # "done 10" alone is no clock time
                         and (minutes := _minutes(int(m.group(1)), int(m.group(2) or 0), m.group(3))) is not None))
+
+
+# A log read out as time since the injection, one reading a line: "0:30 - 2/10", "1:00 - 1/10".
+_ELAPSED_ROW = re.compile(r"^[ \t]*(\d{1,2}):([0-5]\d)(?![ \t]*[ap]\.?m)[ \t]*(?:h|hrs?)?[ \t]*(?:[-–—=|:][ \t]*)?"
+                          r"(?=\S)", re.IGNORECASE | re.MULTILINE)
+_ELAPSED_MIN_ROWS = 3
+
+
+@lru_cache(maxsize=8)
+def _elapsed_rows(text: str) -> dict[int, tuple[int, float]]:
+    """Line start -> (where the reading starts, hours) for the rows of a log kept by time since the
+    injection: three or more lines in a row that open with "h:mm", the first "0:mm" (no block is
+    done at half past midnight) and each later than the one before."""
+    rows, run = {}, []
+
+    def close():
+        hours = [h for _, _, h in run]
+        if len(run) >= _ELAPSED_MIN_ROWS and hours[0] < 1 and all(a < b for a, b in zip(hours, hours[1:])):
+            rows.update({start: (end, h) for start, end, h in run})
+        run.clear()
+
+    for m in _ELAPSED_ROW.finditer(text):
+        if run and text.count("\n", run[-1][0], m.start()) != 1:
+            close()
+        run.append((m.start(), m.end(), int(m.group(1)) + int(m.group(2)) / 60))
+    close()
+    return rows
+
+
+def elapsed_hours(text: str, start: int) -> float | None:
+    """Hours since the injection of a reading at `start` that opens a row of a log kept by elapsed
+    time ("0:30 - 2/10"); None anywhere else."""
+    row = _elapsed_rows(text).get(text.rfind("\n", 0, start) + 1)
+    return round(row[1], 3) if row is not None and row[0] == start else None
 
 
 _EARLIEST_BLOCK = 7 * 60  # no block is done before 7 AM: "completed 1:10" is past noon

@@ -11,7 +11,7 @@ from extractor.interpret.relief import duration_hours, duration_weeks
 from extractor.numbers import number_value
 from extractor.registry import interpreter
 from extractor.sourcetext import line_bounds
-from extractor.tables import cell_notes, column_rules
+from extractor.tables import cell_notes, column_rules, elapsed_hours
 
 # Month assumed for "early 2022", "spring of 2022" (mid-season).
 _SEASON_MONTH = {"early": 3, "spring": 4, "mid": 7, "summer": 7, "late": 10, "fall": 10, "autumn": 10, "winter": 1}
@@ -168,6 +168,8 @@ def interpret_pain_score(span, ctx: Context) -> list[Draft]:
         scale = next((t.text.upper() for t in prev if t.text.upper() in {"NRS", "VAS", "NPRS"}), None)
     value = {"score": score, "scale": scale}
     at = _read_at(span, ctx)
+    if at is None:
+        at = elapsed_hours(ctx.text, span.start_char)  # "0:30 - 2/10" in a log kept by time since the block
     if at is not None:
         value["at_hours"] = at
     return [Draft("pain_score", value, span.start_char, span.end_char, span.id_, "n/10 score", span)]
@@ -180,9 +182,26 @@ def _read_at(span, ctx: Context) -> float | None:
         close = next((j for j in range(i + 1, min(len(doc), i + 12)) if doc[j].text == ")"), None)
         i = close + 1 if close is not None else i
     if i >= len(doc) or doc[i].lower_ not in ("at", "@"):
-        return None
+        return _read_at_before(span, ctx)
     when = next((d for d in ctx.same_sentence(span, "DURATION") if d.start == i + 1), None)
     return duration_hours(when) if when is not None else None
+
+
+# What may stand between a reading's time and its score: "At 30 minutes it was 0/10", "at 2 h: pain 1/10".
+_TIME_TO_SCORE = {"it", "was", "pain", "nrs", "vas", "score", "she", "he", "rated", ":", ",", "-", "="}
+
+
+def _read_at_before(span, ctx: Context) -> float | None:
+    """Hours of a reading whose time comes first: "At 30 minutes it was 0/10 and at\n2 hours 1/10"."""
+    doc = span.doc
+    for when in ctx.same_sentence(span, "DURATION"):
+        if when.end > span.start or span.start - when.end > 4:
+            continue
+        before = [t for t in doc[max(0, when.start - 2):when.start] if not t.is_space]
+        between = [t for t in doc[when.end:span.start] if not t.is_space]
+        if before and before[-1].lower_ in ("at", "@") and all(t.lower_ in _TIME_TO_SCORE for t in between):
+            return duration_hours(when)
+    return None
 
 
 # Patterns that read an activity and an amount: in recovery they test a block, they are no limit.

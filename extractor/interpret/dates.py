@@ -11,6 +11,8 @@ import datetime as dt
 import itertools
 import re
 
+from spacy.tokens import Span
+
 from extractor.interpret import Context, Draft
 from extractor.numbers import number_value, ordinal_value
 from extractor.registry import interpreter
@@ -339,7 +341,32 @@ def _relative_base(span, ctx: Context) -> dt.date | None:
     inside = [(at, sent) for at, sent in _message_dates(ctx) if at <= span.start_char]
     if inside and not _MESSAGE_END.search(ctx.text, inside[-1][0], span.start_char):
         return inside[-1][1]
-    return ctx.document_date
+    return _addendum_date(span, ctx) or ctx.document_date
+
+
+_ADDENDUM_LINE = re.compile(r"[ \t=*#>-]*addend(?:um|a)\b", re.IGNORECASE)
+
+
+def _addendum_date(span, ctx: Context) -> dt.date | None:
+    """The date an addendum's heading gives, for the words of its paragraph after it: "ADDENDUM
+    03/19/2026 11:05 - telephone: ... after yesterday's block" counts from the 19th."""
+    text = ctx.text
+    start = text.rfind("\n\n", 0, span.start_char) + 1
+    start += text[start:span.start_char].startswith("\n")  # past the blank line itself
+    if not _ADDENDUM_LINE.match(text, start):
+        return None
+    line_end = text.find("\n", start)
+    line_end = len(text) if line_end == -1 else line_end
+    first = bisect.bisect_left(ctx.spans, start, key=lambda s: s.start_char)
+    for other in itertools.islice(ctx.spans, first, None):
+        if other.start_char >= min(line_end, span.start_char):
+            return None
+        if other.label_ == "DATE":
+            return parse_date(other.text, ctx.document_date, ctx.day_first)
+    return None
+
+
+_OF_MONTH_IDS = {"date.ordinal_of_month", "date.ordinal_word_of_month", "date.compound_ordinal_word_of_month"}
 
 
 @interpreter("DATE")
@@ -353,8 +380,14 @@ def interpret_date(span, ctx: Context) -> list[Draft]:
         if (not _COMPACT.match(span.text) or parse_date(span.text) is None or _after_id_cue(span, ctx)
                 or _inside_a_code(span)):
             return []
+    matched = span
+    if len(span) > 1 and span[-1].text == ",":  # "on the fourth of March, with 2% lidocaine": the year's comma, no year
+        span = Span(span.doc, span.start, span.end - 1, label=span.label_, span_id=span.id_)
+    if span.id_ in _OF_MONTH_IDS and span.start and span.doc[span.start - 1].lower_ == "the":
+        # "the fourth of March" is the date's words; the patterns leave out "the" (a leading word costs a flag).
+        span = Span(span.doc, span.start - 1, span.end, label=span.label_, span_id=span.id_)
     value = parse_date(span.text, _relative_base(span, ctx), ctx.day_first)
     kind = cell_notes(ctx.doc).get(span.start_char, {}).get("kind") or _cue_before(span, ctx) or "date"
     iso = value.isoformat() if value else None
     why = "dateparser" if value else "did not parse as a full date"
-    return [Draft(kind, iso, span.start_char, span.end_char, span.id_, why, span)]
+    return [Draft(kind, iso, span.start_char, span.end_char, span.id_, why, matched)]

@@ -425,6 +425,28 @@ def _read_then(span, time, basis: str) -> bool:
     return basis == "scores" or any(t.lower_ == "still" for t in doc[max(0, span.start - 3):span.start])
 
 
+_STILL_AFTER_TOKENS = 12  # from "about seven hours after the injection:" to "he still had roughly 85%"
+
+
+def _still_after(span, ctx: Context, basis: str) -> float | None:
+    """"about seven hours\nafter the injection: he still had roughly 85% relief": the time it was read
+    comes first, as in _read_then's "still 80% at 8 hrs". The line may break before "after" (its
+    "after the injection:" reads as a field, so the sentence splits there)."""
+    doc = span.doc
+    if basis != "scores" and not any(t.lower_ == "still" for t in doc[max(0, span.start - 3):span.start]):
+        return None
+    first = bisect.bisect_left(ctx.spans, span.start - _STILL_AFTER_TOKENS, key=lambda s: s.start)
+    earlier = [s for s in itertools.islice(ctx.spans, first, None) if s.end <= span.start
+               and s.label_ in ("DURATION", "RELIEF")]
+    if not earlier or earlier[-1].label_ != "DURATION":
+        return None
+    duration = earlier[-1]
+    words = [t for t in doc[duration.end:span.start] if not t.is_space]
+    if not words or words[0].lower_ not in ("after", "post") or any(t.text in (".", ";") for t in words):
+        return None
+    return duration_hours(duration)
+
+
 _AT_LEAST = {("at", "least"), ("minimum", "of"), ("no", "less")}  # the two words before the figure
 _OR_MORE = {"better", "greater", "more", "higher", "above"}       # the word after "or"
 _CONDITION_WORDS = {"if", "need", "needs", "require", "requires", "required", "must", "unless", "should"}
@@ -560,6 +582,8 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
                 # "90% relief for 1.75 h, matching the expected duration of lidocaine": the hours, and
                 # the note's own word that they were as expected, which may come after them.
                 hours = duration_hours(other)
+    if read_at is None:
+        read_at = _still_after(span, ctx, basis)
     if hours is None and not expected:
         hours = _held_for(span, ctx)
     value = {"percent": percent, "basis": basis, "duration_hours": hours, "expected_duration": expected}

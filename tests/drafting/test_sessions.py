@@ -598,3 +598,19 @@ def test_a_utilization_review_determination_is_a_request_not_a_session():
         "TREATMENT REQUESTED                                              DETERMINATION\n"
         "Bilateral L4-5 medial branch blocks, diagnostic, x2 sessions,    NON-CERTIFIED\n", "ur.txt")
     assert summary.session is None
+
+
+@pytest.mark.parametrize("body, joints", [
+    # The header names both sides; the body says one joint was abandoned and not treated.
+    ("PROCEDURE: Bilateral L4-5, L5-S1 lumbar radiofrequency ablation\n\n"
+     "DESCRIPTION:\nUnder fluoroscopic guidance the right L3, L4 medial branches and L5 dorsal ramus were lesioned.\n"
+     "Left L3 and L4 medial branches lesioned the same way. The left L5 dorsal ramus lesion was abandoned\n"
+     "(SI fusion hardware at the sacral ala). The left L5-S1 joint was NOT treated today.\n",
+     {"left": ["L4-L5"], "right": ["L4-L5", "L5-S1"]}),
+    # A negation that reaches a level without saying the target was not done takes nothing away.
+    ("PROCEDURE: Right L5-S1 radiofrequency ablation under fluoroscopy.\n\n"
+     "Both blocks anesthetic only, no steroid, same right L5-S1 target.\n",
+     {"left": [], "right": ["L5-S1"]}),
+])
+def test_a_joint_the_body_says_was_not_treated_is_not_billed(body, joints):
+    assert session_of(body).joints == joints

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from extractor.tables import table_cells
+from extractor.tables import elapsed_hours, table_cells
 
 PIPE_DIARY = """POST-PROCEDURE ASSESSMENT
 | Time | VAS | Relief | Activity |
@@ -352,3 +352,15 @@ def test_a_diary_caption_wrapped_over_two_lines():
             "  Before    7\n  30 min    1\n  2 hr      1\n  4 hr      5\n")
     assert _read(text) == [("7", "table.pain_column", None), ("1", "table.pain_column", 0.5),
                            ("1", "table.pain_column", 2.0), ("5", "table.pain_column", 4.0)]
+
+
+@pytest.mark.parametrize("log, hours", [
+    ("0:30 - 2/10\n1:00 - 1/10\n1:30 - 1/10\n", [0.5, 1.0, 1.5]),  # by time since the injection
+    ("09:45 - 3/10\n10:15 - 2/10\n10:45 - 2/10\n", [None] * 3),   # clock times: not from 0:mm
+    ("0:30 - 2/10\n1:00 - 1/10\n", [None] * 2),                    # two lines make no log
+    ("0:30 - 2/10\n1:00 - 1/10\n0:45 - 1/10\n", [None] * 3),      # times that go back are no log
+])
+def test_a_log_kept_by_time_since_the_injection(log, hours):
+    text = "Pain log:\n" + log
+    starts = [text.index(line) + len(line.split(" - ")[0]) + 3 for line in log.splitlines()]
+    assert [elapsed_hours(text, at) for at in starts] == hours
