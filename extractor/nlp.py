@@ -23,7 +23,7 @@ from spacy.util import compile_infix_regex, compile_prefix_regex, compile_suffix
 
 from extractor.numbers import COMPOUND_NUMBER_WORDS, TENS_WORDS, UNIT_WORDS, like_num
 from extractor.overlaps import (join_restated_drugs, prefer_longest_then_priority, without_mid_line_log_rows,
-                                without_one_vertebra_joints)
+                                without_one_vertebra_joints, without_unfollowed_connectors)
 from extractor.patterns import PATTERN_DIR, load_json_data, load_patterns
 from extractor.tables import FILLER_OFFSETS, FILLER_TOKENS
 
@@ -194,8 +194,8 @@ _FIRST_WORDS = frozenset({hash_string(w) for w in TENS_WORDS} | {_PER})
 @Language.component("resolve_candidates")
 def resolve_candidates(doc: Doc) -> Doc:
     """Settle overlapping candidates once, before assertion and sections."""
-    doc.spans[RESOLVED] = join_restated_drugs(prefer_longest_then_priority(
-        without_mid_line_log_rows(without_one_vertebra_joints(list(doc.spans[CANDIDATES])))))
+    candidates = without_mid_line_log_rows(without_one_vertebra_joints(list(doc.spans[CANDIDATES])))
+    doc.spans[RESOLVED] = join_restated_drugs(prefer_longest_then_priority(without_unfollowed_connectors(candidates)))
     return doc
 
 

@@ -257,6 +257,8 @@ def _onset_year(span, ctx: Context) -> int | None:
     if span.id_ == "duration.pain_since_short_year" and ctx.document_date is not None:
         short = int(span[-1].text)  # "'24": this century, unless that is after the note
         return 2000 + short if 2000 + short <= ctx.document_date.year else 1900 + short
+    if span.id_ == "duration.pain_since_last_year" and ctx.document_date is not None:
+        return ctx.document_date.year - (span[-2].lower_ == "last")  # "of last year", "of this year"
     return None
 
 

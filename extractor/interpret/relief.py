@@ -159,6 +159,8 @@ def _percent(span, ctx: Context) -> tuple[float | None, str]:
         return (round((before - after) / before * 100, 1) if 0 < before <= 10 and after <= before else None), "scores"
     if span.id_ in {"relief.pct_range_relief", "relief.pct_range_then_time"} and len(numbers) >= 2:
         return min(numbers[0], numbers[1]), "range"
+    if len(span) >= 4 and span[0].like_num and span[1].text in ("-", "–") and span[2].like_num and span[3].text == "%":
+        return min(number_value(span[0].text) or 0, number_value(span[2].text) or 0), "range"  # "85-90% with lidocaine"
     pct = [n for n in numbers if n <= 100]
     return (pct[0] if pct else None), "percent"
 
@@ -224,8 +226,8 @@ _LASTING = {"x", "for", "lasting", "lasted", "over"}
 def _measured_at(duration) -> bool:
     """ "at 30 min", "@ 20 minutes", "about 20 min after the block": the time a relief was measured."""
     doc = duration.doc
-    if duration.start > 0 and doc[duration.start - 1].lower_ in ("at", "@"):
-        return True
+    if duration.start > 0 and doc[duration.start - 1].lower_ in ("at", "@") and duration[0].lower_ != "least":
+        return True  # ("for at least 4 h" is how long: the pattern's span starts at "least")
     return (duration.end < len(doc) and doc[duration.end].lower_ in ("after", "post")
             and duration[0].lower_ not in _LASTING
             and not (duration.start > 0 and doc[duration.start - 1].lower_ in _UNTIL))  # "through 5 h after": until
@@ -262,6 +264,16 @@ def _each_percent(span, ctx: Context) -> list[Draft]:
     for part in (first, rest):
         for draft in interpret_relief(part, ctx):
             drafts.append(dataclasses.replace(draft, pattern_id=span.id_, span=span))
+    return drafts
+
+
+def _each_figure(span, ctx: Context) -> list[Draft]:
+    """"both positive (90% and 85%)": each percent its own relief, found by the pattern that found them all."""
+    drafts = []
+    for t in span[:-1]:
+        if t.like_num and t.nbor(1).text == "%":
+            part = Span(span.doc, t.i, t.i + 2, label=span.label_, span_id="relief.pct_relief")
+            drafts += [dataclasses.replace(d, pattern_id=span.id_, span=span) for d in interpret_relief(part, ctx)]
     return drafts
 
 
@@ -420,12 +432,30 @@ def _read_then(span, time, basis: str) -> bool:
     then (as "NRS 1/10 at 3 h" is): a reading at that time, like a diary row's. A bare "95% relief
     at 30 min" is only when it was measured."""
     doc = span.doc
+    between = [t.lower_ for t in doc[span.end:time.start] if not t.is_space]
+    if between[:1] == ["still"] and between[1:-1] and set(between[1:-1]) <= _STILL_THERE:
+        return between[-1] in ("at", "@")  # "85% relief still present at 7 hours"
     if time.start != span.end + 1 or doc[span.end].lower_ not in ("at", "@"):
         return False
     return basis == "scores" or any(t.lower_ == "still" for t in doc[max(0, span.start - 3):span.start])
 
 
+_STILL_THERE = {"present", "there", "holding", "persisting", "ongoing", "intact"}
+
+
 _STILL_AFTER_TOKENS = 12  # from "about seven hours after the injection:" to "he still had roughly 85%"
+
+
+_EACH = {"each", "both", "all"}
+
+
+def _shared_hours(later: list) -> float | None:
+    """Hours said of every figure before them: "right 90%, left 80%, each lasting at least 4 hours"."""
+    for other in later:
+        before = other.doc[max(0, other.start - 3):other.start + 1]  # "each lasting at least 4 hours" starts at "least"
+        if other.label_ == "DURATION" and any(t.lower_ in _EACH for t in before):
+            return duration_hours(other)
+    return None
 
 
 def _still_after(span, ctx: Context, basis: str) -> float | None:
@@ -456,7 +486,7 @@ def _required_figure(span, ctx: Context) -> bool:
     """"If both blocks give at least 80% relief", "We need eighty percent or better relief before ...".
 
     A figure with "at least" before it or "or better" after it, in a sentence
-    that sets a condition, is the bar a block must clear, not its result:
+    that sets a condition or a form's question, is the bar a block must clear, not its result:
     "She reported at least 80% relief" has no condition and stays a result.
     """
     doc = span.doc
@@ -465,6 +495,9 @@ def _required_figure(span, ctx: Context) -> bool:
     qualified = before in _AT_LEAST or any(a == "or" and b in _OR_MORE for a, b in zip(words, words[1:]))
     if not qualified:
         return False
+    line_end = ctx.text.find("\n", span.end_char)
+    if "?" in ctx.text[span.end_char: len(ctx.text) if line_end == -1 else line_end]:
+        return True  # a form's question: "Relief of at least 80% after each block?  [X] Yes"
     return any(t.lower_ in _CONDITION_WORDS for t in doc[ctx.sentence_start(span.start): span.start])
 
 
@@ -494,6 +527,11 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
     flags = authored if isinstance(authored, dict) else {}  # a pattern's authored value: how to read its span
     if flags.get("each"):
         return _each_percent(span, ctx)
+    if flags.get("each_figure"):
+        return _each_figure(span, ctx)
+    # "90% with" a drug, "80% after" a block: extractor/overlaps.py without_unfollowed_connectors kept only those
+    if flags.get("from_figure"):  # "Relief at discharge 80-90%": the figure after its key
+        span = Span(span.doc, next(t.i for t in span if t.like_num), span.end, label=span.label_, span_id=span.id_)
     if flags.get("after_strength") and not (span.start and span.doc[span.start - 1].text == "%"):
         return []  # "- 85%" is a result after "bupivacaine 0.5%", not after any word
     if flags.get("after_verb"):  # "reports 95% relief": the figure and its word
@@ -548,7 +586,7 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
     percent, basis = _percent(span, ctx)
     if basis == "scores" and percent is not None and percent < 0:
         return _scores_not_relief(span)
-    if percent is None or percent > 100:
+    if percent is None or percent > 100 or percent < flags.get("min_percent", 0):
         return []
     if flags.get("remaining"):
         percent = round(100 - percent, 1)  # "pain down to 10% of baseline": 90 % relief
@@ -564,6 +602,8 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
         hours = duration_hours(holding)
     for other in sorted(later, key=lambda s: s.start):
         if other.label_ == "RELIEF" and other.start >= span.end:
+            if hours is None:
+                hours = _shared_hours(later)
             break
         if other.label_ == "DURATION" and _measured_at(other):
             # "90% relief at 30 min": when it was measured, not how long it lasted.
