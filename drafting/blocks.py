@@ -527,6 +527,85 @@ def _diary_rows_of_blocks(doc: ExtractedDocument, dates: set[str]) -> list[tuple
     return out
 
 
+# A worksheet kept with a column per block ("                Block 1          Block 2"), its rows the
+# block's date, drug, pain before and at each time, and its relief.
+_BLOCK_COLUMN = re.compile(r"(?:\b(?:block|mbb)\s*#?\s*|#)([1-4])\b", re.IGNORECASE)
+_CELL = re.compile(r"\S+(?: \S+)*")  # a cell: words one space apart; columns are two or more apart
+_PRE_ROW = re.compile(r"^\s*(?:pre|before|baseline)\b", re.IGNORECASE)
+_RELIEF_ROW = re.compile(r"\brelief\b|^\s*%", re.IGNORECASE)
+_DATE_ROW = re.compile(r"^\s*(?:date|dos)\b", re.IGNORECASE)
+BLOCK_COLUMN_RELIEF = "derived.block_column"
+
+
+def _block_columns(doc: ExtractedDocument, dates: set[str]) -> list[tuple[str, list]]:
+    """(block date, reliefs) for each column of a block worksheet: the "% relief" row is the block's
+    stated relief; each timed row's score against the "Pre score" row is its relief at that time
+    (as `_relief_from_scores` reads a note's). A column whose date is no block's is left alone."""
+    text, out = doc.text, []
+    named: dict[int, int] = {}
+    for m in _BLOCK_COLUMN.finditer(text):  # one pass: most notes name a block once a line, if at all
+        start = text.rfind("\n", 0, m.start()) + 1
+        named[start] = named.get(start, 0) + 1
+    for line_start in (start for start, n in named.items() if n >= 2):
+        line_end = text.find("\n", line_start)
+        header = text[line_start: len(text) if line_end == -1 else line_end]
+        columns = [m.start() for m in _BLOCK_COLUMN.finditer(header)]
+        if len(_CELL.findall(header)) != len(columns):
+            continue  # only the blocks' names on the line
+        by_column: dict[int, dict] = {i: {"times": []} for i in range(len(columns))}
+        at = line_start + len(header) + 1
+        while at < len(text):
+            end = text.find("\n", at)
+            end = len(text) if end == -1 else end
+            line = text[at:end]
+            if not line.strip():
+                break
+            parts = [(m.start(), m.group()) for m in _CELL.finditer(line)]
+            label, values = parts[0][1], parts[1:]
+            for start, value in values:
+                column = min(range(len(columns)), key=lambda i: abs(columns[i] - start))
+                _read_block_cell(doc, by_column[column], label, value, at + start)
+            at = end + 1
+        for cells_of in by_column.values():
+            date = cells_of.get("date")
+            if date in dates:
+                out.append((date, _column_reliefs(cells_of)))
+    return out
+
+
+_CELL_NUMBER = re.compile(r"(\d{1,3})(?:\s*/\s*10|\s*%)?")  # "7", "1/10", "86%"
+
+
+def _read_block_cell(doc: ExtractedDocument, column: dict, label: str, value: str, start: int) -> None:
+    """Note one cell of a block worksheet's column under its row's label: the date, the relief, or a score."""
+    end = start + len(value)
+    if _DATE_ROW.match(label):
+        column["date"] = next((f.value for f in doc.facts if f.kind in ("date", "service_date")
+                               and start <= f.start < end), None)
+        return
+    number = _CELL_NUMBER.fullmatch(value)
+    if number is None:
+        return
+    if _RELIEF_ROW.search(label):
+        column["relief"] = Fact("relief", {"percent": float(number.group(1)), "basis": "percent", "duration_hours": None,
+                                           "expected_duration": False}, start, end, value, BLOCK_COLUMN_RELIEF,
+                                explanation="relief in a block worksheet's column")
+        return
+    score = Fact("pain_score", {"score": float(number.group(1)), "scale": None}, start, end, value, BLOCK_COLUMN_RELIEF)
+    if _PRE_ROW.match(label):
+        column["pre"] = score
+    elif (hours := hours_in(label)) is not None:
+        column["times"].append((score, hours))
+
+
+def _column_reliefs(column: dict) -> list:
+    reliefs = [column["relief"]] if "relief" in column else []
+    if "pre" in column:
+        reliefs += [relief for score, hours in column["times"]
+                    if (relief := _derived_relief(column["pre"], score, hours, "in a block worksheet"))]
+    return reliefs
+
+
 def _row_date(doc: ExtractedDocument, line_start: int, dates: set[str]) -> str | None:
     """The block date the row names, else the nearest one its heading names a few lines above."""
     text, start = doc.text, line_start
@@ -667,6 +746,8 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
     for summary in case.ordered():  # a diary row kept in another note for an earlier block
         for date, reliefs in _diary_rows_of_blocks(summary.doc, session_dates - {summary.date}):
             records[date].reliefs.extend(reliefs)
+        for date, reliefs in _block_columns(summary.doc, session_dates - {summary.date}):
+            records[date].reliefs.extend((relief, summary.doc) for relief in reliefs)
     block_notes = [s for s in case.ordered() if s.kind == "block_note"]
     for record in records.values():
         if record.session is not None and not any(_says_how_long(f) for f, _ in record.reliefs):

@@ -182,6 +182,30 @@ def _key_as_label(match: re.Match) -> str:
     return match.group(1).replace("_", " ") + ":"
 
 
+# An export of one "key<TAB>value" field a line ("Chief_Complaint<TAB>Low back pain", "Plan<TAB>Bilateral
+# L4-L5 ... medial branch blocks x2") reads as labelled lines, so the section and header rules apply:
+# only in a run of such lines (a tab table's header "Time<TAB>NRS" is one line, with more tabs).
+_KEY_TAB = re.compile(r"(?m)^([A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)*)\t(?=[^\t\n]*\S[^\t\n]*$)")
+_KEY_TAB_RUN = 3
+
+
+def _tab_fields_as_labels(text: str) -> str:
+    run: list[re.Match] = []
+    chars = None
+    for m in [*_KEY_TAB.finditer(text), None]:
+        if m is not None and run and text.count("\n", run[-1].start(), m.start()) == 1:
+            run.append(m)
+            continue
+        if len(run) >= _KEY_TAB_RUN:
+            chars = chars if chars is not None else list(text)
+            for field in run:
+                # The colon only before a word or number: spaCy keeps "No:#1" or "Onset:~2" one token.
+                label = _key_as_label(field) if text[field.end()].isalnum() else field.group(1).replace("_", " ") + "\t"
+                chars[field.start(): field.end()] = label
+        run = [m] if m is not None else []
+    return text if chars is None else "".join(chars)
+
+
 _MARKDOWN_BOLD = re.compile(r"\*\*(?=[^\s*])([^*\n]+?)(?<=[^\s*])\*\*")  # "**Side:**"; "***" (an unfilled template field) is no pair
 # Text copied out of a patient portal or web chart keeps its markup: "lidocaine&nbsp;2%",
 # "L2, L3 &amp; L4", "can&#39;t stand &gt; 20 min", "<b>Plan</b><br>". An entity reads as its
@@ -335,8 +359,10 @@ def nlp_text(text: str) -> str:
     the header, section and statement rules are written for the colon; so
     does a capitalised label in a column of its own ("PROCEDURE        Medial
     branch block"), and a row of a two-column "| Field | Value |" table
-    ("| Laterality | Bilateral |" reads "| Laterality : Bilateral |"). A
-    Markdown export's bold markers ("**Patient:** Doe, Jane") become spaces:
+    ("| Laterality | Bilateral |" reads "| Laterality : Bilateral |"), and a
+    run of "key<TAB>value" export lines ("Chief_Complaint<TAB>Low back pain"
+    reads "Chief Complaint:Low back pain"). A Markdown export's bold markers
+    ("**Patient:** Doe, Jane") become spaces:
     the label rules read "Patient:" as in any other note, and no-break
     spaces and hyphens are plain ones. A letter that OCR read for a digit
     inside a number ("9O%", "7/l0", "NRS O/10", "07/l9/1961", "O9/03/l961") is the
@@ -351,6 +377,8 @@ def nlp_text(text: str) -> str:
         text = rtf_as_text(text)
     if "=" in text:  # first: the wrapped-line rule leaves a field's own line alone
         text = _KEY_VALUE.sub(_key_as_label, text)
+    if "\t" in text:
+        text = _tab_fields_as_labels(text)
     text = _WRAPPED_LINE.sub(_wrapped_break, text)
     if "\n " in text:
         text = _join_hanging_indents(text)

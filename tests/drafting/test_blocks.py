@@ -511,3 +511,30 @@ def test_block_rows_under_a_lead_in_that_names_the_levels_give_each_recalled_blo
     assert sorted(blocks) == ["2026-03-05", "2026-03-24"]
     assert blocks["2026-03-05"].joints == {"left": [], "right": ["L4-L5", "L5-S1"]}
     assert _lasting(blocks["2026-03-24"]) == [(85.0, 5.0)]
+
+
+WORKSHEET = ("02/26/2026",
+             "COMPARATIVE MEDIAL BRANCH BLOCK WORKSHEET\n(diagnostic blocks - radiofrequency candidacy)\n\n"
+             "Scale: NRS 0-10, patient-reported. Times are counted from the end of the injection.\n\n"
+             "                          Block 1                  Block 2\n"
+             "Date                      01/08/2026               01/22/2026\n"
+             "Agent                     Lidocaine 2%             Bupivacaine 0.5%\n"
+             "Pre score                 7                        8\n"
+             "30 min                    1                        2\n"
+             "1 h                       1                        1\n"
+             "2 h                       3                        1\n"
+             "4 h                       6                        1\n"
+             "% relief                  86%                      88%\n\n"
+             "Reviewed and signed: 02/26/2026\n")
+
+
+def test_a_worksheet_with_a_column_per_block_gives_each_block_its_relief_and_hours():
+    """drafting/blocks.py _block_columns: the "% relief" row is each block's relief; its timed rows
+    against "Pre score" how long it held. The worksheet itself is no block session."""
+    blocks = blocks_of(BLOCK_1, BLOCK_2, WORKSHEET)
+    assert sorted(blocks) == ["2026-01-08", "2026-01-22"]
+    second = [(f.value["percent"], f.value.get("at_hours")) for f, _ in blocks["2026-01-22"].reliefs
+              if f.pattern_id != "relief.pct_relief"]
+    assert (88.0, None) in second and (87.5, 4.0) in second and (75.0, 0.5) in second
+    first = [(f.value["percent"], f.value.get("at_hours")) for f, _ in blocks["2026-01-08"].reliefs]
+    assert (86.0, None) in first and (85.7, 1.0) in first and (57.1, 2.0) in first

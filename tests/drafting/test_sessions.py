@@ -607,6 +607,12 @@ def test_a_utilization_review_determination_is_a_request_not_a_session():
      "Left L3 and L4 medial branches lesioned the same way. The left L5 dorsal ramus lesion was abandoned\n"
      "(SI fusion hardware at the sacral ala). The left L5-S1 joint was NOT treated today.\n",
      {"left": ["L4-L5"], "right": ["L4-L5", "L5-S1"]}),
+    # A block stopped before its last target: the statement itself says which joint was not done.
+    ("PROCEDURE PLANNED: Right L4-5 and L5-S1 lumbar medial branch blocks, block #1\n"
+     "PROCEDURE PERFORMED: Right L4-5 lumbar medial branch block ONLY (right L3 and\n"
+     "   L4 medial branches). L5-S1 not completed -- see Complication.\n\n"
+     "COMPLICATION: vasovagal episode; the right L5 dorsal ramus (L5-S1) target was abandoned.\n",
+     {"left": [], "right": ["L4-L5"]}),
     # A negation that reaches a level without saying the target was not done takes nothing away.
     ("PROCEDURE: Right L5-S1 radiofrequency ablation under fluoroscopy.\n\n"
      "Both blocks anesthetic only, no steroid, same right L5-S1 target.\n",
@@ -614,3 +620,19 @@ def test_a_utilization_review_determination_is_a_request_not_a_session():
 ])
 def test_a_joint_the_body_says_was_not_treated_is_not_billed(body, joints):
     assert session_of(body).joints == joints
+
+
+def test_an_export_of_one_key_tab_value_field_a_line_reads_its_plan_as_a_plan():
+    """A consult exported as "key<TAB>value" lines: its "Plan" field books the blocks, it records none."""
+    export = ("Record\tENC-2026-0505-0331\nPatient_Name\tHALDANE, PRISCILLA J\nDOB\t12/03/1968\nMRN\t00482915\n"
+              "Encounter_Type\tNew consult\nDOS\t05/05/2026\nChief_Complaint\tLow back pain, both sides\n"
+              "Prior_Block\t#1 elsewhere 2024, no relief\n"
+              "Exam\tTender over L4-5 and L5-S1 facets bilaterally.\n"
+              "Plan\tBilateral L4-L5 and L5-S1 medial branch blocks x2 under fluoroscopy, bupivacaine 0.5%, no steroid.\n"
+              "Signed\tLindqvist, Tobias MD 05/05/2026 16:58\n")
+    summary = summary_of(export, "ENC_20260505_CONSULT.txt")
+    assert summary.session is None
+    names = [f.value for f in summary.doc.facts if f.kind == "patient_name"]
+    assert names and names[0]["last"].lower() == "haldane"
+    # "#1" after the tab stays a token of its own ("No:#1" would be one word to spaCy).
+    assert [f.value for f in summary.doc.facts if f.kind == "block_number"] == [1]
