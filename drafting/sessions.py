@@ -483,6 +483,8 @@ def _side_conflicts(doc: ExtractedDocument, statement: list[Fact], joints: dict)
 
 
 _SALUTATION = re.compile(r"^[ \t]*(?:Dear|To whom it may concern)\b", re.IGNORECASE | re.MULTILINE)
+# An examiner's report (an independent medical examination) ends on a declaration, not a closing.
+_DECLARATION = re.compile(r"^[ \t]*I (?:declare|certify|attest)\b", re.IGNORECASE | re.MULTILINE)
 _CLOSING = re.compile(r"^[ \t]*(?:Sincerely|Respectfully|(?:Kind |Best |Warm )?Regards|Yours truly)\b", re.IGNORECASE | re.MULTILINE)
 
 
@@ -495,7 +497,7 @@ def _is_letter(text: str) -> bool:
     block records through their own dates (drafting/blocks.py). A letter
     that reports its own day's procedure is the exception (_done_that_day).
     """
-    return bool(_SALUTATION.search(text) and _CLOSING.search(text))
+    return bool(_SALUTATION.search(text) and (_CLOSING.search(text) or _DECLARATION.search(text)))
 
 
 _SUBJECT = re.compile(r"^[ \t]*Subject[ \t]*:", re.IGNORECASE | re.MULTILINE)

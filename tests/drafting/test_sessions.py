@@ -636,3 +636,28 @@ def test_an_export_of_one_key_tab_value_field_a_line_reads_its_plan_as_a_plan():
     assert names and names[0]["last"].lower() == "haldane"
     # "#1" after the tab stays a token of its own ("No:#1" would be one word to spaCy).
     assert [f.value for f in summary.doc.facts if f.kind == "block_number"] == [1]
+
+
+@pytest.mark.parametrize("text", [
+    # A plan under a SOAP note's "P/" on its own line.
+    "CEDAR HOLLOW SPINE & PAIN - New Patient Consult\nPatient: Blackwood, Teodora V   DOB: 08/22/1967\n"
+    "Date of Service: 11/18/2025\n\nA/\n1. Lumbar facet-mediated pain, bilat L4-5\n\n"
+    "P/\n\u2192 B/L L4-5 MBB #1 (L3 + L4 MB bilat) - office procedure room, fluoro, lidocaine 2%\n",
+    # A custodian's certification lists the records it encloses.
+    "ARCHWAY LEGAL RECORD SERVICES, INC. - CERTIFIED COPY\n\n   CERTIFICATION OF CUSTODIAN OF RECORDS\n\n"
+    "Patient: Okafor, Chinedu E.\nDate of Birth: 09/14/1979   MRN: 20417755\nSubpoena served 09/08/2026.\n\n"
+    "Records enclosed:\n  2. Operative report, bilateral lumbar medial branch blocks,\n     01/15/2026 ......... 000006\n",
+    # An examiner's report retells the treatment, addressed to the insurer and ending on a declaration.
+    "INDEPENDENT MEDICAL EXAMINATION REPORT\n\nMarch 16, 2026\n\nRE: Daniel R. Okafor\nDOB: 11/23/1981\n\n"
+    "Dear Ms. Ostrowski:\n\nAt your request I examined Mr. Okafor today.\n"
+    "Dr. Lindqvist performed diagnostic bilateral L4-5 medial branch blocks (L3 and\nL4 medial branches) on 10/06/2025 "
+    "with lidocaine 2%, with 90% relief for about\n2.5 hours.\n\n"
+    "I declare that I have personally examined the claimant.\n\nRaymond K. Tillotson, MD\n",
+    # A consultant's advice for the procedure to come.
+    "LAKEVIEW HEART RHYTHM & CARDIOLOGY\n\nJuly 1, 2026\n\nRE: Leonard F. Castellanos\nDOB: 03/02/1949\n\n"
+    "Dear Dr. Oyelaran,\n\nRECOMMENDATIONS FOR THE PROCEDURE:\n  1. Bipolar radiofrequency configuration is preferred.\n"
+    "  2. Keep a magnet at the bedside during active RF lesioning of the left L4-5 and L5-S1 medial branches.\n\n"
+    "Sincerely,\n\nHelen Strand, MD\n",
+])
+def test_documents_that_record_no_procedure_of_their_own(text):
+    assert summary_of(text, "doc.txt").session is None
