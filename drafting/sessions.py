@@ -277,6 +277,28 @@ def _with_statement_side(levels: list[Fact], statement: list[Fact], text: str) -
     return [f if f.value.get("side") else dataclasses.replace(f, value={**f.value, "side": side}) for f in levels]
 
 
+def _with_technique_side(levels: list[Fact], doc: ExtractedDocument) -> list[Fact]:
+    """A statement that gives its levels no side at all ("Level(s): L4-5" / "Side: ___", a template
+    field left blank) takes the one side the note's account gives the same joint ("needles at the
+    right L3 and L4 medial branches (the nerves to the right L4-5 facet joint)")."""
+    if any(f.value.get("side") for f in levels):
+        return levels  # the statement's own sides, on any of its levels, stand
+    told: dict[str, set[str]] = {}
+    for f in doc.facts:
+        if (f.kind == "level" and f.asserted and f.value.get("side") and f.section in _TECHNIQUE_SECTIONS
+                and f not in levels):
+            for joint in f.value["joints"]:
+                told.setdefault(joint, set()).add(f.value["side"])
+
+    def sided(f: Fact) -> Fact:
+        sides = set().union(*(told.get(j, set()) for j in f.value["joints"])) if f.value["joints"] else set()
+        if f.value.get("side") or len(sides) != 1:
+            return f
+        return dataclasses.replace(f, value={**f.value, "side": sides.pop()})
+
+    return [sided(f) for f in levels]
+
+
 _SIDE_JOINER = re.compile(r"\s*(?:\+|&|/|,|and)\s*", re.IGNORECASE)
 
 
@@ -409,8 +431,8 @@ def _session(doc: ExtractedDocument, date: str | None) -> tuple[Session | None, 
                         f"{table['ultrasound_only']}")
         return Session(procedure="ultrasound_only", date=date, region=None, document=doc,
                        procedure_fact=chosen), warnings
-    levels = _with_statement_side([f for f in facts if f.kind == "level" and not f.negated and not f.hypothetical],
-                                  facts, doc.text)
+    levels = _with_technique_side(_with_statement_side(
+        [f for f in facts if f.kind == "level" and not f.negated and not f.hypothetical], facts, doc.text), doc)
     by_joint, by_nerve, unsided = _joints_from(levels)
     has_joints = any(by_joint[s] for s in _SIDES)
     chosen_joints = by_joint if has_joints else by_nerve

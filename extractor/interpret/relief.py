@@ -105,10 +105,15 @@ def _spanish_hours(span) -> float | None:
     return None if amount is None or unit is None else round(amount * _SPANISH_UNITS[unit], 3)
 
 
+# Relief that held through a part of the day: "until dinner", "the rest of the afternoon".
+_DAY_PART_IDS = {"duration.until_day_part", "duration.rest_of_day_part", "duration.until_bed", "duration.all_day_part",
+                 "duration.bare_until_day_part", "duration.the_rest_of_day_part"}
+
+
 def duration_hours(span) -> float | None:
     if span.id_ == "duration.month_range":
         return _month_range_hours(span)
-    if span.id_ in ("duration.until_day_part", "duration.rest_of_day_part", "duration.until_bed", "duration.all_day_part"):
+    if span.id_ in _DAY_PART_IDS:
         return DAY_PART_FLOOR_HOURS
     if span.id_ in _UNTIL_CLOCK_IDS:
         return _hours_until_clock(span)
@@ -594,7 +599,7 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
     # before any other relief figure.
     sentence = ctx.same_sentence(span)
     later = [s for s in sentence if s.start >= span.start and s is not span]
-    hours, expected = None, False
+    hours, expected, from_day_part = None, False, False
     # "6 hours of complete relief": the hours come first and name the relief they held for.
     holding = next((s for s in sentence if s.label_ == "DURATION" and s.start < span.start and s.end >= span.end
                     and ctx.values.get(s.id_) == "held"), None)
@@ -618,14 +623,18 @@ def interpret_relief(span, ctx: Context) -> list[Draft]:
             if ctx.values.get(other.id_) == "expected":
                 expected = not _falls_short(span, other)
                 break
-            if hours is None:
+            if hours is None or (from_day_part and other.id_ not in _DAY_PART_IDS):
                 # "90% relief for 1.75 h, matching the expected duration of lidocaine": the hours, and
                 # the note's own word that they were as expected, which may come after them.
+                # "completely better until supper, ~7 h": the hours, over the day part's floor.
                 hours = duration_hours(other)
+                from_day_part = other.id_ in _DAY_PART_IDS
     if read_at is None:
         read_at = _still_after(span, ctx, basis)
-    if hours is None and not expected:
-        hours = _held_for(span, ctx)
+    if (hours is None or from_day_part) and not expected:
+        # "I was completely better until supper." / "the ache started creeping back around 6:30":
+        # the hours a later line gives, over the day part's floor.
+        hours = _held_for(span, ctx) or hours
     value = {"percent": percent, "basis": basis, "duration_hours": hours, "expected_duration": expected}
     if flags.get("threshold") or _required_figure(span, ctx):
         value["threshold"] = True  # a figure a payer or plan requires, not what the patient reported

@@ -613,6 +613,11 @@ def test_a_utilization_review_determination_is_a_request_not_a_session():
      "   L4 medial branches). L5-S1 not completed -- see Complication.\n\n"
      "COMPLICATION: vasovagal episode; the right L5 dorsal ramus (L5-S1) target was abandoned.\n",
      {"left": [], "right": ["L4-L5"]}),
+    # A template's side field left blank: the account of the needles gives the joint's side.
+    ("Procedure: Lumbar medial branch block #2\nLevel(s): L4-5\nSide: ___\nGuidance: fluoroscopy\n\n"
+     "Description: Under fluoroscopic guidance, 22 g needles were placed at the right L3 and L4 medial branches\n"
+     "(the nerves to the right L4-5 facet joint). Bupivacaine 0.5%, 0.5 mL, at each site.\n",
+     {"left": [], "right": ["L4-L5"]}),
     # A negation that reaches a level without saying the target was not done takes nothing away.
     ("PROCEDURE: Right L5-S1 radiofrequency ablation under fluoroscopy.\n\n"
      "Both blocks anesthetic only, no steroid, same right L5-S1 target.\n",
@@ -653,6 +658,13 @@ def test_an_export_of_one_key_tab_value_field_a_line_reads_its_plan_as_a_plan():
     "Dr. Lindqvist performed diagnostic bilateral L4-5 medial branch blocks (L3 and\nL4 medial branches) on 10/06/2025 "
     "with lidocaine 2%, with 90% relief for about\n2.5 hours.\n\n"
     "I declare that I have personally examined the claimant.\n\nRaymond K. Tillotson, MD\n",
+    # A billing office's coding audit reviews services already billed.
+    "LAKESHORE SPINE & PAIN ASSOCIATES - BILLING OFFICE\nINTERNAL CODING AUDIT WORKSHEET (pre-bill review)\n"
+    "Audit date: 04/20/2026\n\nPatient: Brennecke, Harold T      MRN: 00482913      DOB: 07/22/1958\n\n"
+    "1  01/15/2026   64493-50  MBB bilat L4-5   1   M47.816  released 01/20/2026\n"
+    "3  03/05/2026   64635-50  RFA bilat L4-5   1   M47.816  held\n\n"
+    "CHECKLIST - ENC 3 (03/05/2026, RFA)\n  Doc supports 64635-50: Y - bilateral L4-L5\n"
+    "  Fluoroscopic guidance documented: Y\n  Two MBBs, separate days, same joint/sides as ablated: Y\n",
     # A consultant's advice for the procedure to come.
     "LAKEVIEW HEART RHYTHM & CARDIOLOGY\n\nJuly 1, 2026\n\nRE: Leonard F. Castellanos\nDOB: 03/02/1949\n\n"
     "Dear Dr. Oyelaran,\n\nRECOMMENDATIONS FOR THE PROCEDURE:\n  1. Bipolar radiofrequency configuration is preferred.\n"
