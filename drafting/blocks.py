@@ -35,6 +35,7 @@ _BLOCK_NUMBER = r"(?:block|mbb|injection)\s*#\s*\d"  # "MBB #1", "BLOCK #2"
 _LIST_ITEM = re.compile(rf"[ \t]*(?:[-*\u2022]|\d+[.)]|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|{_BLOCK_NUMBER})", re.IGNORECASE)
 _INDENT = re.compile(r"[ \t]*")
 _FACET_PROCEDURES = {"facet_rfa", "medial_branch_block", "facet_injection"}
+_BLOCK_PROCEDURES = {"medial_branch_block", "facet_injection"}
 
 
 @dataclass
@@ -633,6 +634,14 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
     records: dict[str, BlockRecord] = {}
     for s in one_per_day(case.ordered()):
         if s.procedure == "facet_block" and s.date and (before is None or s.date < before):
+            records[s.date] = BlockRecord(s.date, session=s)
+    for summary in case.ordered():
+        # A block done under ultrasound only has no claim of its own, yet it is still a block the
+        # criteria weigh (its relief, its drug, the joints it tested).
+        s = summary.session
+        if (s is not None and s.procedure == "ultrasound_only" and s.procedure_fact.value in _BLOCK_PROCEDURES
+                and s.region is not None  # its statement names the joints (not a bursa injection's "MBB" aside)
+                and s.date and s.date not in records and (before is None or s.date < before)):
             records[s.date] = BlockRecord(s.date, session=s)
     session_dates = set(records)
     # Blocks by their order, for notes that say "#1" or "the second block".

@@ -425,12 +425,6 @@ def _session(doc: ExtractedDocument, date: str | None) -> tuple[Session | None, 
         reason = table["not_facet"].get(chosen.value, "not a facet procedure")
         warnings.append(f"no facet claim for the procedure of {date or 'unknown date'}: {reason}")
         return Session(procedure=chosen.value, date=date, region=None, document=doc, procedure_fact=chosen), warnings
-    guidance = _guidance(doc)
-    if guidance == {"ultrasound"}:
-        warnings.append(f"no facet claim for the procedure of {date or 'unknown date'}: "
-                        f"{table['ultrasound_only']}")
-        return Session(procedure="ultrasound_only", date=date, region=None, document=doc,
-                       procedure_fact=chosen), warnings
     levels = _with_technique_side(_with_statement_side(
         [f for f in facts if f.kind == "level" and not f.negated and not f.hypothetical], facts, doc.text), doc)
     by_joint, by_nerve, unsided = _joints_from(levels)
@@ -438,6 +432,12 @@ def _session(doc: ExtractedDocument, date: str | None) -> tuple[Session | None, 
     chosen_joints = by_joint if has_joints else by_nerve
     untreated = _untreated(doc)
     joints = {s: sorted((j for j in chosen_joints[s] if (s, j) not in untreated), key=joint_sort_key) for s in _SIDES}
+    if _guidance(doc) == {"ultrasound"}:
+        # No claim; the joints stay known, so a block done this way still says which joints it tested.
+        warnings.append(f"no facet claim for the procedure of {date or 'unknown date'}: "
+                        f"{table['ultrasound_only']}")
+        return Session(procedure="ultrasound_only", date=date, region=_region(joints), joints=joints, document=doc,
+                       procedure_fact=chosen), warnings
     session = Session(procedure=kind, date=date, region=_region(joints), joints=joints,
                       document=doc, procedure_fact=chosen)
     session.evidence = [evidence_of(chosen, doc)] + [evidence_of(f, doc) for f in levels]

@@ -204,3 +204,17 @@ def test_cervical_and_lumbar_blocks_in_one_session_are_two_claims_and_each_regio
     (rfa_claim,) = [c for c in case["claims"] if c["procedure"] == "facet_rfa"]
     statuses = {c["id"]: c["status"] for c in rfa_claim["criteria"]}
     assert statuses["levels_consistent"] == "met" and statuses["diagnostic_blocks"] == "met"
+
+
+def test_blocks_under_ultrasound_only_have_no_claim_but_still_say_which_joints_they_tested():
+    """drafting/sessions.py keeps an ultrasound-only session's joints; drafting/blocks.py weighs its block."""
+    def us_block(date, number, agent, result):
+        return date, (f"PROCEDURE: Right L4-5 medial branch block #{number}, ultrasound-guided.\n"
+                      f"IMAGING: ultrasound. Fluoroscopy: not used.\n{agent} 0.5 mL per nerve. No steroid.\n\n"
+                      f"POST-PROCEDURE:\n{result}\n")
+    case = draft_case(us_block("09/22/2026", 1, "Lidocaine 2%", "90% relief for 2 hours."),
+                      us_block("10/06/2026", 2, "Bupivacaine 0.5%", "85% relief for 5 hours."), RFA)
+    assert [c["procedure"] for c in case["claims"]] == ["facet_rfa"]
+    (rfa,) = case["claims"]
+    statuses = {c["id"]: c["status"] for c in rfa["criteria"]}
+    assert statuses["levels_consistent"] == "met" and statuses["diagnostic_blocks"] == "met"

@@ -62,7 +62,9 @@ def test_session_statement_and_technique_disagreeing_is_a_conflict():
 ])
 def test_not_facet_procedures_get_no_claim_and_a_reason(statement, reason_word):
     summary = summarise(extract_source(SourceText(HEADER + statement, "note.txt")))
-    assert summary.kind in {"other_procedure", "rfa_note"} and summary.session.region is None
+    # No facet session (an ultrasound-only one keeps the joints it names, for a block's criteria).
+    assert summary.kind in {"other_procedure", "rfa_note"}
+    assert summary.session.procedure not in ("facet_rfa", "facet_block")
     assert any(reason_word in w for w in summary.warnings)
 
 
