@@ -432,14 +432,13 @@ def _session(doc: ExtractedDocument, date: str | None) -> tuple[Session | None, 
     chosen_joints = by_joint if has_joints else by_nerve
     untreated = _untreated(doc)
     joints = {s: sorted((j for j in chosen_joints[s] if (s, j) not in untreated), key=joint_sort_key) for s in _SIDES}
-    if _guidance(doc) == {"ultrasound"}:
-        # No claim; the joints stay known, so a block done this way still says which joints it tested.
-        warnings.append(f"no facet claim for the procedure of {date or 'unknown date'}: "
-                        f"{table['ultrasound_only']}")
-        return Session(procedure="ultrasound_only", date=date, region=_region(joints), joints=joints, document=doc,
-                       procedure_fact=chosen), warnings
     session = Session(procedure=kind, date=date, region=_region(joints), joints=joints,
                       document=doc, procedure_fact=chosen)
+    if _guidance(doc) == {"ultrasound"}:
+        # No claim; the joints stay known, so a block done this way still says which joints it tested.
+        warnings.append(f"no facet claim for the procedure of {date or 'unknown date'}: {table['ultrasound_only']}")
+        session.procedure = "ultrasound_only"
+        return session, warnings
     session.evidence = [evidence_of(chosen, doc)] + [evidence_of(f, doc) for f in levels]
     session.evidence += [evidence_of(f, doc) for (s, j), f in untreated.items() if j in chosen_joints[s]]
     if has_joints and any(by_nerve[s] for s in _SIDES) and any(by_nerve[s] - by_joint[s] for s in _SIDES):

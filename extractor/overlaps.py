@@ -133,9 +133,15 @@ def without_unfollowed_connectors(spans: list[Span]) -> list[Span]:
     Why before the overlaps: in "NDI 42%\nwith limited highway driving" the relief pattern finds
     "42%\nwith", which names no drug, yet being the longest it would push out "NDI 42%".
     """
-    values = pattern_values()
-    return [s for s in spans if not (isinstance(values.get(s.id_), dict) and values[s.id_].get("next_words")
-                                     and not followed_by(s, values[s.id_]["next_words"]))]
+    wanted = _next_words()
+    return [s for s in spans if s.id_ not in wanted or followed_by(s, wanted[s.id_])]
+
+
+@lru_cache(maxsize=1)
+def _next_words() -> dict[str, frozenset[str]]:
+    """Pattern id -> the words its authored `next_words` wants after the span."""
+    return {pid: frozenset(value["next_words"]) for pid, value in pattern_values().items()
+            if isinstance(value, dict) and value.get("next_words")}
 
 
 def followed_by(span: Span, words) -> bool:

@@ -200,8 +200,8 @@ def _tab_fields_as_labels(text: str) -> str:
             chars = chars if chars is not None else list(text)
             for field in run:
                 # The colon only before a word or number: spaCy keeps "No:#1" or "Onset:~2" one token.
-                label = _key_as_label(field) if text[field.end()].isalnum() else field.group(1).replace("_", " ") + "\t"
-                chars[field.start(): field.end()] = label
+                colon = ":" if text[field.end()].isalnum() else "\t"
+                chars[field.start(): field.end()] = field.group(1).replace("_", " ") + colon
         run = [m] if m is not None else []
     return text if chars is None else "".join(chars)
 

@@ -41,7 +41,8 @@ from extractor.patterns import load_json_data
 from extractor.sourcetext import sentence_bounds
 
 __all__ = ["own_date", "mark_dated_history", "mark_planned", "mark_requested", "mark_transmitted", "mark_corrected",
-           "mark_spoken_corrections", "withdrawn_in_dictation", "plan_field_ranges", "CORRECTION_SECTION"]
+           "mark_spoken_corrections", "withdrawn_in_dictation", "plan_field_ranges", "CORRECTION_SECTION",
+           "ADDENDUM_HEAD"]
 
 _CLAUSE_BREAK = re.compile(r"\n|[.;]\s")
 # Kinds a dated clause can put in the past; identity, setting and diagnosis are the note's own.
@@ -418,7 +419,7 @@ CORRECTION_SECTION = "correction"
 # "…, not\nL2-3": ConText's scope ends at the line break, the correction does not.
 _WITHDRAWING = re.compile(r"\b(?:not|instead of|rather than)(?:\s+the)?\s*$", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"\.(?:\s|$)|\n[ \t]*\n")
-_ADDENDUM_HEAD = re.compile(r"(?im)^[ \t=*#-]*addend(?:um|a)\b")
+ADDENDUM_HEAD = re.compile(r"(?im)^[ \t=*#-]*addend(?:um|a)\b")  # a line that opens an addendum
 
 
 def mark_corrected(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
@@ -443,7 +444,7 @@ def mark_corrected(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
         # L4-5 and L5-S1, not L3-4 and L4-5 as dictated" puts its cue last; a PROCEDURE line above is not it.
         start = max(sentence_bounds(text, cue.start())[0], text.rfind("\n", 0, cue.start()) + 1)
         paragraph = text.rfind("\n\n", 0, cue.start()) + 1
-        if _ADDENDUM_HEAD.search(text, paragraph, cue.start()):
+        if ADDENDUM_HEAD.search(text, paragraph, cue.start()):
             # "ADDENDUM 07/30/2026 / Reason: correction of treated levels." and the rest of the
             # addendum says what was done: its paragraph is the correction, not the cue's sentence.
             end = _BLANK_LINE.search(text, cue.end())

@@ -17,6 +17,7 @@ from extractor.interpret import Context, Draft
 from extractor.numbers import number_value, ordinal_value
 from extractor.registry import interpreter
 from extractor.tables import cell_notes
+from extractor.timeline import ADDENDUM_HEAD
 
 __all__ = ["day_first_note", "parse_date", "DATE_SETTINGS", "MONTH_NUMBERS"]
 
@@ -344,16 +345,13 @@ def _relative_base(span, ctx: Context) -> dt.date | None:
     return _addendum_date(span, ctx) or ctx.document_date
 
 
-_ADDENDUM_LINE = re.compile(r"[ \t=*#>-]*addend(?:um|a)\b", re.IGNORECASE)
-
-
 def _addendum_date(span, ctx: Context) -> dt.date | None:
     """The date an addendum's heading gives, for the words of its paragraph after it: "ADDENDUM
     03/19/2026 11:05 - telephone: ... after yesterday's block" counts from the 19th."""
     text = ctx.text
     start = text.rfind("\n\n", 0, span.start_char) + 1
     start += text[start:span.start_char].startswith("\n")  # past the blank line itself
-    if not _ADDENDUM_LINE.match(text, start):
+    if not ADDENDUM_HEAD.match(text, start):
         return None
     line_end = text.find("\n", start)
     line_end = len(text) if line_end == -1 else line_end

@@ -432,6 +432,9 @@ def _after_a_maneuver(span) -> bool:
             and after[1].lower_.split("/")[0] in _EXAM_MANEUVERS)
 
 
+_STILL_THERE = {"present", "there", "holding", "persisting", "ongoing", "intact"}  # "still present at 7 hours"
+
+
 def _read_then(span, time, basis: str) -> bool:
     """"still about 80% relief at 8 hrs" held until then, and "7/10 -> 1/10 at 3 h" is a score read
     then (as "NRS 1/10 at 3 h" is): a reading at that time, like a diary row's. A bare "95% relief
@@ -442,13 +445,12 @@ def _read_then(span, time, basis: str) -> bool:
         return between[-1] in ("at", "@")  # "85% relief still present at 7 hours"
     if time.start != span.end + 1 or doc[span.end].lower_ not in ("at", "@"):
         return False
-    return basis == "scores" or any(t.lower_ == "still" for t in doc[max(0, span.start - 3):span.start])
+    return basis == "scores" or _still_before(span)
 
 
-_STILL_THERE = {"present", "there", "holding", "persisting", "ongoing", "intact"}
-
-
-_STILL_AFTER_TOKENS = 12  # from "about seven hours after the injection:" to "he still had roughly 85%"
+def _still_before(span) -> bool:
+    """"still" among the three words before the figure: "he still had roughly 85% relief"."""
+    return any(t.lower_ == "still" for t in span.doc[max(0, span.start - 3):span.start])
 
 
 _EACH = {"each", "both", "all"}
@@ -463,12 +465,15 @@ def _shared_hours(later: list) -> float | None:
     return None
 
 
+_STILL_AFTER_TOKENS = 12  # from "about seven hours after the injection:" to "he still had roughly 85%"
+
+
 def _still_after(span, ctx: Context, basis: str) -> float | None:
     """"about seven hours\nafter the injection: he still had roughly 85% relief": the time it was read
     comes first, as in _read_then's "still 80% at 8 hrs". The line may break before "after" (its
     "after the injection:" reads as a field, so the sentence splits there)."""
     doc = span.doc
-    if basis != "scores" and not any(t.lower_ == "still" for t in doc[max(0, span.start - 3):span.start]):
+    if basis != "scores" and not _still_before(span):
         return None
     first = bisect.bisect_left(ctx.spans, span.start - _STILL_AFTER_TOKENS, key=lambda s: s.start)
     earlier = [s for s in itertools.islice(ctx.spans, first, None) if s.end <= span.start
