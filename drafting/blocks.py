@@ -415,16 +415,26 @@ _READ_AT = re.compile(rf"\s*(?:at\s+)?(?:~?\d+(?:\.\d+)?\s*(?:min|mins|minutes|h
                       re.IGNORECASE)
 
 
+# "VAS 68 mm pre, 6 mm at 30 min": the word after a score that says it was read before
+# (not "1/10 (pre 7/10)", not "1/10 before discharge"); a later reading on the line starts after it.
+_BASELINE_AFTER_SCORE = re.compile(r"[ \t]*(?:pre|before|baseline)(?:[ \t]*-?[ \t]*(?:procedure|block|injection))?[ \t]*(?:[,;.]|$)",
+                                 re.IGNORECASE | re.MULTILINE)
+_READING_BEFORE = re.compile(r"\b(?:pre|before|baseline)[ \t]*[,;]", re.IGNORECASE)
+
+
 def _when_scored(fact: Fact, text: str) -> tuple[str | None, float | None]:
     """("before" or "after" the procedure, the hours after it the score was read), from the words
     before the score on its line, back to a ";" that separates readings.
 
-    "PRE-PROCEDURE VITALS: ... Pain 7/10" is before; "Post-procedure pain 1/10
-    (pre 7/10)" has one of each; a score read "at 3 hr" is after, and so is each
+    "PRE-PROCEDURE VITALS: ... Pain 7/10" is before, and so is "VAS 68 mm pre";
+    "Post-procedure pain 1/10 (pre 7/10)" has one of each; a score read "at 3 hr" is after, and so is each
     reading of a row "pre 7/10; 15 min 1/10; 1 h 2/10".
     """
+    if _BASELINE_AFTER_SCORE.match(text, fact.end):
+        return "before", None  # "POST: VAS 68 mm pre, 6 mm at 30 min": the word after it says
     line_start = text.rfind("\n", 0, fact.start) + 1
     head = text[max(line_start, text.rfind(";", line_start, fact.start) + 1):fact.start]
+    head = _READING_BEFORE.split(head)[-1]  # "VAS 68 mm pre, 6 mm at 30 min": the 6 is after
     before = max((m.end() for m in _BEFORE_WORDS.finditer(head)), default=-1)
     after = max((m.end() for m in _AFTER_WORDS.finditer(head)), default=-1)
     hours = fact.value.get("at_hours")
@@ -525,6 +535,37 @@ def _diary_rows_of_blocks(doc: ExtractedDocument, dates: set[str]) -> list[tuple
         reliefs = [(relief, doc) for after in later
                    if (relief := _derived_relief(baseline[0], after, after.value["at_hours"], "in a diary row"))]
         out.append((date, reliefs))
+    return out
+
+
+def _diary_tables_of_blocks(doc: ExtractedDocument, dates: set[str]) -> list[tuple[str, list]]:
+    """(block date, derived reliefs) for each diary table, a row per time, that a note about
+    other days keeps for a block: a transcribed diary sheet headed "Block date 3/10/26 ...
+    Block #1" over "Pre | 7", "30 min | 1", "2 hr | 1". The "Pre" row is the baseline; each
+    later row gives the relief at its time, as `_relief_from_scores` does.
+    """
+    text = doc.text
+    tables: list[list[Fact]] = []
+    for f in doc.facts:
+        if not (f.kind == "pain_score" and f.pattern_id.startswith("table.") and isinstance(f.value, dict)
+                and not (f.negated or f.hypothetical)):
+            continue
+        if tables and "\n\n" not in text[tables[-1][-1].end:f.start]:
+            tables[-1].append(f)
+        else:
+            tables.append([f])
+    out = []
+    for scores in tables:
+        rows = {line_bounds(text, f.start)[0] for f in scores}
+        baseline = [f for f in scores if f.value.get("at_hours") is None]
+        later = [f for f in scores if f.value.get("at_hours") is not None]
+        if len(rows) < _DIARY_ROW_MIN or len(rows) != len(scores) or len(baseline) != 1 or baseline[0] is not scores[0]:
+            continue  # one score a row, the baseline first: a sheet's column, not a row typed across
+        date = _row_date(doc, line_bounds(text, scores[0].start)[0], dates)
+        if date is None or not 0 < baseline[0].value["score"] <= 10:
+            continue
+        out.append((date, [(relief, doc) for after in later
+                           if (relief := _derived_relief(baseline[0], after, after.value["at_hours"], "in a diary"))]))
     return out
 
 
@@ -755,6 +796,9 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
     for summary in case.ordered():  # a diary row kept in another note for an earlier block
         for date, reliefs in _diary_rows_of_blocks(summary.doc, session_dates - {summary.date}):
             records[date].reliefs.extend(reliefs)
+        if summary.kind != "block_note":  # a block's own report keeps its own diary
+            for date, reliefs in _diary_tables_of_blocks(summary.doc, session_dates - {summary.date}):
+                records[date].reliefs.extend(reliefs)
         for date, reliefs in _block_columns(summary.doc, session_dates - {summary.date}):
             records[date].reliefs.extend((relief, summary.doc) for relief in reliefs)
     block_notes = [s for s in case.ordered() if s.kind == "block_note"]

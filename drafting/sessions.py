@@ -27,6 +27,10 @@ _STATEMENT_SECTIONS = {"procedure", "title", "letter", None}
 # A bare "ablation" says which procedure a sentence is about, not what this note did.
 _NOT_A_STATEMENT = {"procedure.bare_ablation"}
 _POST_BEFORE = re.compile(r"\bpost[ \t]*-?[ \t]*$", re.IGNORECASE)
+# A form named after the procedure ("MEDIAL BRANCH BLOCK - PAIN DIARY", "RFA discharge instructions"):
+# the patient's record of the days after it, not the procedure's.
+_FORM_AFTER = re.compile(r"[ \t]*[-:]?[ \t]*(?:(?:pain|relief|symptom|post[- ]?procedure|discharge)[ \t]+)?"
+                         r"(?:diary|log|questionnaire|instructions)\b", re.IGNORECASE)
 _EXAM_TITLE = re.compile(r"[ \t]*(exam|examination)[ \t]*:", re.IGNORECASE)
 _SIDES = ("left", "right")
 
@@ -85,10 +89,12 @@ def _scheduled(doc: ExtractedDocument, procedure: Fact) -> bool:
 
 def _states_procedure(fact: Fact, text: str, sections=_STATEMENT_SECTIONS) -> bool:
     """An asserted procedure named in one of `sections` as the thing done (not a bare "ablation",
-    not one after "post": "FOLLOW-UP VISIT - POST DIAGNOSTIC BLOCKS" is a visit after them)."""
+    not one after "post": "FOLLOW-UP VISIT - POST DIAGNOSTIC BLOCKS" is a visit after them; not
+    the title of a form about it: "MEDIAL BRANCH BLOCK - PAIN DIARY")."""
     return (fact.kind == "procedure" and fact.asserted and fact.section in sections
             and fact.pattern_id not in _NOT_A_STATEMENT
-            and not _POST_BEFORE.search(text, max(0, fact.start - 8), fact.start))
+            and not _POST_BEFORE.search(text, max(0, fact.start - 8), fact.start)
+            and not _FORM_AFTER.match(text, fact.end))
 
 
 def _on_exam_line(text: str, fact: Fact) -> bool:
@@ -543,6 +549,17 @@ def _is_phone_note(text: str) -> bool:
     return _PHONE_TITLE.search(head) is not None
 
 
+# The front desk's record of a booking: "Scheduling / Front Desk Note", "PROCEDURE CANCELLATION NOTE",
+# "Appointment note". It names the procedure it books, moves or calls off; none is done in it.
+_BOOKING_TITLE = re.compile(r"\b(?:scheduling|front[- ]desk|appointment|rescheduling|cancellation)\s+(?:note|entry|encounter)\b",
+                            re.IGNORECASE)
+
+
+def _is_booking_note(text: str) -> bool:
+    head = "\n".join(text.lstrip().split("\n", _PHONE_TITLE_LINES)[:_PHONE_TITLE_LINES])
+    return _BOOKING_TITLE.search(head) is not None
+
+
 def _is_message(text: str) -> bool:
     """An e-mail or patient-portal message ("Subject:" and "From:" / "To:" lines) saved to the chart,
     or a text-message thread (two or more "[12:05 PM] Name:" lines).
@@ -574,7 +591,8 @@ def summarise(doc: ExtractedDocument) -> DocumentSummary:
     mrn = _first(doc, "mrn")
     letter = _is_letter(doc.text)
     # A message's "this morning" is its sender's day, not a procedure recorded here.
-    reported_only = (letter and not _done_that_day(doc)) or _is_message(doc.text) or _is_phone_note(doc.text)
+    reported_only = ((letter and not _done_that_day(doc)) or _is_message(doc.text) or _is_phone_note(doc.text)
+                     or _is_booking_note(doc.text))
     session, warnings = (None, []) if reported_only else _session(doc, date)
     if session is None:
         kind = "clinic_note"

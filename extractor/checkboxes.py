@@ -143,6 +143,8 @@ def drop_unfilled(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
 # A side grid's header words: "Level | Right | Left", "SIDE / LEVEL      Right     Left".
 _SIDE_WORD = re.compile(r"\b(?:right|rt|left|lt)\b", re.IGNORECASE)
 _GRID_MARK = re.compile(r"^(?:[xX✓✔√*•]|yes|done)$", re.IGNORECASE)
+# What a grid writes in a cell it leaves unmarked: "—" under "(X = lesioned, — = not treated)", "no", "n/a".
+_GRID_BLANK = re.compile(r"^(?:[-–—_.○☐]|--|no|n/?a|none)$", re.IGNORECASE)
 _GRID_BORDER = re.compile(r"^[\s|+=\-–—_:]*$")
 _GRID_ROWS_ABOVE = 8  # how far above a row its header may stand (other rows and a border between)
 
@@ -154,6 +156,7 @@ def mark_side_grid(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
         L3-L4   |       |                    L3-4
         L4-L5   |   X   |                    L4-5              ✓
         L5-S1   |   X   |  X                 L5-S1             ✓         ✓
+        L2-L3   |   —   |  —   (a dash, "no" or "n/a" leaves a cell unmarked)
 
     A row marked under both columns is bilateral; an unmarked row is a level not done (negated),
     as an unticked box is. A mark belongs to the column whose header word is nearest above it.
@@ -186,6 +189,8 @@ def _grid_sides(text: str, fact: Fact) -> set[str] | None:
     row_end = _line_end(text, fact.start)
     marked = set()
     for m in re.finditer(r"[^\s|]+", text[fact.end:row_end]):
+        if _GRID_BLANK.match(m.group()):
+            continue
         if not _GRID_MARK.match(m.group()):
             return None  # a row with words after its level is a sentence, not a grid row
         at = fact.end - row_start + (m.start() + m.end()) / 2

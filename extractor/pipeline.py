@@ -347,6 +347,30 @@ def _join_hanging_indents(text: str) -> str:
     return "".join(chars) if chars else text
 
 
+# An e-mail's quoted reply: "> My back was about 90% better\n> for around 5 hours".
+_QUOTE_MARKS = re.compile(r"^>[> \t]*", re.MULTILINE)
+_QUOTED_LINES_MIN = 3
+
+
+def _email_quotes_as_indents(text: str) -> str:
+    """The text with the ">" marks that open a quoted e-mail's lines made spaces.
+
+    Why: each quoted line then reads as an indented line, and a sentence the
+    writer's mail program wrapped goes on across it (`_join_hanging_indents`)
+    as it does in any other hard-wrapped note. One mark alone is no quote
+    ("> 3 months" as a line of its own).
+    """
+    marks = list(_QUOTE_MARKS.finditer(text))
+    if len(marks) < _QUOTED_LINES_MIN:
+        return text
+    chars = list(text)
+    for m in marks:
+        for at in range(m.start(), m.end()):
+            if chars[at] == ">":
+                chars[at] = " "
+    return "".join(chars)
+
+
 def nlp_text(text: str) -> str:
     """The text the pipeline reads: wrapped line breaks become spaces, leader dots a colon.
 
@@ -368,6 +392,7 @@ def nlp_text(text: str) -> str:
     inside a number ("9O%", "7/l0", "NRS O/10", "07/l9/1961", "O9/03/l961") is the
     digit, and a zero in a month's name ("0ct 06, 2026") is its O.
     A comma-separated export's cells are split by tabs, as a tab export's are.
+    An e-mail's quoted lines lose their ">" marks, so they read as indented lines.
     Each change is one character for one, so every offset still indexes
     `source.text`.
     """
@@ -379,6 +404,8 @@ def nlp_text(text: str) -> str:
         text = _KEY_VALUE.sub(_key_as_label, text)
     if "\t" in text:
         text = _tab_fields_as_labels(text)
+    if "\n>" in text:
+        text = _email_quotes_as_indents(text)
     text = _WRAPPED_LINE.sub(_wrapped_break, text)
     if "\n " in text:
         text = _join_hanging_indents(text)

@@ -93,6 +93,7 @@ def _rules() -> dict:
         "row": re.compile(data["row_label"], re.IGNORECASE),
         "cell": re.compile(data["cell"]),
         "empty": re.compile(data["empty_cell"], re.IGNORECASE),
+        "struck": re.compile(data["struck_cell"], re.IGNORECASE),
         "summary_row": re.compile(data["summary_row_label"], re.IGNORECASE),
         "summary_cell": re.compile(data["summary_cell"]),
         "summary_bare_cell": re.compile(data["summary_bare_cell"]),
@@ -247,7 +248,7 @@ def _row_cells(line: str, header: str, columns: list[Column]) -> list[tuple[Colu
     rules = _rules()
     if "|" in header and "|" in line:
         by_index = _column_of_pipe_cells(header, columns)
-        cells = _pipe_cells(line)
+        cells = [_past_struck_value(line, s, e) for s, e in _pipe_cells(line)]
         if len(cells) == len(by_index):
             return [(column, s, e) for column, (s, e) in zip(by_index, cells)
                     if column is not None and column.role in _NUMERIC_ROLES and rules["cell"].match(line[s:e])]
@@ -269,6 +270,12 @@ def _row_cells(line: str, header: str, columns: list[Column]) -> list[tuple[Colu
     if not found and "|" not in line and "\t" not in line:
         found = _aligned_cells(line, header, numeric, label.end())
     return found
+
+
+def _past_struck_value(line: str, start: int, end: int) -> tuple[int, int]:
+    """A cell's value after the one its writer crossed out: "(crossed out: 6) 2" is the 2."""
+    struck = _rules()["struck"].match(line[start:end])
+    return (start + struck.end(), end) if struck and start + struck.end() < end else (start, end)
 
 
 def _aligned_cells(line: str, header: str, numeric: list[Column], after: int) -> list[tuple[Column, int, int]]:

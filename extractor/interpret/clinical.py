@@ -11,7 +11,7 @@ from extractor.interpret.relief import duration_hours, duration_weeks
 from extractor.numbers import number_value
 from extractor.registry import interpreter
 from extractor.sourcetext import line_bounds
-from extractor.tables import cell_notes, column_rules, elapsed_hours
+from extractor.tables import cell_notes, column_rules, elapsed_hours, hours_in
 
 # Month assumed for "early 2022", "spring of 2022" (mid-season).
 _SEASON_MONTH = {"early": 3, "spring": 4, "mid": 7, "summer": 7, "late": 10, "fall": 10, "autumn": 10, "winter": 1}
@@ -170,6 +170,12 @@ def interpret_pain_score(span, ctx: Context) -> list[Draft]:
     at = _read_at(span, ctx)
     if at is None:
         at = elapsed_hours(ctx.text, span.start_char)  # "0:30 - 2/10" in a log kept by time since the block
+    if isinstance(authored, dict) and authored.get("timed_only"):
+        # A bare "8 mm" is a VAS mark only where the note keeps VAS in millimetres and says when it was read.
+        at = at if at is not None else _row_time(span, ctx)
+        if at is None or score > 10 or not _VAS_IN_MM.search(ctx.text):
+            return []
+        value["scale"] = "VAS"
     if at is not None:
         value["at_hours"] = at
     return [Draft("pain_score", value, span.start_char, span.end_char, span.id_, "n/10 score", span)]
@@ -185,6 +191,17 @@ def _read_at(span, ctx: Context) -> float | None:
         return _read_at_before(span, ctx)
     when = next((d for d in ctx.same_sentence(span, "DURATION") if d.start == i + 1), None)
     return duration_hours(when) if when is not None else None
+
+
+_VAS_IN_MM = re.compile(r"\bVAS\b[^\n]{0,30}\bmm\b", re.IGNORECASE)
+# A row read back from a diary that opens with its time: "    2 h    11 mm", "30 min - 6 mm".
+_ROW_TIME = re.compile(r"[ \t]*(\d+(?:\.\d+)?[ \t]*(?:h|hrs?|hours?|min|mins|minutes))[ \t]*[-:=]?[ \t]*$", re.IGNORECASE)
+
+
+def _row_time(span, ctx: Context) -> float | None:
+    line_start = ctx.text.rfind("\n", 0, span.start_char) + 1
+    m = _ROW_TIME.fullmatch(ctx.text, line_start, span.start_char)
+    return hours_in(m.group(1)) if m else None
 
 
 # What may stand between a reading's time and its score: "At 30 minutes it was 0/10", "at 2 h: pain 1/10".

@@ -234,8 +234,16 @@ def _measured_at(duration) -> bool:
     if duration.start > 0 and doc[duration.start - 1].lower_ in ("at", "@") and duration[0].lower_ != "least":
         return True  # ("for at least 4 h" is how long: the pattern's span starts at "least")
     return (duration.end < len(doc) and doc[duration.end].lower_ in ("after", "post")
-            and duration[0].lower_ not in _LASTING
+            and duration[0].lower_ not in _LASTING and not _lasting_before(duration)
             and not (duration.start > 0 and doc[duration.start - 1].lower_ in _UNTIL))  # "through 5 h after": until
+
+
+def _lasting_before(duration) -> bool:
+    """"for around 5 hours after the shot": "for" before the hours (past a hedge) says how long."""
+    i = duration.start - 1
+    while i >= 0 and (duration.doc[i].is_space or duration.doc[i].lower_ in _APPROXIMATELY):
+        i -= 1
+    return i >= 0 and duration.doc[i].lower_ in _LASTING
 
 
 _ONSET = {"beginning", "began", "begins", "starting", "started", "starts", "onset", "kicked", "kicking", "came"}

@@ -538,3 +538,34 @@ def test_a_worksheet_with_a_column_per_block_gives_each_block_its_relief_and_hou
     assert (88.0, None) in second and (87.5, 4.0) in second and (75.0, 0.5) in second
     first = [(f.value["percent"], f.value.get("at_hours")) for f, _ in blocks["2026-01-08"].reliefs]
     assert (86.0, None) in first and (85.7, 1.0) in first and (57.1, 2.0) in first
+
+
+DIARY_SHEETS = ("01/26/2026", "SCANNED DOCUMENT - TYPED TRANSCRIPTION\nDocument: patient pain diary, 2 sheets\n\n"
+                              "=== SHEET 1 ===\nStaff section:  Block date 01/08/2026    Block #1\n"
+                              "                Medicine: lidocaine 2%\n\n"
+                              "Time after block | Pain 0-10 | What I did / notes\n"
+                              "Pre              | 8         | sore\n30 min           | 1         | walked\n"
+                              "2 hr             | (crossed out: 1) 6 | wrong line before\n"
+                              "4 hr             | 7         |\n\n"
+                              "=== SHEET 2 ===\nStaff section:  Block date 01/22/2026    Block #2\n\n"
+                              "Time after block | Pain 0-10 | What I did / notes\n"
+                              "Pre              | 8         |\n1 hr             | 1         |\n"
+                              "4 hr             | 2         |\n")
+
+
+def test_a_transcribed_diary_sheet_gives_the_block_it_names_its_relief_by_the_hour():
+    blocks = blocks_of(BLOCK_1, BLOCK_2, DIARY_SHEETS)
+    timed = {date: [(f.value["at_hours"], f.value["percent"]) for f, _ in b.reliefs if f.value.get("at_hours")]
+             for date, b in blocks.items()}
+    assert timed["2026-01-08"] == [(0.5, 87.5), (2.0, 25.0), (4.0, 12.5)]
+    assert timed["2026-01-22"] == [(1.0, 87.5), (4.0, 75.0)]
+
+
+def test_a_score_followed_by_pre_is_the_baseline_of_the_marks_after_it():
+    block = ("01/08/2026", "PROCEDURE: Bilateral L3-4 and L4-5 medial branch blocks under fluoroscopy. "
+                           "Lidocaine 2% 0.5 mL per level. No steroid.\n\n"
+                           "POST: VAS 68 mm pre, 6 mm at 30 min.\nDiary read back by phone:\n"
+                           "    2 h    11 mm\n    4 h    39 mm\n")
+    (record,) = blocks_of(block).values()
+    assert [(f.value["at_hours"], f.value["percent"]) for f, _ in record.reliefs] == [
+        (0.5, 91.2), (2.0, 83.8), (4.0, 42.6)]

@@ -575,6 +575,40 @@ def test_a_procedure_cancelled_on_the_day_is_no_session():
     assert summary.session is None
 
 
+def test_a_front_desk_note_that_moves_a_block_records_no_procedure():
+    summary = summary_of(
+        "Bluestem Interventional Pain -- Scheduling / Front Desk Note\n"
+        "Pt: DOE, JANE Q    MRN 4455123    DOB 03/14/1961\nDate: 07/14/2026\n"
+        "Appt: 09:30  Procedure room 2 - L L4-5 MBB #2 w/ Dr. Wierzbicki\n\n"
+        "08:05  Pt called. Her husband was called in to work early; no other driver available.\n\n"
+        "Procedure NOT done today - late cancellation for lack of transportation.\n\n"
+        "New date: Tue 07/28/2026, 09:30, procedure room 2, same plan\n"
+        "(left L4-5 medial branch block #2, bupivacaine, no steroid).\n", "sched.txt")
+    assert summary.session is None
+
+
+def test_a_pain_diary_named_after_its_block_records_no_procedure():
+    summary = summary_of(
+        "RIVERBEND PAIN & SPINE\nSCANNED DOCUMENT - TYPED TRANSCRIPTION     04/02/2026\n"
+        "Patient: Doe, Jane Q     DOB: 03/14/1961     MRN: 4455123\n\n"
+        "(printed form) MEDIAL BRANCH BLOCK - PAIN DIARY. Rate your usual low back pain 0-10 at each time below.\n"
+        "Staff section:  Block date 3/10/26    Side/levels: R L4-5, L5-S1    Block #1\n\n"
+        "Time after block | Pain 0-10 | What I did / notes\nPre | 7 | sore\n30 min | 1 | walked to car\n", "diary.txt")
+    assert summary.session is None
+
+
+def test_each_numbered_procedure_heading_opens_the_account_of_its_technique():
+    from drafting.sessions import session_imaging
+
+    doc = extract_source(SourceText(
+        HEADER + "PROCEDURES PERFORMED\n1. Bilateral L4-5 radiofrequency ablation\n"
+        "2. Right sacroiliac joint injection\n\nINDICATIONS\nTwo positive blocks; SI joint pain persists.\n\n"
+        "PROCEDURE 1 - RADIOFREQUENCY ABLATION\nProne on the table. Under fluoroscopic guidance the targets for "
+        "the L3 and L4 medial branches were identified bilaterally and lesioned at 80 C.\n\n"
+        "PROCEDURE 2 - RIGHT SACROILIAC JOINT INJECTION\nThe C-arm was rotated to open the joint line.\n", "op.txt"))
+    assert [f.text for f in session_imaging(doc)] == ["fluoroscopic", "C-arm"]
+
+
 def test_a_consults_reason_for_referral_that_names_an_earlier_ablation_is_no_session():
     summary = summary_of(
         "PAIN MEDICINE CONSULTATION\n\nPatient: Doe, Jane Q\nDOB: 03/14/1961      MRN: 4455123\n"

@@ -80,7 +80,15 @@ GRID_SPACES = """SIDE / LEVEL      Right     Left
 """
 
 
-@pytest.mark.parametrize("text", [GRID_PIPES, GRID_SPACES])
+GRID_DASHES = """Levels treated (X = lesioned, — = not treated):
+  Level   | Left | Right
+  L3-L4   |  —   |  —
+  L4-L5   |  —   |  X
+  L5-S1   |  X   |  X
+"""
+
+
+@pytest.mark.parametrize("text", [GRID_PIPES, GRID_SPACES, GRID_DASHES])
 def test_a_check_mark_grid_gives_each_level_row_its_marked_sides(extract_text, text):
     levels = [(f.value["joints"], f.value["side"], f.negated) for f in extract_text(text).facts if f.kind == "level"]
     assert levels == [(["L3-L4"], None, True), (["L4-L5"], "right", False), (["L5-S1"], "bilateral", False)]

@@ -364,3 +364,16 @@ def test_a_log_kept_by_time_since_the_injection(log, hours):
     text = "Pain log:\n" + log
     starts = [text.index(line) + len(line.split(" - ")[0]) + 3 for line in log.splitlines()]
     assert [elapsed_hours(text, at) for at in starts] == hours
+
+
+TRANSCRIBED_DIARY = """Time after block | Pain 0-10 | What I did / notes
+Pre              | 8         | bad morning at work
+30 min           | 1         | ✓
+2 hr             | (crossed out: 1) 6 | wrote on wrong line before
+4 hr             | [illegible] |
+"""
+
+
+def test_a_crossed_out_cell_reads_the_value_written_after_it():
+    cells = _cells(TRANSCRIBED_DIARY)
+    assert [(t, n["at_hours"]) for t, _, n in cells] == [("8", None), ("1", 0.5), ("6", 2.0)]
