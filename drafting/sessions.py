@@ -560,6 +560,19 @@ def _is_booking_note(text: str) -> bool:
     return _BOOKING_TITLE.search(head) is not None
 
 
+# A therapist's own note: "... - Physical Therapy" in its heading and a therapist signing it
+# ("Kelsey Marchetti, PT, DPT", "J. Ruiz, DC"). Therapists do no facet procedures; the blocks such a
+# note mentions ("Reports both medial branch blocks gave strong but short-lived relief") were done elsewhere.
+_THERAPY_HEAD = re.compile(r"\b(?:physical therapy|physiotherapy|occupational therapy|chiropractic)\b", re.IGNORECASE)
+_THERAPIST = re.compile(r",[ \t]*(?:PT|DPT|MPT|MSPT|PTA|OT|OTR(?:/L)?|DC)\b")
+_THERAPY_HEAD_LINES = 6
+
+
+def _is_therapy_note(text: str) -> bool:
+    head = "\n".join(text.lstrip().split("\n", _THERAPY_HEAD_LINES)[:_THERAPY_HEAD_LINES])
+    return _THERAPY_HEAD.search(head) is not None and _THERAPIST.search(text) is not None
+
+
 def _is_message(text: str) -> bool:
     """An e-mail or patient-portal message ("Subject:" and "From:" / "To:" lines) saved to the chart,
     or a text-message thread (two or more "[12:05 PM] Name:" lines).
@@ -592,7 +605,7 @@ def summarise(doc: ExtractedDocument) -> DocumentSummary:
     letter = _is_letter(doc.text)
     # A message's "this morning" is its sender's day, not a procedure recorded here.
     reported_only = ((letter and not _done_that_day(doc)) or _is_message(doc.text) or _is_phone_note(doc.text)
-                     or _is_booking_note(doc.text))
+                     or _is_booking_note(doc.text) or _is_therapy_note(doc.text))
     session, warnings = (None, []) if reported_only else _session(doc, date)
     if session is None:
         kind = "clinic_note"

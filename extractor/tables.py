@@ -33,6 +33,7 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from extractor.clockwords import WORDED_CLOCK, worded_clock
 from extractor.numbers import number_value
 from extractor.patterns import load_json_data
 
@@ -52,6 +53,9 @@ FILLER_OFFSETS = "filler_offsets"
 FILLER_TOKENS = "filler_tokens"
 _SUMMARY_RELIEF = "table.block_relief_column"
 _NUMERIC_ROLES = ("pain_score", "relief")
+# Columns read cell by cell in a row: the scores, and a recovery table's minutes since the injection
+# ("Time  Min post  NRS  % relief"), which gives the row its time and no fact.
+_READ_ROLES = _NUMERIC_ROLES + ("elapsed",)
 _LABELS = {"pain_score": "PAIN_SCORE", "relief": "RELIEF", "mrn": "ID_CELL", "patient_name": "ID_CELL"}
 # Identity cells whose text the date patterns read already: the cell only says which date it is.
 _DATE_KINDS = {"dob", "service_date"}
@@ -80,6 +84,10 @@ class Column:
         return self.rule["role"]
 
 
+# A time in digits or in words, for a rule's "{clock}": "09:48", "10:15 AM", "half past nine", "noon".
+_ANY_CLOCK = rf"(?P<clock>\d{{1,2}}:\d{{2}}(?:\s*[ap]\.?m\b)?|{WORDED_CLOCK.pattern})"
+
+
 @lru_cache(maxsize=1)
 def _rules() -> dict:
     data = load_json_data("table_rules.json")
@@ -99,6 +107,7 @@ def _rules() -> dict:
         "summary_bare_cell": re.compile(data["summary_bare_cell"]),
         "clock_reference": re.compile(data["clock_reference"], re.IGNORECASE),
         "clock_reference_first": re.compile(data["clock_reference_first"], re.IGNORECASE),
+        "clock_reference_said": re.compile(data["clock_reference_said"].replace("{clock}", _ANY_CLOCK), re.IGNORECASE),
         "any_row": re.compile(f"(?:{data['row_label']})|(?:{data['summary_row_label']})", re.IGNORECASE | re.MULTILINE),
     }
 
@@ -251,10 +260,10 @@ def _row_cells(line: str, header: str, columns: list[Column]) -> list[tuple[Colu
         cells = [_past_struck_value(line, s, e) for s, e in _pipe_cells(line)]
         if len(cells) == len(by_index):
             return [(column, s, e) for column, (s, e) in zip(by_index, cells)
-                    if column is not None and column.role in _NUMERIC_ROLES and rules["cell"].match(line[s:e])]
+                    if column is not None and column.role in _READ_ROLES and _cell_fits(column, line[s:e])]
         # A pipe lost (a scan's OCR, a hand-edited row): read the numbers in column order instead.
         line = line.replace("|", " ")
-    numeric = [c for c in columns if c.role in _NUMERIC_ROLES]
+    numeric = [c for c in columns if c.role in _READ_ROLES]
     label = rules["row"].match(line)
     found, i, aside = [], 0, False
     for m in re.finditer(r"\S+", line[label.end():]):
@@ -262,14 +271,19 @@ def _row_cells(line: str, header: str, columns: list[Column]) -> list[tuple[Colu
         if aside or (not found and i == 0 and word.startswith("(")):  # "2 h (diary) 1 90%"
             aside = not word.endswith(")")
             continue
-        if i >= len(numeric) or not (rules["cell"].match(word) or rules["empty"].match(word)):
+        if i >= len(numeric) or not (_cell_fits(numeric[i], word) or rules["empty"].match(word)):
             break
-        if rules["cell"].match(word):
+        if _cell_fits(numeric[i], word):
             found.append((numeric[i], label.end() + m.start(), label.end() + m.end()))
         i += 1
     if not found and "|" not in line and "\t" not in line:
         found = _aligned_cells(line, header, numeric, label.end())
     return found
+
+
+def _cell_fits(column: Column, text: str) -> bool:
+    """A score or relief cell's number ("7", "1/10", "85%"), or a minutes column's ("30", "120")."""
+    return bool(text.isdigit() if column.role == "elapsed" else _rules()["cell"].match(text))
 
 
 def _past_struck_value(line: str, start: int, end: int) -> tuple[int, int]:
@@ -444,9 +458,24 @@ def _clock_reference(text: str) -> int | None:
 def _clock_references(text: str) -> tuple[tuple[int, int], ...]:
     """(offset, minutes after midnight) of every injection time the text states, in order."""
     found = itertools.chain(_rules()["clock_reference"].finditer(text), _rules()["clock_reference_first"].finditer(text))
-    return tuple(sorted((m.start(), minutes) for m in found
-                        if (m.group(2) or m.group(3))  # "done 10" alone is no clock time
-                        and (minutes := _minutes(int(m.group(1)), int(m.group(2) or 0), m.group(3))) is not None))
+    stated = [(m.start(), minutes) for m in found
+              if (m.group(2) or m.group(3))  # "done 10" alone is no clock time
+              and (minutes := _minutes(int(m.group(1)), int(m.group(2) or 0), m.group(3))) is not None]
+    # "done just after two": a time without AM or PM before 7 is in the afternoon (as in hours_until)
+    said = [(m.start(), minutes + (12 * 60 if minutes < _EARLIEST_BLOCK else 0))
+            for m in _rules()["clock_reference_said"].finditer(text)
+            if (minutes := _clock_text_minutes(m.group("clock"))) is not None]
+    return tuple(sorted(set(stated + said)))
+
+
+def _clock_text_minutes(clock: str) -> int | None:
+    """Minutes after midnight of a time in digits ("09:48", "2:15 pm") or in words ("half past nine");
+    a time without AM or PM is read as written (2:00 for "just after two")."""
+    worded = WORDED_CLOCK.fullmatch(clock.strip())
+    if worded is not None:
+        return _minutes(*worded_clock(worded), None)
+    m = _CLOCK.match(clock.strip())
+    return _clock_minutes(m) if m is not None else None
 
 
 # A log read out as time since the injection, one reading a line: "0:30 - 2/10", "1:00 - 1/10".
@@ -531,12 +560,24 @@ def _hours_after(label: str, reference: int | None) -> float | None:
 
 def clock_row_reading(line: str, text: str) -> tuple[str | None, float | None]:
     """("before", None) or ("after", hours) for a row that opens with a clock time ("08:40  BP 150/90 ...
-    Pain 8/10", "0851   136/80 ..."), against the injection's time in the note; (None, None) without either."""
-    m = _CLOCK.match(line.lstrip()) if line.strip() else None
-    reference = _clock_reference(text) if m is not None else None
-    if m is None or reference is None or (minutes := _clock_minutes(m)) is None:
+    Pain 8/10", "0851   136/80 ...", a diary read back as "a quarter to ten ..... pain 1/10"), against
+    the injection's time in the note; (None, None) without either."""
+    opening = line.lstrip()
+    m = _CLOCK.match(opening) if opening else None
+    minutes = _clock_minutes(m) if m is not None else None
+    worded = _WORDED_ROW.match(opening) if m is None and opening else None
+    if worded is not None:
+        minutes = _minutes(*worded_clock(worded), None)
+    reference = _clock_reference(text) if minutes is not None else None
+    if minutes is None or reference is None:
         return None, None
+    if worded is not None and minutes < reference and minutes < 12 * 60:
+        minutes += 12 * 60  # "just after one" after a half-past-nine block: no AM or PM, the next one
     return ("after", round((minutes - reference) / 60, 3)) if minutes >= reference else ("before", None)
+
+
+# A row that opens with its time in words, perhaps after "by" or "around": "by three o'clock .....".
+_WORDED_ROW = re.compile(rf"(?:(?:by|at|around|about|approx\.?|~)[ \t]+)?(?:{WORDED_CLOCK.pattern})", re.IGNORECASE)
 
 
 # A horizontal diary's header cell: a time after the injection ("0.5 h", "30 min"), or the reading
@@ -701,9 +742,12 @@ def table_cells(text: str) -> list[tuple[int, int, str, dict]]:
                     if hours is None and _CLOCK.search(label):
                         reference = reference or [_clock_reference(text)]
                         hours = _hours_after(label, reference[0])
+                    read = [_score_only(line, cell) for cell in _row_cells(line, header, columns)]
+                    minutes = next((line[s:e] for column, s, e in read if column.role == "elapsed"), None)
+                    if minutes is not None:
+                        hours = int(minutes) / 60  # the row's own count of minutes, over its clock time
                     found = [(s, e, column.rule["id"], column.note(hours))
-                             for column, s, e in (_score_only(line, cell) for cell in _row_cells(line, header, columns))
-                             if _fits(column, line[s:e])]
+                             for column, s, e in read if column.role != "elapsed" and _fits(column, line[s:e])]
                 cells.extend((start + s, start + e, rule_id, notes) for s, e, rule_id, notes in found)
             i = max(j, i + 1)
         else:  # no table after all: the next line may head one ("NRS; hours after injection across the top")

@@ -8,6 +8,7 @@ import re
 
 from spacy.tokens import Span
 
+from extractor.clockwords import WORDED_CLOCK, worded_clock
 from extractor.interpret import Context, Draft
 from extractor.interpret.dates import MONTH_NUMBERS
 from extractor.numbers import number_value, spanish_number
@@ -77,6 +78,19 @@ DAY_PART_FLOOR_HOURS = 3.0
 _CLOCK_TOKEN = re.compile(r"^(\d{1,2})(?::(\d{2}))?$")
 
 
+_WORDED_UNTIL_IDS = {"duration.until_worded_clock", "duration.until_oclock", "duration.until_noon"}
+
+
+def _hours_until_worded(span) -> float | None:
+    """"until about a quarter to seven", "until around noon": hours from the injection's time the note
+    gives before it ("Needles withdrawn just after two")."""
+    m = WORDED_CLOCK.search(span.text)
+    if m is None:
+        return None
+    text = span.doc.user_data.get(SOURCE_TEXT) or span.doc.text
+    return hours_until(text, *worded_clock(m), None, at=span.start_char)
+
+
 def _hours_until_clock(span) -> float | None:
     """"wore off around 6 pm", "til about 3 then": hours from the injection's time the note states
     before it, if it does."""
@@ -117,6 +131,8 @@ def duration_hours(span) -> float | None:
         return DAY_PART_FLOOR_HOURS
     if span.id_ in _UNTIL_CLOCK_IDS:
         return _hours_until_clock(span)
+    if span.id_ in _WORDED_UNTIL_IDS:
+        return _hours_until_worded(span)
     if span.id_ == "duration.spanish_hours":
         return _spanish_hours(span)
     amount, unit = _amount_and_unit(span)
@@ -162,7 +178,7 @@ def _percent(span, ctx: Context) -> tuple[float | None, str]:
     if span.id_ == "relief.score_arrow_score_of_ten" and len(numbers) >= 3:
         before, after = numbers[0], numbers[1]  # "8→1/10"
         return (round((before - after) / before * 100, 1) if 0 < before <= 10 and after <= before else None), "scores"
-    if span.id_ in {"relief.pct_range_relief", "relief.pct_range_then_time"} and len(numbers) >= 2:
+    if span.id_ in {"relief.pct_range_relief", "relief.pct_range_then_time", "relief.relief_of_pct_range"} and len(numbers) >= 2:
         return min(numbers[0], numbers[1]), "range"
     if len(span) >= 4 and span[0].like_num and span[1].text in ("-", "–") and span[2].like_num and span[3].text == "%":
         return min(number_value(span[0].text) or 0, number_value(span[2].text) or 0), "range"  # "85-90% with lidocaine"
@@ -456,9 +472,14 @@ def _read_then(span, time, basis: str) -> bool:
     return basis == "scores" or _still_before(span)
 
 
+_STILL = {"still", "remains", "remained"}
+
+
 def _still_before(span) -> bool:
-    """"still" among the three words before the figure: "he still had roughly 85% relief"."""
-    return any(t.lower_ == "still" for t in span.doc[max(0, span.start - 3):span.start])
+    """"still" among the three words before the figure: "he still had roughly 85% relief", and
+    "relief remains 80-90%" (the word inside the span, before its number)."""
+    lead = itertools.takewhile(lambda t: not t.like_num, span)
+    return any(t.lower_ in _STILL for t in itertools.chain(span.doc[max(0, span.start - 3):span.start], lead))
 
 
 _EACH = {"each", "both", "all"}

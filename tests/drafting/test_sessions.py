@@ -587,6 +587,16 @@ def test_a_front_desk_note_that_moves_a_block_records_no_procedure():
     assert summary.session is None
 
 
+def test_a_physical_therapists_note_mentioning_the_blocks_records_no_procedure():
+    summary = summary_of(
+        "LAKESHORE INTEGRATED SPINE PROGRAM - Physical Therapy\n"
+        "Patient: Jane Doe      DOB: 03/14/1961\nDate: 07/07/2026\nProvider: Kelsey Marchetti, PT, DPT\n\n"
+        "Data:\nSeen between interventional visits. Reports both medial branch blocks gave strong but "
+        "short-lived relief. Today NRS 5/10, ODI 34%.\n\nAssessment:\nRight L3-L4/L4-L5 facet pain pattern "
+        "unchanged despite 10 weeks of formal PT.\n\nPlan:\nDischarge to independent HEP.\n", "pt.txt")
+    assert summary.session is None
+
+
 def test_a_pain_diary_named_after_its_block_records_no_procedure():
     summary = summary_of(
         "RIVERBEND PAIN & SPINE\nSCANNED DOCUMENT - TYPED TRANSCRIPTION     04/02/2026\n"

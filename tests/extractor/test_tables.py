@@ -377,3 +377,41 @@ Pre              | 8         | bad morning at work
 def test_a_crossed_out_cell_reads_the_value_written_after_it():
     cells = _cells(TRANSCRIBED_DIARY)
     assert [(t, n["at_hours"]) for t, _, n in cells] == [("8", None), ("1", 0.5), ("6", 2.0)]
+
+
+RECOVERY_TABLE = """Block injected 10:41 per procedure report. Agent: lidocaine 2%.
+
+  Time    Min post   NRS   % relief   Comment
+  11:11   30         1     90         "just a little ache"
+  11:41   60         2     80         bends without the catch
+  12:41   120        3     60         at discharge
+"""
+
+
+def test_a_minutes_column_gives_each_row_its_time_and_no_score():
+    cells = _cells(RECOVERY_TABLE)
+    assert [(t, r, n["at_hours"]) for t, r, n in cells] == [
+        ("1", "table.nrs_column", 0.5), ("90", "table.relief_column", 0.5),
+        ("2", "table.nrs_column", 1.0), ("80", "table.relief_column", 1.0),
+        ("3", "table.nrs_column", 2.0), ("60", "table.relief_column", 2.0)]
+
+
+@pytest.mark.parametrize("said, hours", [
+    ("Block injected 09:48 (lidocaine 2%).", 2.2),
+    ("Needles out at half past nine.", 2.5),
+    ("Block was done yesterday at half past nine\n(needles out).", 2.5),
+])
+def test_the_injections_time_said_in_digits_or_words(said, hours):
+    from extractor.tables import hours_until
+
+    assert hours_until(said, 12, 0, None) == hours
+
+
+def test_a_diary_read_back_with_its_times_in_words():
+    from extractor.tables import clock_row_reading
+
+    text = "Block was done yesterday at half past nine (needles out).\n"
+    assert clock_row_reading("  a quarter to ten ..... ", text) == ("after", 0.25)
+    assert clock_row_reading("  just after one ....... ", text) == ("after", 3.5)
+    assert clock_row_reading("  by three o'clock ..... ", text) == ("after", 5.5)
+    assert clock_row_reading("  a bit after two ...... ", text) == (None, None)
