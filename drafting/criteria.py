@@ -301,12 +301,28 @@ def levels_consistent(case, rfa, blocks, profile) -> dict:
     ev = list(rfa.evidence[:4])
     for block in used:
         ev.extend(block.level_evidence())
-        for side in ("left", "right"):
+    for side in ("left", "right"):
+        if not rfa.joints[side]:
+            continue
+        tested = _blocks_of_side(blocks, used, side, profile)
+        if len(tested) < len(used):
+            return _result("levels_consistent", "not_met",
+                           f"the {side} side ablated was tested by {len(tested)} of the {len(used)} blocks", ev)
+        for block in tested:
             extra = set(rfa.joints[side]) - set(block.joints[side])
             if extra:
                 return _result("levels_consistent", "not_met",
                                f"{side} {', '.join(sorted(extra))} ablated but not tested by the block of {block.date}", ev)
     return _result("levels_consistent", "met", "every joint and side ablated was tested by the diagnostic blocks", ev)
+
+
+def _blocks_of_side(blocks: list[BlockRecord], used: list[BlockRecord], side: str, profile: dict) -> list[BlockRecord]:
+    """The blocks that tested one side: the blocks the criteria read, unless one of them treated only the
+    other side (a first block done one side a day, "left on Monday, right on Wednesday"); then the
+    last blocks of that side's own."""
+    if all(b.joints[side] for b in used):
+        return used
+    return used_blocks([b for b in blocks if b.joints is not None and b.joints[side]], profile)
 
 
 def evaluate(case: Case, rfa: Session, profile: dict, blocks: list[BlockRecord] | None = None) -> list[dict]:

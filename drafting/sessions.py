@@ -78,12 +78,18 @@ def _first(doc: ExtractedDocument, kind: str) -> Fact | None:
 
 
 def _scheduled(doc: ExtractedDocument, procedure: Fact) -> bool:
-    """A procedure whose line gives a date after the note's own ("MBB #2 confirmed 3/17/26") is yet to come."""
+    """A procedure whose line gives a date after the note's own ("MBB #2 confirmed 3/17/26") is yet to come.
+
+    Only its sentence on that line: a note dictated as one paragraph is one line, and its "On phone
+    follow-up on 03/18/2026 ..." tells of the day after the procedure, not when it will be done.
+    """
     own = _first(doc, "service_date")
     if own is None:
         return False
     line_start, line_end = line_bounds(doc.text, procedure.start, procedure.end)
-    return any(f.kind == "date" and f.value and f.value > own.value and line_start <= f.start < line_end
+    sentence_start, sentence_end = sentence_bounds(doc.text, procedure.start, procedure.end)
+    start, end = max(line_start, sentence_start), min(line_end, sentence_end)
+    return any(f.kind == "date" and f.value and f.value > own.value and start <= f.start < end
                for f in doc.facts)
 
 
@@ -542,10 +548,19 @@ _PHONE_TITLE = re.compile(r"\b(?:tele)?phone\s+(?:note|encounter|call|contact|fo
 _PHONE_TITLE_LINES = 4
 
 
+_HEAD_LINE_CHARS = 120  # a title line's width; a note dictated as one paragraph is one long line
+
+
+def _head(text: str, lines: int) -> str:
+    """The note's first lines, where its title stands, each cut to a title's width: "On phone
+    follow-up on 03/18/2026 ..." deep in a one-paragraph note is no title."""
+    return "\n".join(line[:_HEAD_LINE_CHARS] for line in text.lstrip().split("\n", lines)[:lines])
+
+
 def _is_phone_note(text: str) -> bool:
     """A telephone note tells how a procedure went ("Follow-up after L L5-S1 MBB #2 ..., done
     08/27/2026"); none is done on the call."""
-    head = "\n".join(text.lstrip().split("\n", _PHONE_TITLE_LINES)[:_PHONE_TITLE_LINES])
+    head = _head(text, _PHONE_TITLE_LINES)
     return _PHONE_TITLE.search(head) is not None
 
 
@@ -556,7 +571,7 @@ _BOOKING_TITLE = re.compile(r"\b(?:scheduling|front[- ]desk|appointment|reschedu
 
 
 def _is_booking_note(text: str) -> bool:
-    head = "\n".join(text.lstrip().split("\n", _PHONE_TITLE_LINES)[:_PHONE_TITLE_LINES])
+    head = _head(text, _PHONE_TITLE_LINES)
     return _BOOKING_TITLE.search(head) is not None
 
 
@@ -569,7 +584,7 @@ _THERAPY_HEAD_LINES = 6
 
 
 def _is_therapy_note(text: str) -> bool:
-    head = "\n".join(text.lstrip().split("\n", _THERAPY_HEAD_LINES)[:_THERAPY_HEAD_LINES])
+    head = _head(text, _THERAPY_HEAD_LINES)
     return _THERAPY_HEAD.search(head) is not None and _THERAPIST.search(text) is not None
 
 

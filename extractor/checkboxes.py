@@ -160,6 +160,7 @@ def mark_side_grid(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
 
     A row marked under both columns is bilateral; an unmarked row is a level not done (negated),
     as an unticked box is. A mark belongs to the column whose header word is nearest above it.
+    A "Level | Side" table's row ("L5-S1  | Bilateral") gives its level the side it names.
     """
     out, changed = [], False
     for fact in facts:
@@ -169,8 +170,26 @@ def mark_side_grid(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
                 side = "bilateral" if len(marked) == 2 else (marked.pop() if marked else None)
                 fact = dataclasses.replace(fact, value={**fact.value, "side": side}, negated=fact.negated or not side)
                 changed = True
+            elif fact.value.get("side") is None and (side := _side_cell(text, fact)) is not None:
+                fact = dataclasses.replace(fact, value={**fact.value, "side": side})
+                changed = True
         out.append(fact)
     return tuple(out) if changed else facts
+
+
+# A "Level | Side" table's row: the level, then one cell that names its side ("  L5-S1  | Bilateral").
+_SIDE_CELL = re.compile(r"[ \t]*(?:\|[ \t]*|[ \t]{2,})(right|rt|left|lt|bilateral|bilat|b/l|both)[ \t]*\|?[ \t]*$",
+                        re.IGNORECASE)
+_SIDE_CELL_VALUES = {"right": "right", "rt": "right", "left": "left", "lt": "left"}
+
+
+def _side_cell(text: str, fact: Fact) -> str | None:
+    """The side a two-column "Level | Side" row gives the level that opens it; None for any other line."""
+    row_start = text.rfind("\n", 0, fact.start) + 1
+    if text[row_start:fact.start].strip(" \t|"):
+        return None  # the level is not the row's label
+    m = _SIDE_CELL.match(text, fact.end, _line_end(text, fact.start))
+    return _SIDE_CELL_VALUES.get(m.group(1).lower(), "bilateral") if m else None
 
 
 def in_side_grid(text: str, fact: Fact) -> bool:

@@ -218,3 +218,22 @@ def test_blocks_under_ultrasound_only_have_no_claim_but_still_say_which_joints_t
     (rfa,) = case["claims"]
     statuses = {c["id"]: c["status"] for c in rfa["criteria"]}
     assert statuses["levels_consistent"] == "met" and statuses["diagnostic_blocks"] == "met"
+
+
+def _sided_block(date: str, number: int, side: str, agent: str, hours: int) -> tuple[str, str]:
+    return date, (f"PROCEDURE: {side} L4-5 medial branch block #{number} under fluoroscopy. {agent} 0.5 mL per "
+                  f"nerve. No steroid.\n\nPOST-PROCEDURE:\n90% relief for {hours} hours.\n")
+
+
+@pytest.mark.parametrize("first_block_days, status", [
+    # Block #1 one side a day (left Monday, right Wednesday), block #2 bilateral: each side had two blocks.
+    ((("02/09/2026", "Left"), ("02/11/2026", "Right")), "met"),
+    # Block #1 bilateral, block #2 on the right only: the left side was tested once.
+    ((("02/09/2026", "Bilateral"),), "not_met"),
+])
+def test_each_side_ablated_needs_its_own_blocks(first_block_days, status):
+    firsts = [_sided_block(date, 1, side, "Lidocaine 2%", 2) for date, side in first_block_days]
+    second_side = "Bilateral" if len(firsts) == 2 else "Right"
+    rfa = ("03/30/2026", "PROCEDURE: Bilateral L4-5 radiofrequency ablation under fluoroscopy.\n")
+    criteria = rfa_criteria(*firsts, _sided_block("03/04/2026", 2, second_side, "Bupivacaine 0.5%", 5), rfa)
+    assert criteria["levels_consistent"]["status"] == status

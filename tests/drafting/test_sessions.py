@@ -597,6 +597,19 @@ def test_a_physical_therapists_note_mentioning_the_blocks_records_no_procedure()
     assert summary.session is None
 
 
+def test_a_block_dictated_as_one_paragraph_is_its_session():
+    """A one-line note: its "phone follow-up on 03/18/2026" is no title, and that later date in
+    another sentence does not make the block one to come."""
+    summary = summary_of(
+        "Patient: Jane Q. Doe. DOB: 03/14/1961. MRN: 4455123. Date of service: 03/17/2026. Provider: "
+        "Tobias Reinholt, MD. This is the second of two diagnostic medial branch blocks at left L4-5 and "
+        "L5-S1, targeting the left L3 and L4 medial branches and the left L5 dorsal ramus. Using fluoroscopy, "
+        "0.5 mL of bupivacaine 0.5% was injected at each site, with no steroid. On phone follow-up on "
+        "03/18/2026 she reported 85% relief lasting about 5 hours.", "dict.txt")
+    assert summary.session is not None and summary.session.procedure == "facet_block"
+    assert summary.session.joints == {"left": ["L4-L5", "L5-S1"], "right": []}
+
+
 def test_a_pain_diary_named_after_its_block_records_no_procedure():
     summary = summary_of(
         "RIVERBEND PAIN & SPINE\nSCANNED DOCUMENT - TYPED TRANSCRIPTION     04/02/2026\n"

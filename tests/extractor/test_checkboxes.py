@@ -94,6 +94,12 @@ def test_a_check_mark_grid_gives_each_level_row_its_marked_sides(extract_text, t
     assert levels == [(["L3-L4"], None, True), (["L4-L5"], "right", False), (["L5-S1"], "bilateral", False)]
 
 
+def test_a_level_and_side_table_gives_each_level_its_side(extract_text):
+    text = "LEVELS / SIDES:\n   Level  | Side\n   L4-5   | Right\n   L5-S1  | Bilateral\n\nL3-4 facets were not tender.\n"
+    levels = [(f.value["joints"], f.value["side"]) for f in extract_text(text).facts if f.kind == "level"]
+    assert levels == [(["L4-L5"], "right"), (["L5-S1"], "bilateral"), (["L3-L4"], None)]
+
+
 def test_a_level_in_a_sentence_under_a_side_header_keeps_its_own_side(extract_text):
     text = "Side    Right   Left\nL4-5 was tender on palpation, worse on the left.\n"
     (level,) = [f for f in extract_text(text).facts if f.kind == "level"]
