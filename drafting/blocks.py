@@ -358,7 +358,7 @@ def _followed_block(doc: ExtractedDocument, date: str | None, session_dates: set
     # block named with a result of its own in its sentence is not the one the note reports on.
     compared = {id(f) for seg in segments if any(f.kind == "relief" for f in seg) for f in seg}
     named = {f.value for f in doc.facts if f.kind in ("date", "service_date") and f.value in session_dates
-             and id(f) not in compared}
+             and f.value <= date and id(f) not in compared}  # not the next block it books
     if date in session_dates:
         named.add(date)
     if len(named) != 1:

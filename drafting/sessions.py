@@ -345,6 +345,31 @@ def one_per_day(summaries: list[DocumentSummary]) -> list[Session]:
             out[at] = s
         elif _other_sides(s, out[at]):
             out[at] = _both_sides(out[at], s)
+    return _with_levels_by_reference(out)
+
+
+# A statement that names its levels by pointing at an earlier block's: "repeat of block #1, same levels and
+# sides as the 02/03 block", "same targets as before".
+_SAME_LEVELS = re.compile(r"\bsame\s+(?:levels?|targets?|joints?|nerves?)\b(?:\s+and\s+sides?)?\s+(?:as|like)\b",
+                          re.IGNORECASE)
+
+
+def _with_levels_by_reference(sessions: list[Session]) -> list[Session]:
+    """Each block session whose note names no joint but says they were the same as an earlier block's,
+    given that block's joints: the coder reads the earlier note the statement points to.
+
+    The earlier block is the latest one before it that names joints; the missing-level gap goes.
+    """
+    out: list[Session] = []
+    for s in sessions:
+        earlier = next((e for e in reversed(out) if e.procedure == "facet_block" and _names_joints(e)
+                        and e.date and s.date and e.date < s.date), None)
+        if (s.procedure == "facet_block" and not _names_joints(s) and earlier is not None
+                and s.document is not None and _SAME_LEVELS.search(s.document.text)):
+            s = dataclasses.replace(s, joints={side: list(j) for side, j in earlier.joints.items()},
+                                    region=earlier.region, gaps=[g for g in s.gaps if g["id"] != "missing_level"],
+                                    evidence=s.evidence + earlier.evidence[:2])
+        out.append(s)
     return out
 
 

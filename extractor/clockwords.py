@@ -1,4 +1,5 @@
-"""Clock times written in words: "half past nine", "a quarter to seven", "three o'clock", "noon".
+"""Clock times written in words: "half past nine", "a quarter to seven", "three o'clock", "noon"
+(and "lunch", taken as noon).
 
 Dictated notes give the injection's time and the time the pain came back in
 words as often as in digits. These read them as (hour, minute) on a 12-hour
@@ -22,7 +23,7 @@ WORDED_CLOCK = re.compile(
     rf"\b(?:(?:a[ \t]+)?(?P<minutes>quarter|half|twenty[- ]five|twenty|ten|five)[ \t]+(?P<relation>past|after|to)"
     rf"[ \t]+(?P<hour>{_HOUR})\b{_NOT_A_TIME_AFTER}"
     rf"|(?P<oclock>{_HOUR})\s+o['’]?clock\b"
-    rf"|(?P<noon>noon|midday)\b"
+    rf"|(?P<noon>noon|midday|lunch(?:time)?)\b"
     rf"|just[ \t]+(?P<near>after|before)[ \t]+(?P<near_hour>{_HOUR})\b{_NOT_A_TIME_AFTER})",
     re.IGNORECASE)
 

@@ -42,13 +42,15 @@ _EXTRA_INFIXES = [
     r"(?<=[0-9])%(?=[-–—][0-9])", r"(?<=%)[-–—](?=[0-9])",  # "80%-90%": a range, split as "80-90%" is
     r"(?<=[0-9])-(?=>[0-9])", r"(?<=-)>(?=[0-9])",  # "VAS 8->1": split as "8 -> 1" is
     r"(?<=[0-9])→(?=[0-9])",  # "NRS 8→1/10": split as "8 → 1/10" is
+    r"(?<=[0-9])%(?=x[0-9])", r"(?<=%)x(?=[0-9])",  # "Relief 88%x3h" typed fast: split as "88% x 3h" is
     r"(?<=[0-9])(?=(?:h|hr|hrs|wk|wks|mo|mos|yr|yrs|min|mins|mg|ml|mL|cc|x)\b)",
     r"(?<=[A-Za-z]):(?=[A-Za-z0-9])",  # a label and its value with no space: "dob:1979-11-02", "Pt:Okafor"
 ]
 _EXTRA_PREFIXES = [r"~", r"≈", r"x(?=[0-9])", r"≥", r"≤", r"#"]
 _CLOCK_WORD = re.compile(r"^\d{1,2}[ap]\.?m\.?$")  # spaCy's "2pm", "11a.m." special cases
 _UNIT_WITH_DOT = re.compile(r"^(h|hr|hrs|min|mins|wk|wks|mo|mos|yr|yrs|d)\.$", re.I)
-_EXTRA_SUFFIXES = [r"(?<=[0-9])(?:h|hr|hrs|wk|wks|mo|mos|yr|yrs|min|mins|mg|ml|mL|cc)"]
+_EXTRA_SUFFIXES = [r"(?<=[0-9])(?:h|hr|hrs|wk|wks|mo|mos|yr|yrs|min|mins|mg|ml|mL|cc)",
+                   r"~~"]  # the end of Markdown strike-through: "~~Bilateral~~ Right"
 
 
 def _clinical_tokenizer(nlp: Language) -> Tokenizer:

@@ -26,7 +26,8 @@ from extractor.registry import interpreter_for
 from extractor.sourcetext import SourceText
 from extractor.tables import FILLER_OFFSETS, SOURCE_TEXT
 from extractor.timeline import (mark_copied_forward, mark_corrected, mark_dated_history, mark_planned, mark_requested,
-                                mark_spoken_corrections, mark_transmitted, own_date, plan_field_ranges)
+                                mark_spoken_corrections, mark_struck_through, mark_transmitted, own_date,
+                                plan_field_ranges)
 
 __all__ = ["extract_source", "extract_path"]
 
@@ -468,6 +469,7 @@ def extract_source(source: SourceText, sha256: str = "") -> ExtractedDocument:
     facts = read_ticked_relief(release_aside_negations(mark_side_grid(facts, source.text), source.text), source.text)
     facts = mark_copied_forward(drop_unfilled(facts, source.text), source.text)
     facts = mark_spoken_corrections(mark_corrected(mark_transmitted(facts, source.text), source.text), source.text)
+    facts = mark_struck_through(facts, source.text)
     return ExtractedDocument(path=source.path, sha256=sha256 or hashlib.sha256(source.text.encode()).hexdigest(),
                              source=source, facts=facts, warnings=tuple(source.warnings))
 

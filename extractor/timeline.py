@@ -41,7 +41,8 @@ from extractor.patterns import load_json_data
 from extractor.sourcetext import sentence_bounds
 
 __all__ = ["own_date", "mark_dated_history", "mark_planned", "mark_requested", "mark_transmitted", "mark_corrected",
-           "mark_spoken_corrections", "withdrawn_in_dictation", "plan_field_ranges", "CORRECTION_SECTION",
+           "mark_spoken_corrections", "mark_struck_through", "withdrawn_in_dictation", "plan_field_ranges",
+           "CORRECTION_SECTION",
            "ADDENDUM_HEAD"]
 
 _CLAUSE_BREAK = re.compile(r"\n|[.;]\s")
@@ -404,6 +405,27 @@ def mark_spoken_corrections(facts: tuple[Fact, ...], text: str) -> tuple[Fact, .
     if not cues:
         return facts
     return tuple(dataclasses.replace(f, negated=True) if f.end in cues and not f.negated else f for f in facts)
+
+
+# Markdown strike-through left in a note: "~~L3-4~~ L4-5", "~~Dexamethasone 4 mg~~ No steroid".
+_STRUCK = re.compile(r"~~(?=\S)[^~\n]+?~~")
+
+
+def mark_struck_through(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
+    """The facts, with `negated` set on each one inside struck-through text.
+
+    A scribe's note keeps the attending's corrections as Markdown strike-through
+    ("~~left~~ right", "~~80%~~ 90%"): the struck words were withdrawn, and the
+    words after them are the record.
+    """
+    if "~~" not in text:
+        return facts
+    struck = [m.span() for m in _STRUCK.finditer(text)]
+    if not struck:
+        return facts
+    # A fact that ends inside the struck words is theirs too: "Relief ~~80%~~ 90%" reads "Relief ~~80%".
+    return tuple(dataclasses.replace(f, negated=True)
+                 if not f.negated and any(s < f.end <= e for s, e in struck) else f for f in facts)
 
 
 def withdrawn_in_dictation(fact: Fact, text: str) -> bool:

@@ -146,6 +146,11 @@ def duration_weeks(span) -> float | None:
     return None if hours is None else round(hours / 168, 2)
 
 
+def _after_a_drug(span, ctx: Context) -> bool:
+    """The word before the span is an anesthetic's name: its figure is the drug's strength."""
+    return span.start > 0 and any(s.label_ == "ANESTHETIC" and s.end == span.start for s in ctx.same_sentence(span))
+
+
 def _percent(span, ctx: Context) -> tuple[float | None, str]:
     fixed = ctx.values.get(span.id_)
     if fixed is not None and not isinstance(fixed, dict):
@@ -154,8 +159,8 @@ def _percent(span, ctx: Context) -> tuple[float | None, str]:
         words = [t.text for t in span[: next(i for i, t in enumerate(span) if t.lower_ in {"por", "%"})]]
         return spanish_number(words), "percent"
     numbers = [n for t in span if (n := number_value(t.text)) is not None]
-    if isinstance(fixed, dict) and fixed.get("tenths") and numbers:  # "nine-tenths of the pain gone"
-        return numbers[0] * 10, "words"
+    if isinstance(fixed, dict) and fixed.get("tenths") and numbers:  # "nine-tenths of the pain gone", "improvement 9/10"
+        return numbers[0] * 10, fixed.get("basis", "words")
     if span.id_ in {"relief.words_with_pct", "relief.words_then_pct"} and numbers:
         return min(numbers), "percent"
     if span.id_ in {"relief.scores_to", "relief.scores_arrow", "relief.scores_pre_post", "relief.scores_out_of"} and len(numbers) >= 4:
@@ -179,6 +184,8 @@ def _percent(span, ctx: Context) -> tuple[float | None, str]:
         before, after = numbers[0], numbers[1]  # "8→1/10"
         return (round((before - after) / before * 100, 1) if 0 < before <= 10 and after <= before else None), "scores"
     if span.id_ in {"relief.pct_range_relief", "relief.pct_range_then_time", "relief.relief_of_pct_range"} and len(numbers) >= 2:
+        if _after_a_drug(span, ctx):
+            return numbers[1], "percent"  # "w/lido 2%-88% relief": the drug's strength, a dash, the relief
         return min(numbers[0], numbers[1]), "range"
     if len(span) >= 4 and span[0].like_num and span[1].text in ("-", "–") and span[2].like_num and span[3].text == "%":
         return min(number_value(span[0].text) or 0, number_value(span[2].text) or 0), "range"  # "85-90% with lidocaine"
@@ -249,9 +256,15 @@ def _measured_at(duration) -> bool:
     doc = duration.doc
     if duration.start > 0 and doc[duration.start - 1].lower_ in ("at", "@") and duration[0].lower_ != "least":
         return True  # ("for at least 4 h" is how long: the pattern's span starts at "least")
+    if duration.start > 0 and doc[duration.start - 1].lower_ == "by" and not any(
+            t.lower_ in _RELIEF_ENDED for t in doc[max(0, duration.start - 5):duration.start - 1]):
+        return True  # "down to a 1 by 20 minutes" (not "wore off by 7 hrs", "back to baseline by 6 h")
     return (duration.end < len(doc) and doc[duration.end].lower_ in ("after", "post")
             and duration[0].lower_ not in _LASTING and not _lasting_before(duration)
             and not (duration.start > 0 and doc[duration.start - 1].lower_ in _UNTIL))  # "through 5 h after": until
+
+
+_RELIEF_ENDED = {"off", "gone", "back", "baseline", "returned", "recurred", "wore", "worn", "faded", "ended", "over"}
 
 
 def _lasting_before(duration) -> bool:

@@ -569,3 +569,11 @@ def test_a_score_followed_by_pre_is_the_baseline_of_the_marks_after_it():
     (record,) = blocks_of(block).values()
     assert [(f.value["at_hours"], f.value["percent"]) for f, _ in record.reliefs] == [
         (0.5, 91.2), (2.0, 83.8), (4.0, 42.6)]
+
+
+def test_a_call_the_day_after_a_block_reports_on_it_though_it_names_the_next_block():
+    call = ("01/09/2026", "Nursing telephone note\n\nDay-after call for MBB #1 (lidocaine 2%) done yesterday.\n"
+                          "\"I was pain free from 10 until about 1:30, then it crept back.\" About 85% relief.\n\n"
+                          "Next: MBB #2 on 01/22/2026 as scheduled.\n")
+    blocks = blocks_of(BLOCK_1, call, BLOCK_2)
+    assert 85.0 in [f.value["percent"] for f, _ in blocks["2026-01-08"].reliefs]

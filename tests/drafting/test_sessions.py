@@ -610,6 +610,21 @@ def test_a_block_dictated_as_one_paragraph_is_its_session():
     assert summary.session.joints == {"left": ["L4-L5", "L5-S1"], "right": []}
 
 
+def test_a_second_block_named_by_reference_to_the_first_takes_its_joints():
+    from drafting.sessions import one_per_day
+
+    first = summary_of(HEADER.replace("10/02/2026", "02/03/2026") + "PROCEDURE: Bilateral L4-5 medial branch "
+                       "block #1 under fluoroscopy. Lidocaine 2%. No steroid.\n", "mbb1.txt")
+    second = summary_of(HEADER.replace("10/02/2026", "02/24/2026") + "PROCEDURE: Lumbar medial branch block, "
+                        "confirmatory (block #2) - repeat of block #1,\n           same levels and sides as the "
+                        "02/03 block.\nLaterality: Bilateral\nTECHNIQUE: needles at the same four targets as "
+                        "before. Bupivacaine 0.5%.\n", "mbb2.txt")
+    assert second.session.joints == {"left": [], "right": []}  # on its own, the note names no joint
+    sessions = one_per_day([first, second])
+    assert [s.joints for s in sessions] == [{"left": ["L4-L5"], "right": ["L4-L5"]}] * 2
+    assert not any(g["id"] == "missing_level" for g in sessions[1].gaps)
+
+
 def test_a_pain_diary_named_after_its_block_records_no_procedure():
     summary = summary_of(
         "RIVERBEND PAIN & SPINE\nSCANNED DOCUMENT - TYPED TRANSCRIPTION     04/02/2026\n"
