@@ -417,8 +417,9 @@ _READ_AT = re.compile(rf"\s*(?:at\s+)?(?:~?\d+(?:\.\d+)?\s*(?:min|mins|minutes|h
 
 # "VAS 68 mm pre, 6 mm at 30 min": the word after a score that says it was read before
 # (not "1/10 (pre 7/10)", not "1/10 before discharge"); a later reading on the line starts after it.
-_BASELINE_AFTER_SCORE = re.compile(r"[ \t]*(?:pre|before|baseline)(?:[ \t]*-?[ \t]*(?:procedure|block|injection))?[ \t]*(?:[,;.]|$)",
-                                 re.IGNORECASE | re.MULTILINE)
+_BASELINE_AFTER_SCORE = re.compile(
+    r"[ \t]*(?:pre|before|baseline)(?:[ \t]*-?[ \t]*(?:procedure|block|injection))?[ \t]*(?:[,;.]|$)",
+    re.IGNORECASE | re.MULTILINE)
 _READING_BEFORE = re.compile(r"\b(?:pre|before|baseline)[ \t]*[,;]", re.IGNORECASE)
 
 

@@ -591,8 +591,8 @@ def _is_phone_note(text: str) -> bool:
 
 # The front desk's record of a booking: "Scheduling / Front Desk Note", "PROCEDURE CANCELLATION NOTE",
 # "Appointment note". It names the procedure it books, moves or calls off; none is done in it.
-_BOOKING_TITLE = re.compile(r"\b(?:scheduling|front[- ]desk|appointment|rescheduling|cancellation)\s+(?:note|entry|encounter)\b",
-                            re.IGNORECASE)
+_BOOKING_TITLE = re.compile(
+    r"\b(?:scheduling|front[- ]desk|appointment|rescheduling|cancellation)\s+(?:note|entry|encounter)\b", re.IGNORECASE)
 
 
 def _is_booking_note(text: str) -> bool:

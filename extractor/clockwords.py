@@ -18,7 +18,8 @@ _MINUTE_WORDS = {"five": 5, "ten": 10, "quarter": 15, "twenty": 20, "twenty-five
 
 _HOUR = rf"(?:{'|'.join(_HOUR_NUMBERS)}|1[0-2]|[1-9])"
 # Words after "just after two" that make it a count, not a time ("just after two weeks").
-_NOT_A_TIME_AFTER = r"(?![ \t]*(?:hours?|hrs?|minutes?|mins?|days?|weeks?|months?|years?|blocks?|injections?|visits?|%|-))"
+_NOT_A_TIME_AFTER = (r"(?![ \t]*(?:hours?|hrs?|minutes?|mins?|days?|weeks?|months?|years?|blocks?|injections?"
+                     r"|visits?|%|-))")
 WORDED_CLOCK = re.compile(
     rf"\b(?:(?:a[ \t]+)?(?P<minutes>quarter|half|twenty[- ]five|twenty|ten|five)[ \t]+(?P<relation>past|after|to)"
     rf"[ \t]+(?P<hour>{_HOUR})\b{_NOT_A_TIME_AFTER}"

@@ -127,8 +127,8 @@ def _wrapped_break(match: re.Match) -> str:
     return " " if " " in line or "\t" in line else "\n"
 
 
-# "relief lasted about\n5 hours", "on March\n24, 2026", "(90% and\n87.5% relief", "Relief still\n      80-90%": a sentence's line
-# never ends on these words, so a number on the next line goes on the sentence ("about\n5" joins;
+# "relief lasted about\n5 hours", "on March\n24, 2026", "(90% and\n87.5% relief", "Relief still\n   80-90%":
+# a sentence's line never ends on these words, so a number on the next line goes on the sentence ("about\n5" joins;
 # "mg\n5. Follow-up" does not; nor does "up to\n2 weeks": a joined "return to\n6/10" came under
 # ConText's "return to" plans). A table row (a line with a tab or a bar, "Minutes\tRelief lasting\n30\t...") is no
 # sentence and keeps its break. Found from the line breaks before a number, as a regex that tries
@@ -136,7 +136,8 @@ def _wrapped_break(match: re.Match) -> str:
 _BREAK_BEFORE_NUMBER = re.compile(r"\n(?=[ \t]*[~<>]?\d(?!\d*[.)][ \t]))")  # not before a list item's "2. "
 _WORD_BEFORE_BREAK = re.compile(r"(?<![A-Za-z])([A-Za-z]+)\.?$")
 _NO_LINE_ENDS_ON = frozenset(
-    "about approximately approx around roughly nearly almost lasting lasted for than x and or from still remains remained "
+    "about approximately approx around roughly nearly almost lasting lasted for than x and or from "
+    "still remains remained "
     "january february march april june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec".split())
 

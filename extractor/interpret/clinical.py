@@ -195,7 +195,8 @@ def _read_at(span, ctx: Context) -> float | None:
 
 _VAS_IN_MM = re.compile(r"\bVAS\b[^\n]{0,30}\bmm\b", re.IGNORECASE)
 # A row read back from a diary that opens with its time: "    2 h    11 mm", "30 min - 6 mm".
-_ROW_TIME = re.compile(r"[ \t]*(\d+(?:\.\d+)?[ \t]*(?:h|hrs?|hours?|min|mins|minutes))[ \t]*[-:=]?[ \t]*$", re.IGNORECASE)
+_ROW_TIME = re.compile(r"[ \t]*(\d+(?:\.\d+)?[ \t]*(?:h|hrs?|hours?|min|mins|minutes))[ \t]*[-:=]?[ \t]*$",
+                       re.IGNORECASE)
 
 
 def _row_time(span, ctx: Context) -> float | None:

@@ -146,6 +146,9 @@ def duration_weeks(span) -> float | None:
     return None if hours is None else round(hours / 168, 2)
 
 
+_RANGE_IDS = {"relief.pct_range_relief", "relief.pct_range_then_time", "relief.relief_of_pct_range"}
+
+
 def _after_a_drug(span, ctx: Context) -> bool:
     """The word before the span is an anesthetic's name: its figure is the drug's strength."""
     return span.start > 0 and any(s.label_ == "ANESTHETIC" and s.end == span.start for s in ctx.same_sentence(span))
@@ -159,7 +162,7 @@ def _percent(span, ctx: Context) -> tuple[float | None, str]:
         words = [t.text for t in span[: next(i for i, t in enumerate(span) if t.lower_ in {"por", "%"})]]
         return spanish_number(words), "percent"
     numbers = [n for t in span if (n := number_value(t.text)) is not None]
-    if isinstance(fixed, dict) and fixed.get("tenths") and numbers:  # "nine-tenths of the pain gone", "improvement 9/10"
+    if isinstance(fixed, dict) and fixed.get("tenths") and numbers:  # "nine-tenths gone", "improvement 9/10"
         return numbers[0] * 10, fixed.get("basis", "words")
     if span.id_ in {"relief.words_with_pct", "relief.words_then_pct"} and numbers:
         return min(numbers), "percent"
@@ -183,7 +186,7 @@ def _percent(span, ctx: Context) -> tuple[float | None, str]:
     if span.id_ == "relief.score_arrow_score_of_ten" and len(numbers) >= 3:
         before, after = numbers[0], numbers[1]  # "8→1/10"
         return (round((before - after) / before * 100, 1) if 0 < before <= 10 and after <= before else None), "scores"
-    if span.id_ in {"relief.pct_range_relief", "relief.pct_range_then_time", "relief.relief_of_pct_range"} and len(numbers) >= 2:
+    if span.id_ in _RANGE_IDS and len(numbers) >= 2:
         if _after_a_drug(span, ctx):
             return numbers[1], "percent"  # "w/lido 2%-88% relief": the drug's strength, a dash, the relief
         return min(numbers[0], numbers[1]), "range"
