@@ -364,7 +364,11 @@ def _followed_block(doc: ExtractedDocument, date: str | None, session_dates: set
     if len(named) != 1:
         return None
     block = next(iter(named))
-    days = (dt.date.fromisoformat(date) - dt.date.fromisoformat(block)).days
+    # A letter filed days after it was written ("Rcvd 03/16/2026" over "Thursday March 12, 2026"): the
+    # first date it gives after the block's is when it was written.
+    written = min((f.value for f in doc.facts if f.kind in ("date", "service_date") and f.value
+                   and block < f.value <= date), default=date)
+    days = (dt.date.fromisoformat(written) - dt.date.fromisoformat(block)).days
     return block if 0 <= days <= _FOLLOW_UP_DAYS else None
 
 

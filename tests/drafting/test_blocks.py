@@ -577,3 +577,16 @@ def test_a_call_the_day_after_a_block_reports_on_it_though_it_names_the_next_blo
                           "Next: MBB #2 on 01/22/2026 as scheduled.\n")
     blocks = blocks_of(BLOCK_1, call, BLOCK_2)
     assert 85.0 in [f.value["percent"] for f, _ in blocks["2026-01-08"].reliefs]
+
+
+def test_a_letter_filed_days_after_it_was_written_reports_on_the_block_it_names():
+    letter = ("01/16/2026", "SCANNED PATIENT CORRESPONDENCE - TRANSCRIPTION     Rcvd 01/16/2026\n\n"
+                            "                                   Saturday January 10, 2026\n\nDear Dr. Smith,\n\n"
+                            "You asked me to write down how my back did after the shot on Thursday January 8.\n"
+                            "My back was 85% better from about ten in the morning until supper.\n\n"
+                            "Thank you for listening to me,\nJane Doe\n")
+    blocks = blocks_of(BLOCK_1, letter, BLOCK_2)
+    assert 85.0 in [f.value["percent"] for f, _ in blocks["2026-01-08"].reliefs]
+    # Written ten days after the block, the same letter reports on nothing.
+    late = (letter[0], letter[1].replace("Saturday January 10", "Sunday January 18"))
+    assert 85.0 not in [f.value["percent"] for f, _ in blocks_of(BLOCK_1, late, BLOCK_2)["2026-01-08"].reliefs]
