@@ -517,60 +517,59 @@ _DIARY_ROW_MIN = 3  # timed scores on one line: a diary typed across the page, n
 _DIARY_HEADING_LINES = 4  # how far above its row a grid's heading may name the block
 
 
+def _table_scores(doc: ExtractedDocument) -> list[Fact]:
+    """The note's asserted pain scores read from table cells, in text order."""
+    return [f for f in doc.facts if f.kind == "pain_score" and f.pattern_id.startswith("table.")
+            and isinstance(f.value, dict) and not (f.negated or f.hypothetical)]
+
+
+def _diary_reliefs(doc: ExtractedDocument, scores: list[Fact], line_start: int, dates: set[str],
+                   where: str) -> tuple[str, list] | None:
+    """(block date, derived reliefs) of one diary's scores: its one untimed ("Pre") score is the
+    baseline and each timed score gives the relief at its time, as `_relief_from_scores` does; the
+    block is the one whose date the diary's line or heading names (`_row_date`)."""
+    baseline = [f for f in scores if f.value.get("at_hours") is None]
+    later = [f for f in scores if f.value.get("at_hours") is not None]
+    if len(baseline) != 1 or not later or not 0 < baseline[0].value["score"] <= 10:
+        return None
+    date = _row_date(doc, line_start, dates)
+    if date is None:
+        return None
+    return date, [(relief, doc) for after in later
+                  if (relief := _derived_relief(baseline[0], after, after.value["at_hours"], where))]
+
+
 def _diary_rows_of_blocks(doc: ExtractedDocument, dates: set[str]) -> list[tuple[str, list]]:
     """(block date, derived reliefs) for each diary row typed across the page that another note
     keeps for an earlier block: "| #1 9/22/26 lido (NRS) | 7 | 1 | 1 | 1 | 3 | 6 | 7 |", or under
-    a heading "DIARY FROM BLOCK #1 (09/22/26, lidocaine 2%)". The row's "Pre" score is the
-    baseline; each later score gives the relief at its time, as `_relief_from_scores` does.
-    """
+    a heading "DIARY FROM BLOCK #1 (09/22/26, lidocaine 2%)"."""
     rows: dict[int, list[Fact]] = {}
-    for f in doc.facts:
-        if (f.kind == "pain_score" and f.pattern_id.startswith("table.") and isinstance(f.value, dict)
-                and not (f.negated or f.hypothetical)):
-            rows.setdefault(line_bounds(doc.text, f.start)[0], []).append(f)
-    out = []
-    for line_start, scores in rows.items():
-        baseline = [f for f in scores if f.value.get("at_hours") is None]
-        later = [f for f in scores if f.value.get("at_hours") is not None]
-        if len(scores) < _DIARY_ROW_MIN or len(baseline) != 1 or not later:
-            continue
-        date = _row_date(doc, line_start, dates)
-        if date is None or not 0 < baseline[0].value["score"] <= 10:
-            continue
-        reliefs = [(relief, doc) for after in later
-                   if (relief := _derived_relief(baseline[0], after, after.value["at_hours"], "in a diary row"))]
-        out.append((date, reliefs))
-    return out
+    for f in _table_scores(doc):
+        rows.setdefault(line_bounds(doc.text, f.start)[0], []).append(f)
+    found = (_diary_reliefs(doc, scores, line_start, dates, "in a diary row")
+             for line_start, scores in rows.items() if len(scores) >= _DIARY_ROW_MIN)
+    return [pair for pair in found if pair is not None]
 
 
 def _diary_tables_of_blocks(doc: ExtractedDocument, dates: set[str]) -> list[tuple[str, list]]:
     """(block date, derived reliefs) for each diary table, a row per time, that a note about
     other days keeps for a block: a transcribed diary sheet headed "Block date 3/10/26 ...
-    Block #1" over "Pre | 7", "30 min | 1", "2 hr | 1". The "Pre" row is the baseline; each
-    later row gives the relief at its time, as `_relief_from_scores` does.
-    """
+    Block #1" over "Pre | 7", "30 min | 1", "2 hr | 1"."""
     text = doc.text
     tables: list[list[Fact]] = []
-    for f in doc.facts:
-        if not (f.kind == "pain_score" and f.pattern_id.startswith("table.") and isinstance(f.value, dict)
-                and not (f.negated or f.hypothetical)):
-            continue
+    for f in _table_scores(doc):
         if tables and "\n\n" not in text[tables[-1][-1].end:f.start]:
             tables[-1].append(f)
         else:
             tables.append([f])
     out = []
     for scores in tables:
-        rows = {line_bounds(text, f.start)[0] for f in scores}
-        baseline = [f for f in scores if f.value.get("at_hours") is None]
-        later = [f for f in scores if f.value.get("at_hours") is not None]
-        if len(rows) < _DIARY_ROW_MIN or len(rows) != len(scores) or len(baseline) != 1 or baseline[0] is not scores[0]:
+        rows = [line_bounds(text, f.start)[0] for f in scores]
+        if len(set(rows)) < _DIARY_ROW_MIN or len(set(rows)) != len(scores) or scores[0].value.get("at_hours") is not None:
             continue  # one score a row, the baseline first: a sheet's column, not a row typed across
-        date = _row_date(doc, line_bounds(text, scores[0].start)[0], dates)
-        if date is None or not 0 < baseline[0].value["score"] <= 10:
-            continue
-        out.append((date, [(relief, doc) for after in later
-                           if (relief := _derived_relief(baseline[0], after, after.value["at_hours"], "in a diary"))]))
+        pair = _diary_reliefs(doc, scores, rows[0], dates, "in a diary")
+        if pair is not None:
+            out.append(pair)
     return out
 
 

@@ -582,22 +582,17 @@ def _head(text: str, lines: int) -> str:
     return "\n".join(line[:_HEAD_LINE_CHARS] for line in text.lstrip().split("\n", lines)[:lines])
 
 
-def _is_phone_note(text: str) -> bool:
-    """A telephone note tells how a procedure went ("Follow-up after L L5-S1 MBB #2 ..., done
-    08/27/2026"); none is done on the call."""
-    head = _head(text, _PHONE_TITLE_LINES)
-    return _PHONE_TITLE.search(head) is not None
-
-
 # The front desk's record of a booking: "Scheduling / Front Desk Note", "PROCEDURE CANCELLATION NOTE",
 # "Appointment note". It names the procedure it books, moves or calls off; none is done in it.
 _BOOKING_TITLE = re.compile(
     r"\b(?:scheduling|front[- ]desk|appointment|rescheduling|cancellation)\s+(?:note|entry|encounter)\b", re.IGNORECASE)
 
 
-def _is_booking_note(text: str) -> bool:
+def _is_call_or_booking(text: str) -> bool:
+    """A telephone note tells how a procedure went ("Follow-up after L L5-S1 MBB #2 ..., done
+    08/27/2026"), and a booking note books or calls one off; none is done in either."""
     head = _head(text, _PHONE_TITLE_LINES)
-    return _BOOKING_TITLE.search(head) is not None
+    return bool(_PHONE_TITLE.search(head) or _BOOKING_TITLE.search(head))
 
 
 # A therapist's own note: "... - Physical Therapy" in its heading and a therapist signing it
@@ -644,8 +639,8 @@ def summarise(doc: ExtractedDocument) -> DocumentSummary:
     mrn = _first(doc, "mrn")
     letter = _is_letter(doc.text)
     # A message's "this morning" is its sender's day, not a procedure recorded here.
-    reported_only = ((letter and not _done_that_day(doc)) or _is_message(doc.text) or _is_phone_note(doc.text)
-                     or _is_booking_note(doc.text) or _is_therapy_note(doc.text))
+    reported_only = ((letter and not _done_that_day(doc)) or _is_message(doc.text) or _is_call_or_booking(doc.text)
+                     or _is_therapy_note(doc.text))
     session, warnings = (None, []) if reported_only else _session(doc, date)
     if session is None:
         kind = "clinic_note"

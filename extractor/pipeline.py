@@ -362,15 +362,9 @@ def _email_quotes_as_indents(text: str) -> str:
     as it does in any other hard-wrapped note. One mark alone is no quote
     ("> 3 months" as a line of its own).
     """
-    marks = list(_QUOTE_MARKS.finditer(text))
-    if len(marks) < _QUOTED_LINES_MIN:
+    if len(_QUOTE_MARKS.findall(text)) < _QUOTED_LINES_MIN:
         return text
-    chars = list(text)
-    for m in marks:
-        for at in range(m.start(), m.end()):
-            if chars[at] == ">":
-                chars[at] = " "
-    return "".join(chars)
+    return _QUOTE_MARKS.sub(lambda m: m.group().replace(">", " "), text)
 
 
 def nlp_text(text: str) -> str:

@@ -461,9 +461,7 @@ def _clock_references(text: str) -> tuple[tuple[int, int], ...]:
     stated = [(m.start(), minutes) for m in found
               if (m.group(2) or m.group(3))  # "done 10" alone is no clock time
               and (minutes := _minutes(int(m.group(1)), int(m.group(2) or 0), m.group(3))) is not None]
-    # "done just after two": a time without AM or PM before 7 is in the afternoon (as in hours_until)
-    said = [(m.start(), minutes + (12 * 60 if minutes < _EARLIEST_BLOCK else 0))
-            for m in _rules()["clock_reference_said"].finditer(text)
+    said = [(m.start(), _in_clinic_hours(minutes)) for m in _rules()["clock_reference_said"].finditer(text)
             if (minutes := _clock_text_minutes(m.group("clock"))) is not None]
     return tuple(sorted(set(stated + said)))
 
@@ -515,6 +513,12 @@ def elapsed_hours(text: str, start: int) -> float | None:
 _EARLIEST_BLOCK = 7 * 60  # no block is done before 7 AM: "completed 1:10" is past noon
 
 
+def _in_clinic_hours(minutes: int) -> int:
+    """A time written without AM or PM, in minutes after midnight: before 7 it is the afternoon's
+    ("completed 1:10", "done just after two")."""
+    return minutes + 12 * 60 if minutes < _EARLIEST_BLOCK else minutes
+
+
 def hours_until(text: str, hour: int, minute: int, half: str | None, at: int | None = None) -> float | None:
     """Hours from the injection's time in the note ("injection completed 11:40") to a clock time
     ("wore off around 6 pm"); None without the note's time or before it.
@@ -531,8 +535,7 @@ def hours_until(text: str, hour: int, minute: int, half: str | None, at: int | N
     if not references or until is None:
         return None
     reference = references[-1][1] if at is not None else references[0][1]
-    if reference < _EARLIEST_BLOCK:
-        reference += 12 * 60
+    reference = _in_clinic_hours(reference)
     if half is None and until <= reference and hour <= 12:
         until += 12 * 60
     return round((until - reference) / 60, 3) if until > reference else None
@@ -571,8 +574,8 @@ def clock_row_reading(line: str, text: str) -> tuple[str | None, float | None]:
     reference = _clock_reference(text) if minutes is not None else None
     if minutes is None or reference is None:
         return None, None
-    if worded is not None and minutes < reference and minutes < 12 * 60:
-        minutes += 12 * 60  # "just after one" after a half-past-nine block: no AM or PM, the next one
+    if worded is not None:
+        minutes = _in_clinic_hours(minutes)  # "just after one" after a half-past-nine block
     return ("after", round((minutes - reference) / 60, 3)) if minutes >= reference else ("before", None)
 
 

@@ -42,8 +42,7 @@ from extractor.sourcetext import sentence_bounds
 
 __all__ = ["own_date", "mark_dated_history", "mark_planned", "mark_requested", "mark_transmitted", "mark_corrected",
            "mark_spoken_corrections", "mark_struck_through", "withdrawn_in_dictation", "plan_field_ranges",
-           "CORRECTION_SECTION",
-           "ADDENDUM_HEAD"]
+           "CORRECTION_SECTION", "ADDENDUM_HEAD"]
 
 _CLAUSE_BREAK = re.compile(r"\n|[.;]\s")
 # Kinds a dated clause can put in the past; identity, setting and diagnosis are the note's own.

@@ -78,33 +78,26 @@ DAY_PART_FLOOR_HOURS = 3.0
 _CLOCK_TOKEN = re.compile(r"^(\d{1,2})(?::(\d{2}))?$")
 
 
-_WORDED_UNTIL_IDS = {"duration.until_worded_clock", "duration.until_oclock", "duration.until_noon"}
-
-
-def _hours_until_worded(span) -> float | None:
-    """"until about a quarter to seven", "until around noon": hours from the injection's time the note
-    gives before it ("Needles withdrawn just after two")."""
-    m = WORDED_CLOCK.search(span.text)
-    if m is None:
-        return None
-    text = span.doc.user_data.get(SOURCE_TEXT) or span.doc.text
-    return hours_until(text, *worded_clock(m), None, at=span.start_char)
-
-
 def _hours_until_clock(span) -> float | None:
-    """"wore off around 6 pm", "til about 3 then": hours from the injection's time the note states
-    before it, if it does."""
-    clock = next(m for t in span if (m := _CLOCK_TOKEN.match(t.text)))
-    half = next((t.lower_[0] for t in span if t.lower_ in _HALF_DAY), None)
+    """"wore off around 6 pm", "til about 3 then", "until about a quarter to seven", "until around
+    noon": hours from the injection's time the note states before it, if it does."""
+    worded = WORDED_CLOCK.search(span.text)
+    if worded is not None:
+        (hour, minute), half = worded_clock(worded), None
+    else:
+        clock = next(m for t in span if (m := _CLOCK_TOKEN.match(t.text)))
+        hour, minute = int(clock.group(1)), int(clock.group(2) or 0)
+        half = next((t.lower_[0] for t in span if t.lower_ in _HALF_DAY), None)
     text = span.doc.user_data.get(SOURCE_TEXT) or span.doc.text  # doc.text joins every token again
-    return hours_until(text, int(clock.group(1)), int(clock.group(2) or 0), half, at=span.start_char)
+    return hours_until(text, hour, minute, half, at=span.start_char)
 
 
 _HALF_DAY = {"am", "pm", "a.m.", "p.m."}
 # Durations that end at a clock time: the relief held until then ("wore off around 6 pm", "til about 3",
-# "el dolor volvió a las 5").
+# "el dolor volvió a las 5", "until about a quarter to seven").
 _UNTIL_CLOCK_IDS = {"duration.until_clock", "duration.until_bare_hour", "duration.spanish_until_hour",
-                    "duration.came_back_at_clock", "duration.back_by_clock"}
+                    "duration.came_back_at_clock", "duration.back_by_clock",
+                    "duration.until_worded_clock", "duration.until_oclock", "duration.until_noon"}
 
 
 _SPANISH_UNITS = {"hora": 1.0, "horas": 1.0, "minutos": 1 / 60}
@@ -131,8 +124,6 @@ def duration_hours(span) -> float | None:
         return DAY_PART_FLOOR_HOURS
     if span.id_ in _UNTIL_CLOCK_IDS:
         return _hours_until_clock(span)
-    if span.id_ in _WORDED_UNTIL_IDS:
-        return _hours_until_worded(span)
     if span.id_ == "duration.spanish_hours":
         return _spanish_hours(span)
     amount, unit = _amount_and_unit(span)

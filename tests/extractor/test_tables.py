@@ -415,3 +415,4 @@ def test_a_diary_read_back_with_its_times_in_words():
     assert clock_row_reading("  just after one ....... ", text) == ("after", 3.5)
     assert clock_row_reading("  by three o'clock ..... ", text) == ("after", 5.5)
     assert clock_row_reading("  a bit after two ...... ", text) == (None, None)
+    assert clock_row_reading("  a quarter to nine .... ", text) == ("before", None)  # before the block
