@@ -27,9 +27,12 @@ _NOT_OWN_SESSION = {"indication", "history", "past_history", "plan", "request", 
                     "allergies", "diagnosis", "chief_complaint", "family_history", "social_history"}
 # A sentence ends at ". " and at a line break, except where the next line only
 # continues the sentence ("...: 100% at 15 min in\n    recovery; RN call ...") or the
-# line ends on a comma ("#1 11/18/2024 lidocaine 2%,\n90% x 3 h; #2 ...").
-_SEGMENT_BREAK = re.compile(r"(?<![a-z,(])\n|(?<!,)\n(?!\s*[a-z(~])|\.\s")
+# line ends on a comma ("#1 11/18/2024 lidocaine 2%,\n90% x 3 h; #2 ...") - nor after an initial
+# ("RN call 02/11/26 (J. Tran RN): 85% relief ...").
+_SEGMENT_BREAK = re.compile(r"(?<![a-z,(])\n|(?<!,)\n(?!\s*[a-z(~])|(?<!\b[A-Z])\.\s")
 _ATTRIBUTED = ("relief", "anesthetic", "steroid")
+# Relief a note's field gives for the procedure before it ("Pain relief since last procedure: 90%").
+_SINCE_LAST_IDS = {"relief.since_last_procedure_field"}
 _BLOCK_NUMBER = r"(?:block|mbb|injection)\s*#\s*\d"  # "MBB #1", "BLOCK #2"
 # A list item: a bullet, a number, a date, or a block's own number ("  MBB #1  03/05/2026  lidocaine 2% ...").
 _LIST_ITEM = re.compile(rf"[ \t]*(?:[-*\u2022]|\d+[.)]|\d{{1,2}}/\d{{1,2}}/\d{{2,4}}|{_BLOCK_NUMBER})", re.IGNORECASE)
@@ -764,7 +767,11 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                                     and (describes_block or fact.value.get("at_hours") is not None))
                 if later and (date is None or date.value not in session_dates):
                     continue
-                if date is not None and (date.value != summary.date or diary_of_the_day):
+                if fact.kind == "relief" and fact.pattern_id in _SINCE_LAST_IDS and summary.date:
+                    # An intake's "Pain relief since last procedure: 90%": the latest block before this note,
+                    # whatever dates its other lines give.
+                    target = records.get(max((d for d in session_dates if d < summary.date), default=""))
+                elif date is not None and (date.value != summary.date or diary_of_the_day):
                     if date.value in session_dates:
                         target = records[date.value]
                     elif own is not None and date.value > own.date:

@@ -1,5 +1,5 @@
 """Clock times written in words: "half past nine", "a quarter to seven", "three o'clock", "noon"
-(and "lunch", taken as noon).
+(and "lunch", taken as noon); and 24-hour times with an "h" ("0945h", "1130 hrs").
 
 Dictated notes give the injection's time and the time the pain came back in
 words as often as in digits. These read them as (hour, minute) on a 12-hour
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["WORDED_CLOCK", "worded_clock"]
+__all__ = ["MILITARY_CLOCK", "WORDED_CLOCK", "worded_clock"]
 
 _HOUR_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
                  "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
@@ -27,6 +27,10 @@ WORDED_CLOCK = re.compile(
     rf"|(?P<noon>noon|midday|lunch(?:time)?)\b"
     rf"|just[ \t]+(?P<near>after|before)[ \t]+(?P<near_hour>{_HOUR})\b{_NOT_A_TIME_AFTER})",
     re.IGNORECASE)
+
+
+# A military note's "0945h", "1130 hrs", "1400 hours": a time of day, not so many hours.
+MILITARY_CLOCK = re.compile(r"\b(?P<hh>[01]\d|2[0-3])(?P<mm>[0-5]\d)[ \t]?(?:h|hrs?|hours)\b", re.IGNORECASE)
 
 
 def _hour(word: str) -> int:

@@ -16,6 +16,7 @@ from extractor.asides import release_aside_negations
 from extractor.checkboxes import drop_unfilled, mark_answered_below, mark_side_grid, mark_unticked, read_ticked_relief
 from extractor.facts import ExtractedDocument, Fact
 from extractor.json_export import json_as_labels, looks_like_json
+from extractor.hl7_export import hl7_as_labels, looks_like_hl7
 from extractor.rtf_export import looks_like_rtf, rtf_as_text
 from extractor.interpret import Context, Draft
 from extractor.interpret.dates import day_first_note
@@ -396,6 +397,8 @@ def nlp_text(text: str) -> str:
         text = json_as_labels(text)
     elif looks_like_rtf(text):  # an export that kept its rich-text codes: the text they format
         text = rtf_as_text(text)
+    if "MSH|" in text and looks_like_hl7(text):  # a results message: its segments as labelled lines
+        text = hl7_as_labels(text)
     if "=" in text:  # first: the wrapped-line rule leaves a field's own line alone
         text = _KEY_VALUE.sub(_key_as_label, text)
     if "\t" in text:

@@ -25,6 +25,7 @@ interpreters. Nothing is logged.
 """
 # No `from __future__ import annotations`: spaCy reads the factory's annotations at run time.
 
+import datetime as dt
 import itertools
 import re
 from dataclasses import dataclass, replace
@@ -33,7 +34,7 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from extractor.clockwords import WORDED_CLOCK, worded_clock
+from extractor.clockwords import MILITARY_CLOCK, WORDED_CLOCK, worded_clock
 from extractor.numbers import number_value
 from extractor.patterns import load_json_data
 
@@ -85,7 +86,9 @@ class Column:
 
 
 # A time in digits or in words, for a rule's "{clock}": "09:48", "10:15 AM", "half past nine", "noon".
-_ANY_CLOCK = rf"(?P<clock>\d{{1,2}}:\d{{2}}(?:\s*[ap]\.?m\b)?|{WORDED_CLOCK.pattern})"
+# A 24-hour time with its "h" or "hrs" ("Needles out 1015h") is one too.
+_ANY_CLOCK = (rf"(?P<clock>\d{{1,2}}:\d{{2}}(?:\s*[ap]\.?m\b)?|{MILITARY_CLOCK.pattern}"
+              rf"|{WORDED_CLOCK.pattern})")
 
 
 @lru_cache(maxsize=1)
@@ -429,7 +432,8 @@ def _with_header_unit(cell: str, header_cell: str) -> str:
 # A nurse's remark between a log's rows: "-- d/c 1110, diary card given --".
 _ASIDE_ROW = re.compile(r"\s*--[^\n]*--\s*$")
 # "10:42 AM", "09:27", or a 24-hour time without its colon at the start of a row ("0851").
-_CLOCK = re.compile(r"(\d{1,2}):(\d{2})\s*([ap])?|^\s*\|?\s*([01]\d|2[0-3])([0-5]\d)\b", re.IGNORECASE)
+_CLOCK = re.compile(r"(\d{1,2}):(\d{2})\s*([ap])?|^\s*\|?\s*([01]\d|2[0-3])([0-5]\d)(?:h(?:rs?)?)?\b",
+                    re.IGNORECASE)
 
 
 def _clock_minutes(m: re.Match) -> int | None:
@@ -472,6 +476,9 @@ def _clock_text_minutes(clock: str) -> int | None:
     worded = WORDED_CLOCK.fullmatch(clock.strip())
     if worded is not None:
         return _minutes(*worded_clock(worded), None)
+    military = MILITARY_CLOCK.fullmatch(clock.strip())
+    if military is not None:
+        return _minutes(int(military.group("hh")), int(military.group("mm")), None)
     m = _CLOCK.match(clock.strip())
     return _clock_minutes(m) if m is not None else None
 
@@ -559,6 +566,32 @@ def _hours_after(label: str, reference: int | None) -> float | None:
             and minutes + 12 * 60 - reference < 12 * 60):
         after += 12 * 60
     return round(after / 60, 3) if after >= 0 else None
+
+
+# A take-home diary's row that opens with its day: "3/4 1:40pm", "3/5 7am".
+_ROW_DAY = re.compile(r"\s*\|?\s*(\d{1,2})/(\d{1,2})(?:/\d{2,4})?\s+")
+_ROW_HOUR = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*(?:([ap])\.?m\b)?", re.IGNORECASE)
+
+
+def _dated_row_hours(label: str, day: re.Match, first_day: re.Match, reference: int | None) -> float | None:
+    """Hours from the injection to a dated diary row ("3/5 7am" after a 2:15 pm block on 3/4 is 16.75);
+    None for a row before it or with no injection time. The first row's day is the block's."""
+    clock = _ROW_HOUR.match(label, day.end())
+    if clock is None or reference is None:
+        return None
+    minutes = _minutes(int(clock.group(1)), int(clock.group(2) or 0), clock.group(3))
+    try:
+        days = (dt.date(2000, int(day.group(1)), int(day.group(2)))
+                - dt.date(2000, int(first_day.group(1)), int(first_day.group(2)))).days
+    except ValueError:
+        return None
+    if minutes is None or not 0 <= days <= _DIARY_DAYS:
+        return None
+    after = days * 24 * 60 + minutes - reference
+    return round(after / 60, 3) if after >= 0 else None
+
+
+_DIARY_DAYS = 7  # a take-home diary covers the days after the block, not another month
 
 
 def clock_row_reading(line: str, text: str) -> tuple[str | None, float | None]:
@@ -736,13 +769,19 @@ def table_cells(text: str) -> list[tuple[int, int, str, dict]]:
             rows.append(lines[j])
             j += 1
         if len(rows) >= 2 or (kind == "summary" and rows):
+            first_day = None  # a dated diary's first row: the block's day
             for start, line in rows:
                 if kind == "summary":
                     found = _summary_cells(line, header, columns)
                 else:
                     label = row_label.match(line).group(0)
                     hours = hours_in(label)
-                    if hours is None and _CLOCK.search(label):
+                    day = _ROW_DAY.match(label)
+                    if day is not None:
+                        reference = reference or [_clock_reference(text)]
+                        first_day = first_day or day
+                        hours = _dated_row_hours(label, day, first_day, reference[0])
+                    elif hours is None and _CLOCK.search(label):
                         reference = reference or [_clock_reference(text)]
                         hours = _hours_after(label, reference[0])
                     read = [_score_only(line, cell) for cell in _row_cells(line, header, columns)]

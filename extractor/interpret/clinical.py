@@ -498,6 +498,8 @@ _BLOCK_WORD = re.compile(r"\b(?:blocks?|mbbs?|injections?|medial branch)\b", re.
 # "the block two weeks ago", "block 1 mL per level": the number counts time or a dose, not blocks.
 _UNIT_NEXT = re.compile(r"[ \t]*(?:min(?:ute)?s?|h(?:ou)?rs?|days?|weeks?|wks?|months?|mos?|years?|yrs?"
                         r"|ml|mls|cc|mg|mcg|%|percent)(?![A-Za-z])", re.IGNORECASE)
+# "Last procedure: MBB 3/18", "block 2/10/26": the number opens a date.
+_DATE_NEXT = re.compile(r"[/-]\d")
 
 
 def _problem_number(text: str, start: int, end: int) -> bool:
@@ -546,7 +548,8 @@ def interpret_block_number(span, ctx: Context) -> list[Draft]:
             return []  # "the 3rd of March", "the inferior third of the joint": no "first of two"
         if _NUMBER_BEFORE.search(ctx.text, max(0, start - 20), start):
             return []  # "block #1 (first of two)" restates the number: one fact
-    if span.id_ == "block.number_spelled_after" and _UNIT_NEXT.match(ctx.text, end):
+    if span.id_ == "block.number_spelled_after" and (_UNIT_NEXT.match(ctx.text, end)
+                                                     or _DATE_NEXT.match(ctx.text, end)):
         return []
     if span.start and ctx.doc[span.start - 1].lower_[:3] in MONTH_NUMBERS:
         return []  # "on June 2nd with lidocaine" is a date, not the second block

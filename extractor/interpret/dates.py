@@ -26,6 +26,7 @@ DATE_SETTINGS = {"DATE_ORDER": "MDY", "PREFER_DATES_FROM": "past", "REQUIRE_PART
 _MDY = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{2}|\d{4})$")
 _ISO = re.compile(r"^(\d{4})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{1,2})$")  # 2026-10-02, 2026/10/02, 2026.05.12
 _COMPACT = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})$")  # 20260219, as old practice systems write it
+_TIME_OF_DAY = re.compile(r"^(?:[01]\d|2[0-3])[0-5]\d(?:[0-5]\d)?$")  # a timestamp's HHMM or HHMMSS
 _PADDED_MONTH_DAY = re.compile(r"^(\d{1,2})\s*/\s*(\d{1,2})$")  # "09/02", "10/07", "9/3": no year
 _CUE_GAP = 3  # tokens allowed between a cue ("DOS") and its date, e.g. ":"
 
@@ -268,6 +269,7 @@ _SCORE_WORDS = {"pain", "nrs", "vas", "nprs", "score", "scale", "rating", "rated
 # "9/3" could be many things besides a date: a score ("7/10"), a strength grade ("4/5"), a fraction
 # ("1/2 tab"), a count ("2/2 blocks").
 _FRACTIONS = {(1, 2), (1, 3), (2, 3), (1, 4), (3, 4)}
+_CLOCK_AFTER = re.compile(r"[ \t]+(?:(?:[01]?\d|2[0-3]):[0-5]\d(?:[ \t]?[ap]\.?m)?\b|(?:1[0-2]|[1-9])[ \t]?[ap]\.?m\b)", re.IGNORECASE)
 _NOT_AFTER_A_DATE = {"of", "tab", "tabs", "tablet", "tablets", "mg", "ml", "cc", "x", "times", "blocks", "pills",
                      "days", "weeks", "nights"}
 # "MRI L-spine (1/26)": a study is dated by month and year.
@@ -281,6 +283,8 @@ def _not_a_bare_date(span) -> bool:
     month, day = int(span[0].text), int(span[-1].text)
     doc = span.doc
     after = doc[span.end] if span.end < len(doc) else None
+    if _CLOCK_AFTER.match(doc.text, span.end_char):
+        return False  # "3/4 1:40pm", "3/5 7am": a diary's day and its hour
     return (day == 10 or (month <= 5 and day == 5) or (month, day) in _FRACTIONS or month == day
             or (after is not None and (after.lower_ in _NOT_AFTER_A_DATE or after.text in {"/", "+"}))
             or _word_before(span) in _STUDY_WORDS)
@@ -378,6 +382,16 @@ def interpret_date(span, ctx: Context) -> list[Draft]:
         if (not _COMPACT.match(span.text) or parse_date(span.text) is None or _after_id_cue(span, ctx)
                 or _inside_a_code(span)):
             return []
+    if span.id_ == "date.timestamp_compact":
+        # "20260127083200": the date is the first eight digits, when the rest is a time of day.
+        day, time = span.text[:8], span.text[8:]
+        if not (_COMPACT.match(day) and _TIME_OF_DAY.match(time)) or (value := parse_date(day)) is None:
+            return []
+        # An HL7 order's observation time (OBR-7) is when the procedure was done: its date of service.
+        line_start = ctx.text.rfind("\n", 0, span.start_char) + 1
+        kind = "service_date" if ctx.text.startswith("OBR", line_start) else "date"
+        return [Draft(kind, value.isoformat(), span.start_char, span.start_char + 8, span.id_,
+                      "a timestamp's date", span)]
     matched = span
     if len(span) > 1 and span[-1].text == ",":  # "on the fourth of March, with 2% lidocaine": the year's comma, no year
         span = Span(span.doc, span.start, span.end - 1, label=span.label_, span_id=span.id_)

@@ -8,7 +8,7 @@ import re
 
 from spacy.tokens import Span
 
-from extractor.clockwords import WORDED_CLOCK, worded_clock
+from extractor.clockwords import MILITARY_CLOCK, WORDED_CLOCK, worded_clock
 from extractor.interpret import Context, Draft
 from extractor.interpret.dates import MONTH_NUMBERS
 from extractor.numbers import number_value, spanish_number
@@ -117,7 +117,23 @@ _DAY_PART_IDS = {"duration.until_day_part", "duration.rest_of_day_part", "durati
                  "duration.bare_until_day_part", "duration.the_rest_of_day_part"}
 
 
+def _military_hours(span) -> float | None:
+    """"from 0945h until 1400h" is 4.25 hours, "until 1130 hrs" the hours from the injection to then;
+    a bare "1400h" says when, not how long (None)."""
+    clocks = [(int(m.group("hh")), int(m.group("mm"))) for m in MILITARY_CLOCK.finditer(span.text)]
+    if len(clocks) == 2:
+        minutes = (clocks[1][0] - clocks[0][0]) * 60 + clocks[1][1] - clocks[0][1]
+        return round(minutes / 60, 3) if minutes > 0 else None
+    before = span.doc[span.start - 1].lower_ if span.start else ""
+    if before in _UNTIL or any(t.lower_ in _UNTIL for t in span):
+        text = span.doc.user_data.get(SOURCE_TEXT) or span.doc.text
+        return hours_until(text, clocks[0][0], clocks[0][1], None, at=span.start_char)
+    return None
+
+
 def duration_hours(span) -> float | None:
+    if MILITARY_CLOCK.search(span.text):
+        return _military_hours(span)
     if span.id_ == "duration.month_range":
         return _month_range_hours(span)
     if span.id_ in _DAY_PART_IDS:
@@ -315,7 +331,7 @@ def _each_figure(span, ctx: Context) -> list[Draft]:
 
 # "- 30 min: pain went from 8/10 to 1/10 / - Diary: relief held ~5 h": how long the figure above lasted.
 _HELD = re.compile(r"(?:\b(?:relief|benefit|effect)\b[^.\n]{0,24}?\b(?:held|lasted|lasting|persisted|continued|sustained)\b"
-                   r"|\bduration\s+of\s+(?:relief|benefit|effect)\b)[^.\n]{0,12}$", re.IGNORECASE)
+                   r"|\bduration\s+of\s+(?:relief|benefit|effect)\b(?:\s*\([^()\n]{0,40}\))?)[^.\n]{0,12}$", re.IGNORECASE)
 _HELD_LINES = 2  # the duration's line may be this many lines below the figure
 
 

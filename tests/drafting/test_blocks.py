@@ -590,3 +590,28 @@ def test_a_letter_filed_days_after_it_was_written_reports_on_the_block_it_names(
     # Written ten days after the block, the same letter reports on nothing.
     late = (letter[0], letter[1].replace("Saturday January 10", "Sunday January 18"))
     assert 85.0 not in [f.value["percent"] for f, _ in blocks_of(BLOCK_1, late, BLOCK_2)["2026-01-08"].reliefs]
+
+
+def test_an_intake_field_gives_the_previous_blocks_relief():
+    # The medical assistant's intake above block #2's note (and above the ablation's) tells of the block
+    # before: "Last procedure: MBB 3/4" is history, not block number 3, and the note is still block #2's.
+    intake = ("MEDICAL ASSISTANT INTAKE   (K. Osei, CMA  {date} 12:55)\n"
+              "Pain relief since last procedure: {pct}%\nHours of relief: {hours}\nLast procedure: MBB {last}\n\n")
+    block_2 = ("03/18/2026", intake.format(date="03/18/2026", pct=90, hours=8, last="3/4")
+               + "Procedure: Bilateral L3-4 and L4-5 lumbar medial branch blocks, #2 (confirmatory)\n"
+                 "Guidance: fluoroscopy\nInjectate: bupivacaine 0.5%, 0.5 mL per nerve; no steroid\n\n"
+                 "Recovery: pain 1/10 at 30 minutes.\n")
+    ablation = ("04/08/2026", intake.format(date="04/08/2026", pct=85, hours=6, last="3/18")
+                + "Procedure: Bilateral L3-4 and L4-5 radiofrequency ablation\nGuidance: fluoroscopy\n")
+    blocks = blocks_of(BLOCK_1, ("03/04/2026", BLOCK_1[1]), block_2, ablation)
+    assert [(f.value["percent"], f.value["duration_hours"]) for f, _ in blocks["2026-03-04"].reliefs] == [(90.0, 8.0)]
+    assert (85.0, 6.0) in [(f.value["percent"], f.value["duration_hours"]) for f, _ in blocks["2026-03-18"].reliefs]
+
+
+def test_a_nurses_initial_does_not_end_the_sentence_that_dates_her_call():
+    # "RN call 02/11/26 (J. Tran RN): ... 85% relief": the call is the day after block #2, so the relief is its.
+    note = ("02/12/2026", "RESULTS\nBlock #1 01/08/2026, lidocaine.\nBlock #2 02/10/2026, bupivacaine.\n"
+                          "RN call 02/11/26 0905 (J. Tran RN): diary shows 85% relief for about "
+                          "6 hours, expected for bupivacaine.\n")
+    blocks = blocks_of(BLOCK_1, ("02/10/2026", BLOCK_1[1]), note)
+    assert [f.value["percent"] for f, _ in blocks["2026-02-10"].reliefs] == [85.0]

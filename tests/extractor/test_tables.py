@@ -416,3 +416,22 @@ def test_a_diary_read_back_with_its_times_in_words():
     assert clock_row_reading("  by three o'clock ..... ", text) == ("after", 5.5)
     assert clock_row_reading("  a bit after two ...... ", text) == (None, None)
     assert clock_row_reading("  a quarter to nine .... ", text) == ("before", None)  # before the block
+
+
+DATED_DIARY = """Procedure date: 03/04/2026
+Injection complete: 2:15 pm   (filled in by recovery RN)
+| Date/time    | Pain (0-10) | What were you doing?                  |
+|--------------|-------------|---------------------------------------|
+| 3/4 1:40pm   | 7           | before the shot                       |
+| 3/4 2:45pm   | 1           | recovery room                         |
+| 3/4 10:30pm  | 2           | going to bed                          |
+| 3/5 7am      | 6           | woke up - slept all night, ache back  |
+"""
+
+
+def test_a_diary_whose_rows_open_with_their_day_counts_hours_across_midnight():
+    cells = _cells(DATED_DIARY)
+    assert [(t, r) for t, r, _ in cells] == [("7", "table.pain_column"), ("1", "table.pain_column"),
+                                             ("2", "table.pain_column"), ("6", "table.pain_column")]
+    # before the 2:15 pm injection, then 30 minutes, 8.25 hours and the next morning's 16.75 hours
+    assert [n["at_hours"] for _, _, n in cells] == [None, 0.5, 8.25, 16.75]
