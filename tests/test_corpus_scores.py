@@ -225,7 +225,8 @@ OTHER_SETS = ("corpus_heldout", "corpus_blind", "corpus_blind2", "corpus_blind3"
               "corpus_blind39", "corpus_blind40", "corpus_blind41", "corpus_blind42",
               "corpus_blind43", "corpus_blind44", "corpus_blind45",
               "corpus_blind46", "corpus_blind47", "corpus_blind48",
-              "corpus_blind49", "corpus_blind50", "corpus_blind51")
+              "corpus_blind49", "corpus_blind50", "corpus_blind51",
+              "corpus_blind52")
 
 
 @pytest.mark.parametrize("name", OTHER_SETS)
