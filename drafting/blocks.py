@@ -379,6 +379,13 @@ def _followed_block(doc: ExtractedDocument, date: str | None, session_dates: set
 _FOLLOW_UP_BEFORE = re.compile(r"\b(?:f/u|follow[- ]?up|phone|call|called|spoke)\b[^\n\d]{0,12}$", re.IGNORECASE)
 
 
+def _block_before_call(call: str, session_dates: set[str]) -> str | None:
+    """The latest block date up to _FOLLOW_UP_DAYS before a follow-up call's date (ISO), if any."""
+    day = dt.date.fromisoformat(call)
+    before = [d for d in session_dates if 0 < (day - dt.date.fromisoformat(d)).days <= _FOLLOW_UP_DAYS]
+    return max(before, default=None)
+
+
 def _called_about(doc: ExtractedDocument, call: Fact) -> Fact | None:
     """The latest date the note gives up to _FOLLOW_UP_DAYS before a follow-up call's date (the block it asks about)."""
     day = dt.date.fromisoformat(call.value)
@@ -767,10 +774,19 @@ def collect_blocks(case: Case, before: str | None = None) -> list[BlockRecord]:
                                     and (describes_block or fact.value.get("at_hours") is not None))
                 if later and (date is None or date.value not in session_dates):
                     continue
+                called = None
+                if (date is not None and fact.kind == "relief" and date.value not in session_dates
+                        and _FOLLOW_UP_BEFORE.search(doc.text, max(0, date.start - 24), date.start)):
+                    # "... per the nurse call of 07/29/2026" in block #2's note: the call's day is no block's;
+                    # the relief is the block's done a few days before the call.
+                    called = _block_before_call(date.value, session_dates)
                 if fact.kind == "relief" and fact.pattern_id in _SINCE_LAST_IDS and summary.date:
                     # An intake's "Pain relief since last procedure: 90%": the latest block before this note,
                     # whatever dates its other lines give.
                     target = records.get(max((d for d in session_dates if d < summary.date), default=""))
+                elif called is not None:
+                    target = records[called]
+                    target.mentions.append(evidence_of(date, doc))
                 elif date is not None and (date.value != summary.date or diary_of_the_day):
                     if date.value in session_dates:
                         target = records[date.value]

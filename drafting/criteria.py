@@ -8,9 +8,11 @@ used only where the rule is about history (care tried, blocks done).
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Callable
 
 from extractor.facts import ExtractedDocument, Fact
+from extractor.tables import hours_in
 
 from drafting.blocks import DERIVED_RELIEF, BlockRecord, collect_blocks
 from drafting.cases import Case
@@ -212,11 +214,21 @@ def block_anesthetic_only(case, rfa, blocks, profile) -> dict:
     return _result("block_anesthetic_only", "met", "the blocks used local anesthetic only, no steroid", ev)
 
 
-def _hours(relief: Fact, need_pct: float) -> float | None:
+def _hours(relief: Fact, need_pct: float, doc=None) -> float | None:
     """How long a relief is known to have lasted: its duration, or the time a diary row
-    ("4 h | 90%") or "90% at 4 h" read it at, when it was still at the threshold then."""
-    at = relief.value.get("at_hours") if relief.value["percent"] >= need_pct else None
+    ("4 h | 90%") or "90% at 4 h" read it at, when it was still at the threshold then.
+    A figure measured at a time ("100% better at 1 hr") held at least until then."""
+    at = relief.value.get("at_hours")
+    if at is None and doc is not None:
+        measured = _MEASURED_AT.match(doc.text, relief.end)
+        at = hours_in(measured.group(1)) if measured else None
+    at = at if relief.value["percent"] >= need_pct else None
     return max(relief.value.get("duration_hours") or 0, at or 0) or None
+
+
+# "100% better at 1 hr", "90% relief @ 30 min": when the figure was read.
+_MEASURED_AT = re.compile(r"[ \t]*(?:at|@)[ \t]*(~?\d+(?:\.\d+)?[ \t]*(?:min|mins|minutes|h|hr|hrs|hours?))\b",
+                          re.IGNORECASE)
 
 
 def _ended_early(block: BlockRecord, longest: Fact, need_pct: float, expected: float) -> bool:
@@ -249,19 +261,19 @@ def relief_duration(case, rfa, blocks, profile) -> dict:
         good = [(f, d) for f, d in block.reliefs if f.value["percent"] >= need_pct]
         # Duration is its own rule: when no relief at the threshold says how
         # long it lasted, the relief that does say so is judged.
-        if not any(_hours(f, need_pct) or f.value.get("expected_duration") for f, _ in good):
+        if not any(_hours(f, need_pct, d) or f.value.get("expected_duration") for f, d in good):
             good = list(block.reliefs)
         lasting = [(f, d) for f, d in good if f.value.get("expected_duration")
-                   or (_hours(f, need_pct) or 0) >= expected]
-        timed = [(f, d) for f, d in good if _hours(f, need_pct)]
+                   or (_hours(f, need_pct, d) or 0) >= expected]
+        timed = [(f, d) for f, d in good if _hours(f, need_pct, d)]
         ev.extend(evidence_of(f, d) for f, d in block.agents[:1])
         if lasting:
             ev.append(evidence_of(*lasting[0]))
             parts.append(f"{block.date}: relief lasted as expected for {'/'.join(sorted(agents))} ({expected:g} h)")
         elif timed:
-            longest = max(timed, key=lambda x: _hours(x[0], need_pct))
+            longest = max(timed, key=lambda x: _hours(x[0], need_pct, x[1]))
             ev.append(evidence_of(*longest))
-            held = _hours(longest[0], need_pct)
+            held = _hours(longest[0], need_pct, longest[1])
             if _ended_early(block, longest[0], need_pct, expected):
                 status = "not_met"
                 parts.append(f"{block.date}: relief lasted {held:g} h, "

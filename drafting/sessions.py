@@ -608,6 +608,17 @@ def _is_therapy_note(text: str) -> bool:
     return _THERAPY_HEAD.search(head) is not None and _THERAPIST.search(text) is not None
 
 
+# A patient's diary, or an app's printout of it: "POST-PROCEDURE PAIN DIARY", "PainTrack Block Diary -
+# Clinician Printout". It records relief after blocks done elsewhere in the folder ("BLOCK 1 | Medial
+# branch block #1 | bilateral L3-4, L4-5"); none is done in it.
+_DIARY_TITLE = re.compile(r"\bdiary\b", re.IGNORECASE)
+_DIARY_TITLE_LINES = 2
+
+
+def _is_diary(text: str) -> bool:
+    return _DIARY_TITLE.search(_head(text, _DIARY_TITLE_LINES)) is not None
+
+
 def _is_message(text: str) -> bool:
     """An e-mail or patient-portal message ("Subject:" and "From:" / "To:" lines) saved to the chart,
     or a text-message thread (two or more "[12:05 PM] Name:" lines).
@@ -640,7 +651,7 @@ def summarise(doc: ExtractedDocument) -> DocumentSummary:
     letter = _is_letter(doc.text)
     # A message's "this morning" is its sender's day, not a procedure recorded here.
     reported_only = ((letter and not _done_that_day(doc)) or _is_message(doc.text) or _is_call_or_booking(doc.text)
-                     or _is_therapy_note(doc.text))
+                     or _is_therapy_note(doc.text) or _is_diary(doc.text))
     session, warnings = (None, []) if reported_only else _session(doc, date)
     if session is None:
         kind = "clinic_note"

@@ -138,7 +138,7 @@ _BREAK_BEFORE_NUMBER = re.compile(r"\n(?=[ \t]*[~<>]?\d(?!\d*[.)][ \t]))")  # no
 _WORD_BEFORE_BREAK = re.compile(r"(?<![A-Za-z])([A-Za-z]+)\.?$")
 _NO_LINE_ENDS_ON = frozenset(
     "about approximately approx around roughly nearly almost lasting lasted for than x and or from "
-    "still remains remained "
+    "still remains remained was were "
     "january february march april june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec".split())
 

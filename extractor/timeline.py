@@ -294,15 +294,33 @@ def mark_transmitted(facts: tuple[Fact, ...], text: str) -> tuple[Fact, ...]:
     rules = _transmittal_rules()
     # (Not on a print stamp: "Printed 11/10/2025 by ... (HIM - Release of Information)  Page 1 of 3"
     # heads a chart print, whose encounters are the records themselves.)
-    title_at = next((start for start, line in _title_lines(text, rules["lines"])
-                     if any(p in line for p in rules["phrases"]) and not _print_stamp(line)), None)
-    if title_at is None or not facts:
+    title = next(((start, line) for start, line in _title_lines(text, rules["lines"])
+                  if any(p in line for p in rules["phrases"]) and not _print_stamp(line)), None)
+    if title is None or not facts:
         return facts
-    page = min(facts, key=lambda f: abs(f.start - title_at)).page  # None for text: the whole document
+    title_at = title[0]
+    page = min(facts, key=lambda f: abs(f.start - title_at)).page  # None for text
+    # A text file has no pages, but a fax read back as text marks its next one ("P.002/003" in
+    # the banner, "Page 2 of 3"): a fax cover sheet ends there, and the note it encloses follows -
+    # unless the sheet releases another practice's records, whose notes are all history.
+    next_page = _NEXT_PAGE.search(text, title_at) if page is None and _FAX_COVER.search(title[1]) else None
+    end = next_page.start() if next_page else len(text)
+    if _RECORDS_RELEASE.search(text, title_at, end):
+        end = len(text)
     kinds = _planned_kinds().get("plan", frozenset())
     return tuple(dataclasses.replace(f, historical=True)
-                 if f.kind in kinds and f.page == page and not (f.historical or f.hypothetical) else f
+                 if (f.kind in kinds and f.page == page and f.start < end
+                     and not (f.historical or f.hypothetical)) else f
                  for f in facts)
+
+
+_FAX_COVER = re.compile(r"\b(?:fax|facsimile)\b|\bcover sheet\b", re.IGNORECASE)
+# A cover sheet that releases a practice's records to another ("FAX COVER SHEET - MEDICAL RECORDS",
+# "Records released per patient authorization"): the notes it encloses are that practice's history.
+_RECORDS_RELEASE = re.compile(r"\b(?:medical records|records release[ds]?|records released|release of (?:information|"
+                              r"records|medical records)|outside records|transfer of care)\b", re.IGNORECASE)
+# A later page's mark: a fax banner's "P.002/003", a footer's "Page 2 of 3", a form feed.
+_NEXT_PAGE = re.compile(r"(?im)^[^\n]*\b(?:p\.?[ \t]*0*[2-9]\d*[ \t]*/[ \t]*\d+|page[ \t]+0*[2-9]\d*[ \t]+of[ \t]+\d+)\b|\f")
 
 
 @lru_cache(maxsize=1)

@@ -64,10 +64,29 @@ def interpret_procedure(span, ctx: Context) -> list[Draft]:
         return []
     if span.id_ == "procedure.rfa_cooled" and span.end < len(ctx.doc) and ctx.doc[span.end].lower_ in _DEVICE_WORDS:
         return []
+    if span.id_ in _CODE_FIELD_IDS and not _names_by_code_only(span, ctx):
+        return []
     value = ctx.values.get(span.id_)
     if value == "facet_rfa" and _names_other_joint(span, ctx.doc):
         value = "other_ablation"
     return [Draft("procedure", value, span.start_char, span.end_char, span.id_, "procedure", span)]
+
+
+# A procedure field whose first entry is a CPT code: "Procedure(s): 64493-LT, 64494-LT", "CPT: 64635".
+_CODE_FIELD_IDS = {"procedure.facet_block_code_field", "procedure.facet_rfa_code_field"}
+_CODE_FIELD = re.compile(r"[ \t]*(?:procedures?(?:[ \t]*\(s\))?(?:[ \t]+performed)?|proc|cpt(?:[ \t]+codes?)?)"
+                         r"[ \t]*:[ \t]*$", re.IGNORECASE)
+
+
+def _names_by_code_only(span, ctx: Context) -> bool:
+    """The code opens a procedure field and no procedure words share its line: "Procedure(s): 64493-LT,
+    64494-LT" (not "Procedure: 64493 - lumbar medial branch block", whose words are the fact, nor a
+    superbill's row or a remittance's line, which name no procedure done here)."""
+    line_start, line_end = line_bounds(ctx.text, span.start_char)
+    if not _CODE_FIELD.match(ctx.text, line_start, span.start_char):
+        return False
+    return not any(s.label_ == "PROCEDURE" and s.id_ not in _CODE_FIELD_IDS and line_start <= s.start_char < line_end
+                   for s in ctx.spans)
 
 
 # "Left hip radiofrequency ablation of the articular branches of the obturator and femoral nerves":

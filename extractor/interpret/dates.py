@@ -392,6 +392,12 @@ def interpret_date(span, ctx: Context) -> list[Draft]:
         kind = "service_date" if ctx.text.startswith("OBR", line_start) else "date"
         return [Draft(kind, value.isoformat(), span.start_char, span.start_char + 8, span.id_,
                       "a timestamp's date", span)]
+    if span.id_ == "date.iso_timestamp":  # "2026-03-04T10:36:48-05:00": the date as written, not its time
+        value = parse_date(span.text[:10])
+        if value is None:
+            return []
+        return [Draft("date", value.isoformat(), span.start_char, span.start_char + 10, span.id_,
+                      "a timestamp's date", span)]
     matched = span
     if len(span) > 1 and span[-1].text == ",":  # "on the fourth of March, with 2% lidocaine": the year's comma, no year
         span = Span(span.doc, span.start, span.end - 1, label=span.label_, span_id=span.id_)

@@ -307,7 +307,7 @@ def _oxygen_saturation(span) -> bool:
 
 def _each_percent(span, ctx: Context) -> list[Draft]:
     """"80% and 85% relief": the first percent alone, then the second with the words after it."""
-    second = next((t.i for t in span[1:-1] if t.like_num and t.nbor(1).lower_ in ("%", "percent", "pct")), None)
+    second = next((t.i for t in span[1:-1] if t.like_num and t.nbor(1).lower_ in ("%", "percent", "percents", "pct")), None)
     if second is None:
         return []
     first = Span(span.doc, span.start, span.start + 2, label=span.label_, span_id="relief.pct_relief")
@@ -336,7 +336,7 @@ _HELD_LINES = 2  # the duration's line may be this many lines below the figure
 
 
 _PAIN_WORDS = {"pain", "nrs", "vas", "nprs", "score", "scores"}
-_NOT_SCORE_AFTER = set(_UNIT_HOURS) | {"%", "percent", "mg", "ml", "cc", "levels", "joints", "/", "am", "pm", "o'clock"}
+_NOT_SCORE_AFTER = set(_UNIT_HOURS) | {"%", "percent", "percents", "mg", "ml", "cc", "levels", "joints", "/", "am", "pm", "o'clock"}
 # "the block took her from a 6 to a 1": a verb that moves the patient, then whom.
 _MOVED = {"took", "brought", "got", "dropped", "takes", "brings"}
 _MOVED_WHOM = {"her", "him", "them", "me", "pt", "patient"}

@@ -615,3 +615,14 @@ def test_a_nurses_initial_does_not_end_the_sentence_that_dates_her_call():
                           "6 hours, expected for bupivacaine.\n")
     blocks = blocks_of(BLOCK_1, ("02/10/2026", BLOCK_1[1]), note)
     assert [f.value["percent"] for f, _ in blocks["2026-02-10"].reliefs] == [85.0]
+
+
+def test_a_call_dated_after_the_block_gives_that_blocks_relief_in_a_later_note():
+    # In block #2's note: "After block #1 ... per the nurse call of 07/29/2026": the call's day is no block's.
+    block_2 = ("08/11/2026", "PROCEDURE: Bilateral L3-4 and L4-5 medial branch blocks under fluoroscopy, block #2. "
+                             "Bupivacaine 0.5% 0.5 mL per level. No steroid.\n\n"
+                             "INTERVAL: After block #1 she reported 90% relief for about 2 hours, per the nurse "
+                             "call of 07/29/2026.\n")
+    blocks = blocks_of(("07/28/2026", BLOCK_1[1]), block_2)
+    assert sorted(blocks) == ["2026-07-28", "2026-08-11"]
+    assert [f.value["percent"] for f, _ in blocks["2026-07-28"].reliefs] == [90.0]

@@ -237,3 +237,13 @@ def test_each_side_ablated_needs_its_own_blocks(first_block_days, status):
     rfa = ("03/30/2026", "PROCEDURE: Bilateral L4-5 radiofrequency ablation under fluoroscopy.\n")
     criteria = rfa_criteria(*firsts, _sided_block("03/04/2026", 2, second_side, "Bupivacaine 0.5%", 5), rfa)
     assert criteria["levels_consistent"]["status"] == status
+
+
+@pytest.mark.parametrize("first_result, status", [
+    ("100% better at 1 hr.", "met"),       # at the threshold when read at lidocaine's hour: it held that long
+    ("100% better at 30 min.", "missing"),  # held half an hour at least; how long after is not known
+])
+def test_a_figure_measured_at_a_time_held_at_least_until_then(first_result, status):
+    criteria = rfa_criteria(block("09/22/2026", 1, "Lidocaine 2%", first_result),
+                            block("10/06/2026", 2, "Bupivacaine 0.5%", "90% relief for 6 hours."), RFA)
+    assert criteria["relief_duration"]["status"] == status

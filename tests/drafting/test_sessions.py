@@ -747,3 +747,17 @@ def test_an_export_of_one_key_tab_value_field_a_line_reads_its_plan_as_a_plan():
 ])
 def test_documents_that_record_no_procedure_of_their_own(text):
     assert summary_of(text, "doc.txt").session is None
+
+
+def test_a_diary_printout_records_no_session():
+    # An app's diary printout heads each block's rows with the block ("BLOCK 1 | Medial branch block #1 |
+    # bilateral L3-4, L4-5"); the blocks were done in their own notes.
+    text = ("PainTrack Block Diary - Clinician Printout                      Page 1 of 1\n"
+            "Exported 02/25/2026 14:52 by K. Abernathy RN\n"
+            "Patient: Doe, Jane Q        DOB: 03/14/1961        MRN: 4455123\n\n"
+            "BLOCK 1 | Medial branch block #1 | bilateral L3-4, L4-5 | lidocaine 2%\n"
+            "Injection complete 10:05 on 02/03/2026.\n"
+            "  RN NOTE    Date: 02/04/2026    Post-block phone call\n"
+            "  90% relief for the first hour and still 80% at 2 h.\n")
+    summary = summary_of(text, "diary.txt")
+    assert summary.kind == "clinic_note" and summary.session is None

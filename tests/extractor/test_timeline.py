@@ -397,3 +397,29 @@ def test_a_late_entry_is_dated_by_the_day_it_documents(extract_text):
                        "Patient: Doe, Jane Q      MRN: 4455123\nDate: 03/13/2026\n\n"
                        "PROCEDURE PERFORMED 03/10/2026\nLeft L5-S1 medial branch block, diagnostic block #1.\n")
     assert own_date(doc.facts, doc.text) == "2026-03-10"
+
+
+FAXED_NOTE = """07/28/2026 16:05   FROM: SBRMC PAIN PROC UNIT   TO: 4125550133   P.001/002
+F A X   C O V E R   S H E E T
+Re:    PETRAKIS, LUCILLE M   (MRN H00736152)
+Enclosed: Procedure note - bilateral L5-S1 radiofrequency ablation
+
+07/28/2026 16:05   FROM: SBRMC PAIN PROC UNIT   TO: 4125550133   P.002/002
+PROCEDURE NOTE - RADIOFREQUENCY ABLATION
+Patient Name: PETRAKIS, LUCILLE M
+PROCEDURE: Bilateral L5-S1 radiofrequency ablation under fluoroscopy.
+"""
+
+
+def test_a_fax_cover_sheet_ends_at_the_faxs_next_page(extract_text):
+    # The cover sheet lists the note it encloses (history); the note on the next page is the record itself.
+    doc = extract_text(FAXED_NOTE)
+    rfa = [(f.start < FAXED_NOTE.index("P.002"), f.historical) for f in _facts(doc, "procedure")]
+    assert (True, True) in rfa and (False, False) in rfa
+
+
+def test_a_released_practices_records_stay_history_past_the_cover_page(extract_text):
+    released = FAXED_NOTE.replace("F A X   C O V E R   S H E E T",
+                                  "FAX COVER SHEET - MEDICAL RECORDS\nRecords released per patient authorization.")
+    doc = extract_text(released)
+    assert all(f.historical for f in _facts(doc, "procedure"))
