@@ -21,6 +21,7 @@ _WORD_NUMBERS = {"one": 1, "a": 1, "an": 1, "two": 2, "three": 3, "four": 4, "fi
                  "seven": 7, "eight": 8, "ten": 10, "twelve": 12, "several": 3}
 _UNIT_HOURS = {"min": 1 / 60, "mins": 1 / 60, "minute": 1 / 60, "minutes": 1 / 60,
                "h": 1, "hr": 1, "hrs": 1, "hour": 1, "hours": 1,
+               "hora": 1, "horas": 1, "minutos": 1 / 60,  # "por umas 4 horas" (Spanish, Portuguese)
                "d": 24, "day": 24, "days": 24, "wk": 168, "wks": 168, "week": 168, "weeks": 168,
                "mo": 730, "mos": 730, "month": 730, "months": 730,
                "yr": 8760, "yrs": 8760, "year": 8760, "years": 8760, "y": 8760}
@@ -87,16 +88,18 @@ def _hours_until_clock(span) -> float | None:
     else:
         clock = next(m for t in span if (m := _CLOCK_TOKEN.match(t.text)))
         hour, minute = int(clock.group(1)), int(clock.group(2) or 0)
-        half = next((t.lower_[0] for t in span if t.lower_ in _HALF_DAY), None)
+        half = next((t.lower_[0] for t in span if t.lower_ in _HALF_DAY), None) or next(
+            (_DAY_PART_HALF[t.lower_] for t in span if t.lower_ in _DAY_PART_HALF), None)  # "4:30 in the afternoon"
     text = span.doc.user_data.get(SOURCE_TEXT) or span.doc.text  # doc.text joins every token again
     return hours_until(text, hour, minute, half, at=span.start_char)
 
 
 _HALF_DAY = {"am", "pm", "a.m.", "p.m."}
+_DAY_PART_HALF = {"morning": "a", "afternoon": "p", "evening": "p"}
 # Durations that end at a clock time: the relief held until then ("wore off around 6 pm", "til about 3",
 # "el dolor volvió a las 5", "until about a quarter to seven").
-_UNTIL_CLOCK_IDS = {"duration.until_clock", "duration.until_bare_hour", "duration.spanish_until_hour",
-                    "duration.came_back_at_clock", "duration.back_by_clock",
+_UNTIL_CLOCK_IDS = {"duration.until_clock", "duration.until_clock_day_part", "duration.until_bare_hour",
+                    "duration.spanish_until_hour", "duration.came_back_at_clock", "duration.back_by_clock",
                     "duration.until_worded_clock", "duration.until_oclock", "duration.until_noon"}
 
 
