@@ -214,7 +214,7 @@ def block_anesthetic_only(case, rfa, blocks, profile) -> dict:
     return _result("block_anesthetic_only", "met", "the blocks used local anesthetic only, no steroid", ev)
 
 
-def _hours(relief: Fact, need_pct: float, doc=None) -> float | None:
+def _hours(relief: Fact, need_pct: float, doc: ExtractedDocument | None = None) -> float | None:
     """How long a relief is known to have lasted: its duration, or the time a diary row
     ("4 h | 90%") or "90% at 4 h" read it at, when it was still at the threshold then.
     A figure measured at a time ("100% better at 1 hr") held at least until then."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-# A segment line: three capitals (or a letter, a letter or digit, a letter) and a field separator.
+# A segment line: a segment id the results feeds send, then the field separator.
 _SEGMENT = re.compile(r"^(?:MSH|EVN|PID|PD1|PV1|PV2|ORC|OBR|OBX|NTE|NK1|AL1|DG1|IN1|TQ1|SPM)\|[^\n]*", re.MULTILINE)
 _SEPARATORS = str.maketrans({"|": " ", "^": " ", "~": " ", "\\": " ", "&": " "})
 _MIN_SEGMENTS = 2
@@ -83,21 +83,20 @@ def _pid_as_labels(line: str) -> str:
                 chosen = (at, components[0])
             at += len(repetition) + 1
         if chosen and chosen[1]:
-            keep.append((chosen[0], chosen[0] + len(chosen[1]), "MRN:"))
+            keep.append((chosen[0], "MRN:", chosen[1]))
     if len(bounds) > _PID_NAME:
         a, b = bounds[_PID_NAME]
         components = line[a:b].split("^")
         if len(components) > 1 and components[0] and components[1]:
             name = ",".join(components[:2]) + (" " + components[2] if len(components) > 2 and components[2] else "")
-            keep.append((a, a + len(name), "Patient:", name))
+            keep.append((a, "Patient:", name))
     if len(bounds) > _PID_BIRTH:
         a, b = bounds[_PID_BIRTH]
-        keep.append((a, a + min(b - a, 8), "DOB:"))
-    for item in keep:
-        start, end, label = item[:3]
-        out[start:end] = item[3] if len(item) > 3 else line[start:end]
-    for item in keep:
-        _label_before(out, item[0], item[2])
+        keep.append((a, "DOB:", line[a:a + min(b - a, 8)]))
+    for start, _, value in keep:
+        out[start:start + len(value)] = value
+    for start, label, _ in keep:
+        _label_before(out, start, label)
     return "".join(out)
 
 

@@ -249,6 +249,9 @@ _OCR_DIGIT = re.compile(r"\d(?<![A-Za-z]\d)[Oo](?![A-Za-z])|O(?<![A-Za-z0-9]O)(?
                         r"|[lI](?<![A-Za-z][lI])(?=0(?![A-Za-z0-9])|/10(?!\d))|\d/?[lI](?=\d)"
                         r"|l(?<![A-Za-z0-9]l)(?=(?:19|20)\d\d(?![0-9A-Za-z]))")
 _AS_DIGITS = str.maketrans("OolI", "0011")  # a match holds the digit before the letter, if any
+# A fax's OCR that read a month's leading zero as 9, 6 or 8 ("91/29/2026", "61/15/2026"): no date has
+# such a month, and no score or fraction has two slashes and a year.
+_OCR_MONTH_ZERO = re.compile(r"(?<![\d/])[689](?=[1-9]/(?:0?[1-9]|[12]\d|3[01])/(?:19|20)\d{2}\b)")
 _OCR_MONTH = re.compile(r"0(?:(?<![A-Za-z0-9]0)(?=(?:ct|CT)(?![A-Za-z]))|(?<=(?<![A-Za-z0-9])[Nn]0)(?=[vV](?![A-Za-z])))")
 
 
@@ -387,7 +390,8 @@ def nlp_text(text: str) -> str:
     the label rules read "Patient:" as in any other note, and no-break
     spaces and hyphens are plain ones. A letter that OCR read for a digit
     inside a number ("9O%", "7/l0", "NRS O/10", "07/l9/1961", "O9/03/l961") is the
-    digit, and a zero in a month's name ("0ct 06, 2026") is its O.
+    digit, a zero in a month's name ("0ct 06, 2026") is its O, and a month's leading
+    zero read as 9 ("91/29/2026") is the zero.
     A comma-separated export's cells are split by tabs, as a tab export's are.
     An e-mail's quoted lines lose their ">" marks, so they read as indented lines.
     Each change is one character for one, so every offset still indexes
@@ -425,6 +429,7 @@ def nlp_text(text: str) -> str:
     if not text.isascii():
         text = text.translate(_TYPOGRAPHIC)
     text = _OCR_MONTH.sub("O", text)
+    text = _OCR_MONTH_ZERO.sub("0", text)
     return _OCR_DIGIT.sub(lambda m: m.group(0).translate(_AS_DIGITS), text)
 
 

@@ -269,7 +269,9 @@ _SCORE_WORDS = {"pain", "nrs", "vas", "nprs", "score", "scale", "rating", "rated
 # "9/3" could be many things besides a date: a score ("7/10"), a strength grade ("4/5"), a fraction
 # ("1/2 tab"), a count ("2/2 blocks").
 _FRACTIONS = {(1, 2), (1, 3), (2, 3), (1, 4), (3, 4)}
-_CLOCK_AFTER = re.compile(r"[ \t]+(?:(?:[01]?\d|2[0-3]):[0-5]\d(?:[ \t]?[ap]\.?m)?\b|(?:1[0-2]|[1-9])[ \t]?[ap]\.?m\b)", re.IGNORECASE)
+# A clock time after an unpadded "m/d": "3/4 1:40pm", "3/5 7am" (a diary row's day and hour).
+_CLOCK_AFTER = re.compile(r"[ \t]+(?:(?:[01]?\d|2[0-3]):[0-5]\d(?:[ \t]?[ap]\.?m)?\b|(?:1[0-2]|[1-9])[ \t]?[ap]\.?m\b)",
+                          re.IGNORECASE)
 _NOT_AFTER_A_DATE = {"of", "tab", "tabs", "tablet", "tablets", "mg", "ml", "cc", "x", "times", "blocks", "pills",
                      "days", "weeks", "nights"}
 # "MRI L-spine (1/26)": a study is dated by month and year.

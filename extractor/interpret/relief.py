@@ -310,7 +310,8 @@ def _oxygen_saturation(span) -> bool:
 
 def _each_percent(span, ctx: Context) -> list[Draft]:
     """"80% and 85% relief": the first percent alone, then the second with the words after it."""
-    second = next((t.i for t in span[1:-1] if t.like_num and t.nbor(1).lower_ in ("%", "percent", "percents", "pct")), None)
+    second = next((t.i for t in span[1:-1]
+                   if t.like_num and t.nbor(1).lower_ in ("%", "percent", "percents", "pct")), None)
     if second is None:
         return []
     first = Span(span.doc, span.start, span.start + 2, label=span.label_, span_id="relief.pct_relief")
@@ -334,12 +335,14 @@ def _each_figure(span, ctx: Context) -> list[Draft]:
 
 # "- 30 min: pain went from 8/10 to 1/10 / - Diary: relief held ~5 h": how long the figure above lasted.
 _HELD = re.compile(r"(?:\b(?:relief|benefit|effect)\b[^.\n]{0,24}?\b(?:held|lasted|lasting|persisted|continued|sustained)\b"
-                   r"|\bduration\s+of\s+(?:relief|benefit|effect)\b(?:\s*\([^()\n]{0,40}\))?)[^.\n]{0,12}$", re.IGNORECASE)
+                   r"|\bduration\s+of\s+(?:relief|benefit|effect)\b(?:\s*\([^()\n]{0,40}\))?)[^.\n]{0,12}$",
+                   re.IGNORECASE)  # "Duration of relief (RN phone check 04/21/2026)? 1 hour"
 _HELD_LINES = 2  # the duration's line may be this many lines below the figure
 
 
 _PAIN_WORDS = {"pain", "nrs", "vas", "nprs", "score", "scores"}
-_NOT_SCORE_AFTER = set(_UNIT_HOURS) | {"%", "percent", "percents", "mg", "ml", "cc", "levels", "joints", "/", "am", "pm", "o'clock"}
+_NOT_SCORE_AFTER = set(_UNIT_HOURS) | {"%", "percent", "percents", "mg", "ml", "cc", "levels", "joints", "/",
+                                      "am", "pm", "o'clock"}
 # "the block took her from a 6 to a 1": a verb that moves the patient, then whom.
 _MOVED = {"took", "brought", "got", "dropped", "takes", "brings"}
 _MOVED_WHOM = {"her", "him", "them", "me", "pt", "patient"}
