@@ -21,7 +21,7 @@ from extractor.timeline import withdrawn_in_dictation
 from drafting.cases import Case
 from drafting.sessions import Session, evidence_of, joints_named, one_per_day
 
-__all__ = ["BlockRecord", "collect_blocks"]
+__all__ = ["BlockRecord", "collect_blocks", "read_at_hours"]
 
 _NOT_OWN_SESSION = {"indication", "history", "past_history", "plan", "request", "consent", "medications",
                     "allergies", "diagnosis", "chief_complaint", "family_history", "social_history"}
@@ -379,18 +379,20 @@ def _followed_block(doc: ExtractedDocument, date: str | None, session_dates: set
 _FOLLOW_UP_BEFORE = re.compile(r"\b(?:f/u|follow[- ]?up|phone|call|called|spoke)\b[^\n\d]{0,12}$", re.IGNORECASE)
 
 
+def _days_before_call(day: str, call: str) -> bool:
+    """Whether an ISO date is one to _FOLLOW_UP_DAYS days before a follow-up call's."""
+    return 0 < (dt.date.fromisoformat(call) - dt.date.fromisoformat(day)).days <= _FOLLOW_UP_DAYS
+
+
 def _block_before_call(call: str, session_dates: set[str]) -> str | None:
-    """The latest block date up to _FOLLOW_UP_DAYS before a follow-up call's date (ISO), if any."""
-    day = dt.date.fromisoformat(call)
-    before = [d for d in session_dates if 0 < (day - dt.date.fromisoformat(d)).days <= _FOLLOW_UP_DAYS]
-    return max(before, default=None)
+    """The latest block date a few days before a follow-up call's date (ISO), if any."""
+    return max((d for d in session_dates if _days_before_call(d, call)), default=None)
 
 
 def _called_about(doc: ExtractedDocument, call: Fact) -> Fact | None:
-    """The latest date the note gives up to _FOLLOW_UP_DAYS before a follow-up call's date (the block it asks about)."""
-    day = dt.date.fromisoformat(call.value)
+    """The latest date the note gives a few days before a follow-up call's date (the block it asks about)."""
     earlier = [f for f in doc.facts if f.kind in ("date", "service_date") and f.value and f.start < call.start
-               and 0 < (day - dt.date.fromisoformat(f.value)).days <= _FOLLOW_UP_DAYS]
+               and _days_before_call(f.value, call.value)]
     return max(earlier, key=lambda f: (f.value, f.start)) if earlier else None
 
 
@@ -425,8 +427,19 @@ _AFTER_WORDS = re.compile(r"\b(?:post|post-?procedure|postprocedure|after)\b", r
 DERIVED_RELIEF = "derived.pre_post_scores"
 # A reading's time, all its part of a row says: "; 15 min 1/10", "at 3 hr: 2/10", and a diary read
 # out one hour a line, "  Hour 3: 3/10".
-_READ_AT = re.compile(rf"\s*(?:at\s+)?(?:~?\d+(?:\.\d+)?\s*(?:min|mins|minutes|h|hr|hrs|hours?)|{HOUR_NUMBER})\s*:?\s*",
-                      re.IGNORECASE)
+_READING_TIME = r"~?\d+(?:\.\d+)?\s*(?:min|mins|minutes|h|hr|hrs|hours?)"
+_READ_AT = re.compile(rf"\s*(?:at\s+)?(?:{_READING_TIME}|{HOUR_NUMBER})\s*:?\s*", re.IGNORECASE)
+# The time right after a figure that says when it was read: "100% better at 1 hr", "90% relief @ 30 min".
+_READ_AT_AFTER = re.compile(rf"[ \t]*(?:at|@)[ \t]*({_READING_TIME})\b", re.IGNORECASE)
+
+
+def read_at_hours(fact: Fact, doc: ExtractedDocument) -> float | None:
+    """When a relief was read: its `at_hours`, or the time written right after its figure."""
+    hours = fact.value.get("at_hours")
+    if hours is None:
+        after = _READ_AT_AFTER.match(doc.text, fact.end)
+        hours = hours_in(after.group(1)) if after else None
+    return hours
 
 
 # "VAS 68 mm pre, 6 mm at 30 min": the word after a score that says it was read before

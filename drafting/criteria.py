@@ -8,13 +8,11 @@ used only where the rule is about history (care tried, blocks done).
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import Callable
 
 from extractor.facts import ExtractedDocument, Fact
-from extractor.tables import hours_in
 
-from drafting.blocks import DERIVED_RELIEF, BlockRecord, collect_blocks
+from drafting.blocks import DERIVED_RELIEF, BlockRecord, collect_blocks, read_at_hours
 from drafting.cases import Case
 from drafting.sessions import Session, by_region, evidence_of, session_imaging
 from drafting.tables import codes
@@ -214,21 +212,12 @@ def block_anesthetic_only(case, rfa, blocks, profile) -> dict:
     return _result("block_anesthetic_only", "met", "the blocks used local anesthetic only, no steroid", ev)
 
 
-def _hours(relief: Fact, need_pct: float, doc: ExtractedDocument | None = None) -> float | None:
+def _hours(relief: Fact, need_pct: float, doc: ExtractedDocument) -> float | None:
     """How long a relief is known to have lasted: its duration, or the time a diary row
     ("4 h | 90%") or "90% at 4 h" read it at, when it was still at the threshold then.
     A figure measured at a time ("100% better at 1 hr") held at least until then."""
-    at = relief.value.get("at_hours")
-    if at is None and doc is not None:
-        measured = _MEASURED_AT.match(doc.text, relief.end)
-        at = hours_in(measured.group(1)) if measured else None
-    at = at if relief.value["percent"] >= need_pct else None
+    at = read_at_hours(relief, doc) if relief.value["percent"] >= need_pct else None
     return max(relief.value.get("duration_hours") or 0, at or 0) or None
-
-
-# "100% better at 1 hr", "90% relief @ 30 min": when the figure was read.
-_MEASURED_AT = re.compile(r"[ \t]*(?:at|@)[ \t]*(~?\d+(?:\.\d+)?[ \t]*(?:min|mins|minutes|h|hr|hrs|hours?))\b",
-                          re.IGNORECASE)
 
 
 def _ended_early(block: BlockRecord, longest: Fact, need_pct: float, expected: float) -> bool:

@@ -10,11 +10,13 @@ A surgery center's results feed may reach the chart as the raw message:
 Fields are split by "|" and components by "^", with no spaces, so the
 tokenizer sees one word per segment. `hl7_as_labels` rewrites each segment
 line one character for one, so every offset still indexes the source text:
-the separators become spaces, and an OBX result reads as "label: value unit"
+the separators become spaces, an OBX result reads as "label: value unit"
 ("Peak relief, index pain:   90 %", "Relief duration:   3 hr") with its set
-id, value type, code, coding system and status blanked. A 12- or 14-digit
-timestamp ("20260127083200") keeps its digits: the date patterns read its
-first eight as the date.
+id, value type, code, coding system and status blanked, the patient's
+identifiers and the order's time take the labels the header rules read
+("MRN:", "Patient:", "DOB:", "DOS:"). A 12- or 14-digit timestamp
+("20260127083200") keeps its digits: the date patterns read its first eight
+as the date.
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ _SEPARATORS = str.maketrans({"|": " ", "^": " ", "~": " ", "\\": " ", "&": " "})
 _MIN_SEGMENTS = 2
 # OBX fields: 1 set id, 2 value type, 3 observation (code^text^system), 4 sub-id, 5 value, 6 units.
 _OBX_IDENT, _OBX_VALUE, _OBX_UNITS = 3, 5, 6
+# OBR fields: 4 the service ordered (code^text^system), 7 when it was done (the date of service).
+_OBR_SERVICE, _OBR_DONE = 4, 7
 # PID fields: 3 identifiers (id^^^authority^type, repeated with "~"), 5 name (last^first^middle), 7 birth date.
 _PID_IDS, _PID_NAME, _PID_BIRTH = 3, 5, 7
 
@@ -44,6 +48,8 @@ def hl7_as_labels(text: str) -> str:
             rewritten = _obx_as_label(line)
         elif line.startswith("PID|"):
             rewritten = _pid_as_labels(line)
+        elif line.startswith("OBR|"):
+            rewritten = _obr_as_labels(line)
         else:
             rewritten = line.translate(_SEPARATORS)
         chars[m.start():m.end()] = rewritten
@@ -97,6 +103,23 @@ def _pid_as_labels(line: str) -> str:
         out[start:start + len(value)] = value
     for start, label, _ in keep:
         _label_before(out, start, label)
+    return "".join(out)
+
+
+def _obr_as_labels(line: str) -> str:
+    """"OBR|1|ORD-1|CASE-4|64493^Lumbar medial branch block^CPT4|||20260127083200||F" read as
+    "OBR 1 ORD-1 CASE-4 64493 Lumbar medial branch block DOS: 20260127083200  F": the observation
+    time is the procedure's, under the label the header rules read (in the blanks the service's
+    coding system leaves)."""
+    bounds = _field_bounds(line)
+    out = list(line.translate(_SEPARATORS))
+    if len(bounds) > _OBR_DONE and bounds[_OBR_DONE][0] < bounds[_OBR_DONE][1]:
+        a, b = bounds[_OBR_SERVICE]
+        components = line[a:b].split("^")
+        if len(components) > 2:  # the coding system ("CPT4") is no word of the note's
+            system_at = a + len(components[0]) + len(components[1]) + 2
+            out[system_at:b] = " " * (b - system_at)
+        _label_before(out, bounds[_OBR_DONE][0], "DOS:")
     return "".join(out)
 
 

@@ -320,7 +320,8 @@ _FAX_COVER = re.compile(r"\b(?:fax|facsimile)\b|\bcover sheet\b", re.IGNORECASE)
 _RECORDS_RELEASE = re.compile(r"\b(?:medical records|records release[ds]?|records released|release of (?:information|"
                               r"records|medical records)|outside records|transfer of care)\b", re.IGNORECASE)
 # A later page's mark: a fax banner's "P.002/003", a footer's "Page 2 of 3", a form feed.
-_NEXT_PAGE = re.compile(r"(?im)^[^\n]*\b(?:p\.?[ \t]*0*[2-9]\d*[ \t]*/[ \t]*\d+|page[ \t]+0*[2-9]\d*[ \t]+of[ \t]+\d+)\b|\f")
+_NEXT_PAGE = re.compile(r"(?im)^[^\n]*\b(?:p\.?[ \t]*0*[2-9]\d*[ \t]*/[ \t]*\d+"
+                        r"|page[ \t]+0*[2-9]\d*[ \t]+of[ \t]+\d+)\b|\f")
 
 
 @lru_cache(maxsize=1)

@@ -389,9 +389,7 @@ def interpret_date(span, ctx: Context) -> list[Draft]:
         day, time = span.text[:8], span.text[8:]
         if not (_COMPACT.match(day) and _TIME_OF_DAY.match(time)) or (value := parse_date(day)) is None:
             return []
-        # An HL7 order's observation time (OBR-7) is when the procedure was done: its date of service.
-        line_start = ctx.text.rfind("\n", 0, span.start_char) + 1
-        kind = "service_date" if ctx.text.startswith("OBR", line_start) else "date"
+        kind = _cue_before(span, ctx) or "date"  # an HL7 order's time under its "DOS:" (extractor/hl7_export.py)
         return [Draft(kind, value.isoformat(), span.start_char, span.start_char + 8, span.id_,
                       "a timestamp's date", span)]
     if span.id_ == "date.iso_timestamp":  # "2026-03-04T10:36:48-05:00": the date as written, not its time
